@@ -1,0 +1,6 @@
+//! trustlog: an event-sourced, tamper-evident journal of client
+//! relationships. Layers, one direction only (see ARCHITECTURE.md):
+//! `cli` ▸ `projections` ▸ `events` ▸ `log`.
+
+pub mod events;
+pub mod log;
