@@ -17,7 +17,8 @@ use super::time::Timestamp;
 /// limit, so a hostile length can never make the decoder allocate more.
 pub const MAX_PAYLOAD: usize = crate::log::format::MAX_PAYLOAD as usize;
 
-type Config = Configuration<LittleEndian, Varint, Limit<{ crate::log::format::MAX_PAYLOAD as usize }>>;
+type Config =
+    Configuration<LittleEndian, Varint, Limit<{ crate::log::format::MAX_PAYLOAD as usize }>>;
 
 fn config() -> Config {
     bincode::config::standard()

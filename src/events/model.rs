@@ -305,6 +305,9 @@ mod tests {
         }
         assert_eq!("OFF-TARGET".parse::<Fit>(), Ok(Fit::OffTarget));
         let err = "later".parse::<Cause>().unwrap_err();
-        assert!(err.contains("\"later\"") && err.contains("us, client, external"), "{err}");
+        assert!(
+            err.contains("\"later\"") && err.contains("us, client, external"),
+            "{err}"
+        );
     }
 }

@@ -43,7 +43,10 @@ impl Timestamp {
     }
 
     pub fn plus_seconds(self, s: i64) -> Self {
-        Timestamp(self.0.saturating_add(s.saturating_mul(Self::MICROS_PER_SECOND)))
+        Timestamp(
+            self.0
+                .saturating_add(s.saturating_mul(Self::MICROS_PER_SECOND)),
+        )
     }
 
     /// Whole seconds from `self` to `later` (negative when `later` is earlier).

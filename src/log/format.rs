@@ -102,6 +102,18 @@ impl Header {
         })
     }
 
+    /// Reads the fields without checking magic, version or checksum, for
+    /// `verify` to go on past a damaged header. `b` must be a whole header.
+    pub fn decode_unchecked(b: &[u8; HEADER_LEN]) -> Header {
+        let mut journal_id = [0u8; 16];
+        journal_id.copy_from_slice(&b[H_JOURNAL_ID..H_JOURNAL_ID + 16]);
+        Header {
+            version: u16::from_le_bytes([b[H_VERSION], b[H_VERSION + 1]]),
+            journal_id,
+            created_micros: i64::from_le_bytes(arr8(b, H_CREATED)),
+        }
+    }
+
     /// The chain value "before record 1": binds the chain to this file's
     /// random id and creation time (the salt), so records copied from another
     /// journal never verify here.
@@ -165,7 +177,9 @@ impl Frame<'_> {
 pub enum Parse<'a> {
     Ok(Frame<'a>),
     /// The bytes end before the frame does (`need` bytes in all).
-    Incomplete { need: usize },
+    Incomplete {
+        need: usize,
+    },
     /// The length field is beyond `MAX_PAYLOAD`.
     BadLength(u32),
     /// The CRC does not match.
@@ -247,7 +261,10 @@ mod tests {
     #[test]
     fn header_errors_are_distinguished() {
         let h = Header::new([1u8; 16], 5).encode();
-        assert_eq!(Header::decode(b"hello world, this is text"), Err(HeaderError::NotAJournal));
+        assert_eq!(
+            Header::decode(b"hello world, this is text"),
+            Err(HeaderError::NotAJournal)
+        );
         assert_eq!(Header::decode(&h[..10]), Err(HeaderError::Short(10)));
         let mut bad = h;
         bad[30] ^= 1;
@@ -275,7 +292,10 @@ mod tests {
             }
             other => panic!("expected a frame, got {other:?}"),
         }
-        assert_eq!(parse_frame(&out[..out.len() - 1]), Parse::Incomplete { need: 53 });
+        assert_eq!(
+            parse_frame(&out[..out.len() - 1]),
+            Parse::Incomplete { need: 53 }
+        );
         for i in 0..out.len() {
             for bit in 0..8 {
                 let mut d = out.clone();

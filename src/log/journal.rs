@@ -1,0 +1,540 @@
+//! A journal file on disk: creating it durably, the single-writer lock,
+//! cutting a torn tail aside, and the integrity operations (`head`,
+//! `verify`, `repair`). Everything here is about files; the byte layout is
+//! in `format`, record parsing in `scan`, appending in `writer`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::error::LogError;
+use super::format::{self, Digest, Header, HeaderError, HEADER_LEN, MAGIC};
+use super::scan::{Damage, DamageKind, Item, OpenError, Scanner};
+use super::storage::{read_full, FileStorage, Storage};
+use super::writer::{find_tail, Appended, Writer};
+
+/// How long a second writer waits for the lock before giving up.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// A torn tail that was cut off and saved next to the journal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornCut {
+    pub offset: u64,
+    pub len: u64,
+    pub saved_to: PathBuf,
+}
+
+/// The single writer of a journal: holds the exclusive lock while it lives.
+pub struct JournalWriter {
+    writer: Writer<FileStorage>,
+    header: Header,
+    path: PathBuf,
+    /// Set when opening cut a torn tail; the CLI tells the user.
+    pub cut: Option<TornCut>,
+    pub created: bool,
+}
+
+impl JournalWriter {
+    /// Opens (creating if missing) the journal for appending, waiting at most
+    /// `lock_wait` for another writer. `created_micros` stamps a new header.
+    pub fn open(path: &Path, created_micros: i64, lock_wait: Duration) -> Result<Self, LogError> {
+        let (file, created) = lock_journal(path, lock_wait, true)?;
+        let mut storage = FileStorage::new(file);
+        let len = storage
+            .len()
+            .map_err(|e| LogError::io(path, "reading the length of", e))?;
+        let mut cut = None;
+        let header = if len < HEADER_LEN as u64 {
+            // New, or a creation that crashed before its header was whole.
+            let mut head = vec![0u8; len as usize];
+            read_full(&storage, 0, &mut head).map_err(|e| LogError::io(path, "reading", e))?;
+            if !looks_like_partial_header(&head) {
+                return Err(if head.len() >= MAGIC.len() {
+                    LogError::NotAJournal(path.to_path_buf())
+                } else {
+                    LogError::Truncated {
+                        path: path.to_path_buf(),
+                        len,
+                    }
+                });
+            }
+            if len > 0 {
+                cut = Some(save_aside(path, &head, 0)?);
+                storage
+                    .truncate(0)
+                    .map_err(|e| LogError::io(path, "truncating", e))?;
+            }
+            let h = Header::new(random_id()?, created_micros);
+            storage
+                .write_at(0, &h.encode())
+                .map_err(|e| LogError::io(path, "writing the header of", e))?;
+            storage
+                .sync_all()
+                .map_err(|e| LogError::io(path, "syncing", e))?;
+            sync_dir(path)?;
+            h
+        } else {
+            read_header(&storage, path)?
+        };
+        let mut tail = find_tail(&storage, &header, &path.to_path_buf())?;
+        if let Some((offset, torn_len)) = tail.torn {
+            let mut bytes = vec![0u8; torn_len as usize];
+            read_full(&storage, offset, &mut bytes)
+                .map_err(|e| LogError::io(path, "reading", e))?;
+            cut = Some(save_aside(path, &bytes, offset)?);
+            storage
+                .truncate(offset)
+                .map_err(|e| LogError::io(path, "cutting the torn tail of", e))?;
+            storage
+                .sync_all()
+                .map_err(|e| LogError::io(path, "syncing", e))?;
+            tail.torn = None;
+        }
+        Ok(JournalWriter {
+            writer: Writer::new(storage, path.to_path_buf(), &tail),
+            header,
+            path: path.to_path_buf(),
+            cut,
+            created: created && len == 0,
+        })
+    }
+
+    pub fn append(&mut self, payload: &[u8]) -> Result<Appended, LogError> {
+        self.writer.append(payload)
+    }
+
+    pub fn append_batch<'p, I>(&mut self, payloads: I) -> Result<Appended, LogError>
+    where
+        I: IntoIterator<Item = &'p [u8]>,
+    {
+        self.writer.append_batch(payloads)
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.writer.last_seq()
+    }
+
+    pub fn head(&self) -> Digest {
+        self.writer.head()
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A scan of what is in the file now (the writer's lock is held, so the
+    /// scan sees exactly the records this writer will extend).
+    pub fn scan(&self) -> Result<Scanner<FileStorage>, LogError> {
+        open_scan(&self.path, false, false)
+    }
+}
+
+/// True for the bytes a crash during creation can leave: nothing, zeros,
+/// or a prefix of a header (starting with the magic).
+fn looks_like_partial_header(b: &[u8]) -> bool {
+    let n = b.len().min(MAGIC.len());
+    b[..n] == MAGIC[..n] || b.iter().all(|&x| x == 0)
+}
+
+fn random_id() -> Result<[u8; 16], LogError> {
+    let mut id = [0u8; 16];
+    getrandom::fill(&mut id).map_err(|e| {
+        LogError::io(
+            "the system's random source",
+            "reading",
+            io::Error::other(e.to_string()),
+        )
+    })?;
+    Ok(id)
+}
+
+fn read_header<S: Storage>(storage: &S, path: &Path) -> Result<Header, LogError> {
+    let mut hb = [0u8; HEADER_LEN];
+    let n = read_full(storage, 0, &mut hb).map_err(|e| LogError::io(path, "reading", e))?;
+    Header::decode(&hb[..n]).map_err(|e| header_error(e, path))
+}
+
+fn header_error(e: HeaderError, path: &Path) -> LogError {
+    match e {
+        HeaderError::Short(n) => LogError::Truncated {
+            path: path.to_path_buf(),
+            len: n as u64,
+        },
+        HeaderError::NotAJournal => LogError::NotAJournal(path.to_path_buf()),
+        HeaderError::UnsupportedVersion(v) => LogError::UnsupportedVersion {
+            path: path.to_path_buf(),
+            version: v,
+        },
+        HeaderError::Checksum => LogError::HeaderDamaged(path.to_path_buf()),
+    }
+}
+
+/// Opens the journal file and takes the exclusive lock, waiting up to
+/// `wait`. After locking, it checks that the path still names the locked
+/// file: `repair --salvage` may have replaced it while this process waited.
+fn lock_journal(path: &Path, wait: Duration, create: bool) -> Result<(File, bool), LogError> {
+    let start = Instant::now();
+    loop {
+        let mut created = false;
+        if create {
+            if let Some(dir) = parent_dir(path) {
+                if !dir.exists() {
+                    fs::create_dir_all(&dir)
+                        .map_err(|e| LogError::io(&dir, "creating the directory", e))?;
+                }
+            }
+            created = !path.exists();
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(create)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::NotFound if !create => LogError::NotFound(path.to_path_buf()),
+                _ => LogError::io(path, "opening", e),
+            })?;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) => {
+                    if start.elapsed() >= wait {
+                        return Err(LogError::Locked {
+                            path: path.to_path_buf(),
+                            waited_ms: start.elapsed().as_millis() as u64,
+                        });
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(LogError::io(path, "locking", e)),
+            }
+        }
+        let same = match (file.metadata(), fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        };
+        if same {
+            return Ok((file, created));
+        }
+        if start.elapsed() >= wait {
+            return Err(LogError::Locked {
+                path: path.to_path_buf(),
+                waited_ms: start.elapsed().as_millis() as u64,
+            });
+        }
+    }
+}
+
+fn parent_dir(path: &Path) -> Option<PathBuf> {
+    match path.parent() {
+        Some(p) if p.as_os_str().is_empty() => Some(PathBuf::from(".")),
+        Some(p) => Some(p.to_path_buf()),
+        None => None,
+    }
+}
+
+/// Makes a new or renamed directory entry durable.
+fn sync_dir(path: &Path) -> Result<(), LogError> {
+    if let Some(dir) = parent_dir(path) {
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| LogError::io(&dir, "syncing the directory", e))?;
+    }
+    Ok(())
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// `<journal>.<what>-<offset>-<unix secs>`, made unique with a counter.
+fn side_path(path: &Path, what: &str, offset: u64) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "journal".into());
+    let base = format!("{name}.{what}-{offset}-{}", unix_secs());
+    let mut candidate = path.with_file_name(&base);
+    let mut i = 1;
+    while candidate.exists() {
+        candidate = path.with_file_name(format!("{base}.{i}"));
+        i += 1;
+    }
+    candidate
+}
+
+/// Copies bytes about to be cut into a side file, durably, first.
+fn save_aside(path: &Path, bytes: &[u8], offset: u64) -> Result<TornCut, LogError> {
+    let side = side_path(path, "torn", offset);
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&side)
+        .map_err(|e| LogError::io(&side, "creating", e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| LogError::io(&side, "writing", e))?;
+    sync_dir(&side)?;
+    Ok(TornCut {
+        offset,
+        len: bytes.len() as u64,
+        saved_to: side,
+    })
+}
+
+/// A read-only scan of the journal. Readers take no lock and never block
+/// the writer; they read the file as long as it was when opened.
+pub fn open_scan(
+    path: &Path,
+    check_chain: bool,
+    lenient_header: bool,
+) -> Result<Scanner<FileStorage>, LogError> {
+    let file = File::open(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => LogError::NotFound(path.to_path_buf()),
+        _ => LogError::io(path, "opening", e),
+    })?;
+    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err(LogError::io(
+            path,
+            "opening",
+            io::Error::other("it is a directory, not a journal file"),
+        ));
+    }
+    Scanner::open(FileStorage::new(file), check_chain, lenient_header).map_err(|e| match e {
+        OpenError::Io(e) => LogError::io(path, "reading", e),
+        OpenError::Header(h) => header_error(h, path),
+    })
+}
+
+/// Calls `f` with every intact record in tolerate-corrupted-tail mode: a
+/// torn tail ends the scan quietly, any other damage is an error. Holes
+/// (records lost to an earlier salvage) are skipped.
+pub fn for_each_record<F>(path: &Path, mut f: F) -> Result<(), LogError>
+where
+    F: FnMut(u64, &[u8]) -> Result<(), LogError>,
+{
+    let mut sc = open_scan(path, false, false)?;
+    while let Some(item) = sc
+        .next_item()
+        .map_err(|e| LogError::io(path, "reading", e))?
+    {
+        match item {
+            Item::Record(r) if r.is_hole() => {}
+            Item::Record(r) => f(r.seq, r.payload)?,
+            Item::Damage(d) if d.kind == DamageKind::TornTail => {}
+            Item::Damage(d) => {
+                return Err(LogError::Damaged {
+                    path: path.to_path_buf(),
+                    offset: d.offset,
+                    seq: d.seq,
+                    kind: d.kind,
+                })
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The last intact record's sequence number and chain digest, found from the
+/// end of the file. An empty journal has seq 0 and its chain seed.
+pub fn head(path: &Path) -> Result<(u64, Digest), LogError> {
+    let sc = open_scan(path, false, false)?;
+    let header = *sc.header();
+    let file = File::open(path).map_err(|e| LogError::io(path, "opening", e))?;
+    let tail = find_tail(&FileStorage::new(file), &header, &path.to_path_buf())?;
+    Ok((tail.last_seq, tail.last_chain))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Intact records, holes included.
+    pub records: u64,
+    /// Placeholders for records lost in an earlier salvage.
+    pub holes: u64,
+    pub bytes: u64,
+    pub last_seq: u64,
+    pub head: Digest,
+    pub damage: Vec<Damage>,
+    /// With `verify --head D`: whether D is a digest of this chain.
+    pub head_found: Option<bool>,
+}
+
+impl VerifyReport {
+    pub fn ok(&self) -> bool {
+        self.damage.is_empty() && self.head_found != Some(false)
+    }
+}
+
+/// Absolute consistency: checks the header, every CRC, every sequence
+/// number and the whole hash chain, and lists every finding. `progress` is
+/// called now and then with (bytes read, file size).
+pub fn verify(
+    path: &Path,
+    expect_head: Option<&Digest>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<VerifyReport, LogError> {
+    let mut sc = match open_scan(path, true, true) {
+        Ok(sc) => sc,
+        Err(LogError::Truncated { len, .. }) => {
+            // A creation cut short: nothing but a torn header.
+            return Ok(VerifyReport {
+                records: 0,
+                holes: 0,
+                bytes: len,
+                last_seq: 0,
+                head: [0u8; 32],
+                damage: vec![Damage {
+                    offset: 0,
+                    seq: None,
+                    kind: DamageKind::TornTail,
+                    len,
+                    lost: None,
+                }],
+                head_found: expect_head.map(|_| false),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let total = sc.file_len();
+    let seed = sc.header().chain_seed();
+    let mut head_found = expect_head.map(|d| *d == seed);
+    let (mut records, mut holes, mut last_seq, mut head) = (0u64, 0u64, 0u64, seed);
+    let mut damage = Vec::new();
+    let mut next_report = 0u64;
+    while let Some(item) = sc
+        .next_item()
+        .map_err(|e| LogError::io(path, "reading", e))?
+    {
+        match item {
+            Item::Record(r) => {
+                records += 1;
+                holes += r.is_hole() as u64;
+                last_seq = r.seq;
+                head = r.chain;
+                if let (Some(want), Some(found)) = (expect_head, head_found.as_mut()) {
+                    // Only a chain verified up to here proves the prefix.
+                    *found |= *want == r.chain && damage.is_empty();
+                }
+                if r.offset >= next_report {
+                    progress(r.offset, total);
+                    next_report = r.offset + (64 << 20);
+                }
+            }
+            Item::Damage(d) => damage.push(d),
+        }
+    }
+    progress(total, total);
+    Ok(VerifyReport {
+        records,
+        holes,
+        bytes: total,
+        last_seq,
+        head,
+        damage,
+        head_found,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SalvageReport {
+    pub kept: u64,
+    pub holes: u64,
+    pub damage: Vec<Damage>,
+    /// The damaged original, kept under a new name.
+    pub original_saved_to: PathBuf,
+    pub new_head: Digest,
+    pub last_seq: u64,
+}
+
+/// Skip-corrupted recovery: writes a new journal holding every intact
+/// record, with a hole for each record that could not be read (so sequence
+/// numbers, which events refer to, stay the same) and a new chain. The
+/// original stays under a new name; the journal path switches atomically.
+pub fn salvage(
+    path: &Path,
+    created_micros: i64,
+    lock_wait: Duration,
+) -> Result<SalvageReport, LogError> {
+    let (_locked, _) = lock_journal(path, lock_wait, false)?;
+    let mut sc = open_scan(path, false, true)?;
+    let dir = parent_dir(path).unwrap_or_else(|| PathBuf::from("."));
+    let tmp = tempfile::Builder::new()
+        .prefix(".trustlog-salvage-")
+        .tempfile_in(&dir)
+        .map_err(|e| LogError::io(&dir, "creating a temporary file in", e))?;
+    let (tmp_file, tmp_path) = tmp.into_parts();
+    let mut storage = FileStorage::new(tmp_file);
+    let header = Header::new(random_id()?, created_micros);
+    storage
+        .write_at(0, &header.encode())
+        .map_err(|e| LogError::io(&tmp_path, "writing", e))?;
+    let seed = header.chain_seed();
+    let mut w = Writer::new(
+        storage,
+        tmp_path.to_path_buf(),
+        &super::writer::Tail {
+            end: HEADER_LEN as u64,
+            last_seq: 0,
+            last_chain: seed,
+            torn: None,
+        },
+    );
+    let mut damage = Vec::new();
+    let (mut kept, mut holes) = (0u64, 0u64);
+    while let Some(item) = sc
+        .next_item()
+        .map_err(|e| LogError::io(path, "reading", e))?
+    {
+        match item {
+            Item::Record(r) => {
+                while w.last_seq() + 1 < r.seq {
+                    w.push_hole()?;
+                    holes += 1;
+                }
+                if r.seq <= w.last_seq() {
+                    continue; // a duplicate the scan already reported
+                }
+                if r.is_hole() {
+                    w.push_hole()?;
+                    holes += 1;
+                } else {
+                    w.push_record(r.payload)?;
+                    kept += 1;
+                }
+            }
+            Item::Damage(d) => damage.push(d),
+        }
+    }
+    w.finish()?;
+    let original = side_path(path, "damaged", 0);
+    fs::hard_link(path, &original)
+        .map_err(|e| LogError::io(&original, "keeping the original as", e))?;
+    tmp_path
+        .persist(path)
+        .map_err(|e| LogError::io(path, "replacing", e.error))?;
+    sync_dir(path)?;
+    Ok(SalvageReport {
+        kept,
+        holes,
+        damage,
+        original_saved_to: original,
+        new_head: w.head(),
+        last_seq: w.last_seq(),
+    })
+}
+
+/// Hex of a digest, for `head` and `verify`.
+pub fn digest_hex(d: &Digest) -> String {
+    format::to_hex(d)
+}

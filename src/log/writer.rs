@@ -1,0 +1,373 @@
+//! Appending records. The writer finds the tail from the end of the file
+//! (it does not read the whole log), frames and chains new records, writes
+//! them at the end and acknowledges only after `fdatasync` succeeded. Any
+//! failed write or sync poisons it: the caller reports the error and stops;
+//! nothing is retried (fjall's rule: after a failed fsync the kernel may have
+//! dropped the dirty pages, so a retry that "succeeds" would be a lie).
+
+use std::path::PathBuf;
+
+use super::error::LogError;
+use super::format::{
+    chain_next, encode_frame, parse_frame, Digest, Header, Parse, FRAME_LEN, HEADER_LEN,
+    MAX_PAYLOAD,
+};
+use super::scan::{DamageKind, Item, OpenError, Scanner};
+use super::storage::{read_full, Storage};
+
+/// Flush a batch to the file in pieces of about this size, syncing once.
+const BATCH_WRITE: usize = 8 << 20;
+
+/// Where the log ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tail {
+    /// Offset just after the last intact record.
+    pub end: u64,
+    pub last_seq: u64,
+    pub last_chain: Digest,
+    /// An incomplete write after `end`: (offset, length).
+    pub torn: Option<(u64, u64)>,
+}
+
+/// What an acknowledged append stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub first_seq: u64,
+    pub last_seq: u64,
+    /// Chain digest after the last record: the new head.
+    pub head: Digest,
+    pub end: u64,
+}
+
+/// Finds the tail. Fast path: the last record ends exactly at the end of the
+/// file, found by trying each possible payload length backwards from the end
+/// (a few hundred bytes read for typical records). Only when that fails (a
+/// torn tail after a crash) does it scan the log from the start, once.
+pub fn find_tail<S: Storage>(
+    storage: &S,
+    header: &Header,
+    path: &PathBuf,
+) -> Result<Tail, LogError> {
+    let io = |op, e| LogError::io(path.clone(), op, e);
+    let file_len = storage.len().map_err(|e| io("reading the length of", e))?;
+    if file_len <= HEADER_LEN as u64 {
+        return Ok(Tail {
+            end: HEADER_LEN as u64,
+            last_seq: 0,
+            last_chain: header.chain_seed(),
+            torn: None,
+        });
+    }
+    let body = file_len - HEADER_LEN as u64;
+    for window in [64 * 1024u64, FRAME_LEN as u64 + MAX_PAYLOAD as u64] {
+        let w = window.min(body);
+        let mut buf = vec![0u8; w as usize];
+        let got = read_full(storage, file_len - w, &mut buf).map_err(|e| io("reading", e))?;
+        buf.truncate(got);
+        if buf.len() < FRAME_LEN {
+            break;
+        }
+        // Candidate starts, nearest the end first.
+        for start in (0..=buf.len() - FRAME_LEN).rev() {
+            let k = buf.len() - FRAME_LEN - start;
+            let len =
+                u32::from_le_bytes([buf[start], buf[start + 1], buf[start + 2], buf[start + 3]]);
+            if len as usize != k {
+                continue;
+            }
+            if let Parse::Ok(f) = parse_frame(&buf[start..]) {
+                if f.seq >= 1 {
+                    return Ok(Tail {
+                        end: file_len,
+                        last_seq: f.seq,
+                        last_chain: f.chain,
+                        torn: None,
+                    });
+                }
+            }
+        }
+        if w == body {
+            break;
+        }
+    }
+    slow_tail(storage, path)
+}
+
+fn slow_tail<S: Storage>(storage: &S, path: &PathBuf) -> Result<Tail, LogError> {
+    // The scanner takes its storage by value; a reference implements it too.
+    let mut sc = Scanner::open(StorageRef(storage), false, false).map_err(|e| match e {
+        OpenError::Io(e) => LogError::io(path.clone(), "reading", e),
+        OpenError::Header(_) => LogError::HeaderDamaged(path.clone()),
+    })?;
+    loop {
+        match sc
+            .next_item()
+            .map_err(|e| LogError::io(path.clone(), "reading", e))?
+        {
+            None => {
+                return Ok(Tail {
+                    end: sc.position(),
+                    last_seq: sc.last_seq(),
+                    last_chain: sc.last_chain(),
+                    torn: None,
+                })
+            }
+            Some(Item::Record(_)) => {}
+            Some(Item::Damage(d)) if d.kind == DamageKind::TornTail => {
+                return Ok(Tail {
+                    end: d.offset,
+                    last_seq: sc.last_seq(),
+                    last_chain: sc.last_chain(),
+                    torn: Some((d.offset, d.len)),
+                })
+            }
+            Some(Item::Damage(d)) => {
+                return Err(LogError::Damaged {
+                    path: path.clone(),
+                    offset: d.offset,
+                    seq: d.seq,
+                    kind: d.kind,
+                })
+            }
+        }
+    }
+}
+
+struct StorageRef<'a, S: Storage>(&'a S);
+
+impl<S: Storage> Storage for StorageRef<'_, S> {
+    fn len(&self) -> std::io::Result<u64> {
+        self.0.len()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read_at(offset, buf)
+    }
+    fn write_at(&mut self, _: u64, _: &[u8]) -> std::io::Result<()> {
+        Err(std::io::Error::other("read-only view"))
+    }
+    fn sync_data(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn sync_all(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn truncate(&mut self, _: u64) -> std::io::Result<()> {
+        Err(std::io::Error::other("read-only view"))
+    }
+}
+
+/// Appends to a log whose tail is known and clean (the journal layer cuts a
+/// torn tail before it builds a writer).
+pub struct Writer<S: Storage> {
+    storage: S,
+    path: PathBuf,
+    end: u64,
+    last_seq: u64,
+    last_chain: Digest,
+    poisoned: Option<String>,
+    buf: Vec<u8>,
+}
+
+impl<S: Storage> Writer<S> {
+    pub fn new(storage: S, path: PathBuf, tail: &Tail) -> Self {
+        Writer {
+            storage,
+            path,
+            end: tail.end,
+            last_seq: tail.last_seq,
+            last_chain: tail.last_chain,
+            poisoned: None,
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
+    pub fn head(&self) -> Digest {
+        self.last_chain
+    }
+
+    pub fn end(&self) -> u64 {
+        self.end
+    }
+
+    /// Appends one record and makes it durable.
+    pub fn append(&mut self, payload: &[u8]) -> Result<Appended, LogError> {
+        self.append_batch(std::iter::once(payload))
+    }
+
+    /// Appends many records with one sync at the end.
+    ///
+    /// Crash semantics: until this returns `Ok`, nothing is acknowledged. A
+    /// crash (or an error) part-way leaves some prefix of the batch on disk,
+    /// possibly ending in a torn record that the next open cuts off; a batch
+    /// is not atomic. Importers make re-runs idempotent instead.
+    pub fn append_batch<'p, I>(&mut self, payloads: I) -> Result<Appended, LogError>
+    where
+        I: IntoIterator<Item = &'p [u8]>,
+    {
+        self.check_poison()?;
+        let first_seq = self.last_seq + 1;
+        let before = (self.end, self.last_seq, self.last_chain);
+        for p in payloads {
+            if p.is_empty() || p.len() > MAX_PAYLOAD as usize {
+                self.abandon_batch(before)?;
+                return Err(LogError::PayloadSize {
+                    len: p.len(),
+                    max: MAX_PAYLOAD as usize,
+                });
+            }
+            self.push_frame(p)?;
+        }
+        self.flush_buf()?;
+        self.sync()?;
+        Ok(Appended {
+            first_seq,
+            last_seq: self.last_seq,
+            head: self.last_chain,
+            end: self.end,
+        })
+    }
+
+    /// Writes placeholder records ("holes", empty payloads) for sequence
+    /// numbers lost to damage; only `repair --salvage` does this. Not synced.
+    pub(crate) fn push_hole(&mut self) -> Result<(), LogError> {
+        self.push_frame(&[])
+    }
+
+    pub(crate) fn push_record(&mut self, payload: &[u8]) -> Result<(), LogError> {
+        self.push_frame(payload)
+    }
+
+    pub(crate) fn finish(&mut self) -> Result<(), LogError> {
+        self.flush_buf()?;
+        self.sync()
+    }
+
+    /// Undoes a batch refused part-way, so that nothing of it stays in the
+    /// file: those bytes were never synced nor acknowledged.
+    fn abandon_batch(&mut self, (end, seq, chain): (u64, u64, Digest)) -> Result<(), LogError> {
+        self.buf.clear();
+        if self.end != end {
+            if let Err(e) = self.storage.truncate(end) {
+                self.poisoned = Some(format!("could not undo a refused batch: {e}"));
+                return Err(LogError::io(self.path.clone(), "truncating", e));
+            }
+        }
+        self.end = end;
+        self.last_seq = seq;
+        self.last_chain = chain;
+        Ok(())
+    }
+
+    fn check_poison(&self) -> Result<(), LogError> {
+        match &self.poisoned {
+            Some(cause) => Err(LogError::Poisoned {
+                path: self.path.clone(),
+                cause: cause.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn push_frame(&mut self, payload: &[u8]) -> Result<(), LogError> {
+        self.check_poison()?;
+        let seq = self.last_seq + 1;
+        let chain = chain_next(&self.last_chain, seq, payload);
+        encode_frame(&mut self.buf, seq, &chain, payload);
+        self.last_seq = seq;
+        self.last_chain = chain;
+        if self.buf.len() >= BATCH_WRITE {
+            self.flush_buf()?;
+        }
+        Ok(())
+    }
+
+    fn flush_buf(&mut self) -> Result<(), LogError> {
+        self.check_poison()?;
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.storage.write_at(self.end, &self.buf) {
+            self.poisoned = Some(format!("write failed: {e}"));
+            return Err(LogError::io(self.path.clone(), "writing to", e));
+        }
+        self.end += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<(), LogError> {
+        self.check_poison()?;
+        if let Err(e) = self.storage.sync_data() {
+            self.poisoned = Some(format!("fdatasync failed: {e}"));
+            return Err(LogError::io(self.path.clone(), "syncing (fdatasync)", e));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::storage::{FaultOp, SimStorage};
+
+    fn fresh() -> (SimStorage, Writer<SimStorage>, Header) {
+        let h = Header::new([1u8; 16], 0);
+        let sim = SimStorage::from_bytes(h.encode().to_vec());
+        let tail = find_tail(&sim, &h, &PathBuf::from("mem")).unwrap();
+        (
+            sim.clone(),
+            Writer::new(sim, PathBuf::from("mem"), &tail),
+            h,
+        )
+    }
+
+    #[test]
+    fn tail_is_found_from_the_end() {
+        let (sim, mut w, h) = fresh();
+        w.append(b"first").unwrap();
+        let a = w.append(&[7u8; 300]).unwrap();
+        let t = find_tail(&sim, &h, &PathBuf::from("mem")).unwrap();
+        assert_eq!(
+            (t.end, t.last_seq, t.last_chain, t.torn),
+            (a.end, 2, a.head, None)
+        );
+    }
+
+    #[test]
+    fn torn_tail_is_found_by_the_slow_path() {
+        let (sim, mut w, h) = fresh();
+        let a = w.append(b"first").unwrap();
+        w.append(b"second").unwrap();
+        let cut = sim.live()[..a.end as usize + 10].to_vec();
+        let t = find_tail(&SimStorage::from_bytes(cut), &h, &PathBuf::from("mem")).unwrap();
+        assert_eq!(t.end, a.end);
+        assert_eq!(t.last_seq, 1);
+        assert_eq!(t.torn, Some((a.end, 10)));
+    }
+
+    #[test]
+    fn failed_sync_poisons_and_acknowledges_nothing() {
+        let (sim, mut w, _) = fresh();
+        w.append(b"kept").unwrap();
+        sim.fail_nth(FaultOp::Sync, 0);
+        assert!(w.append(b"lost").is_err());
+        assert!(matches!(w.append(b"again"), Err(LogError::Poisoned { .. })));
+        assert_eq!(sim.durable().len(), HEADER_LEN + FRAME_LEN + 4);
+    }
+
+    #[test]
+    fn empty_and_oversized_payloads_are_refused() {
+        let (_, mut w, _) = fresh();
+        assert!(matches!(
+            w.append(b""),
+            Err(LogError::PayloadSize { len: 0, .. })
+        ));
+        let big = vec![0u8; MAX_PAYLOAD as usize + 1];
+        assert!(matches!(w.append(&big), Err(LogError::PayloadSize { .. })));
+        assert_eq!(w.append(b"ok").unwrap().first_seq, 1);
+    }
+}
