@@ -43,7 +43,7 @@ impl JournalWriter {
         let (file, created) = lock_journal(path, lock_wait, true)?;
         let mut storage = FileStorage::new(file);
         let len = storage
-            .len()
+            .size()
             .map_err(|e| LogError::io(path, "reading the length of", e))?;
         let mut cut = None;
         let header = if len < HEADER_LEN as u64 {
@@ -78,7 +78,7 @@ impl JournalWriter {
         } else {
             read_header(&storage, path)?
         };
-        let mut tail = find_tail(&storage, &header, &path.to_path_buf())?;
+        let mut tail = find_tail(&storage, &header, path)?;
         if let Some((offset, torn_len)) = tail.torn {
             let mut bytes = vec![0u8; torn_len as usize];
             read_full(&storage, offset, &mut bytes)
@@ -352,7 +352,7 @@ pub fn head(path: &Path) -> Result<(u64, Digest), LogError> {
     let sc = open_scan(path, false, false)?;
     let header = *sc.header();
     let file = File::open(path).map_err(|e| LogError::io(path, "opening", e))?;
-    let tail = find_tail(&FileStorage::new(file), &header, &path.to_path_buf())?;
+    let tail = find_tail(&FileStorage::new(file), &header, path)?;
     Ok((tail.last_seq, tail.last_chain))
 }
 

@@ -135,7 +135,7 @@ impl<S: Storage> Scanner<S> {
     /// the CRCs and sequence numbers, which is much cheaper.
     /// `lenient_header` lets verify go on past a damaged header checksum.
     pub fn open(storage: S, check_chain: bool, lenient_header: bool) -> Result<Self, OpenError> {
-        let file_len = storage.len()?;
+        let file_len = storage.size()?;
         let mut hb = [0u8; HEADER_LEN];
         let n = read_full(&storage, 0, &mut hb)?;
         let mut pending = None;

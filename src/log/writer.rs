@@ -5,7 +5,7 @@
 //! nothing is retried (fjall's rule: after a failed fsync the kernel may have
 //! dropped the dirty pages, so a retry that "succeeds" would be a lie).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::error::LogError;
 use super::format::{
@@ -43,13 +43,9 @@ pub struct Appended {
 /// file, found by trying each possible payload length backwards from the end
 /// (a few hundred bytes read for typical records). Only when that fails (a
 /// torn tail after a crash) does it scan the log from the start, once.
-pub fn find_tail<S: Storage>(
-    storage: &S,
-    header: &Header,
-    path: &PathBuf,
-) -> Result<Tail, LogError> {
-    let io = |op, e| LogError::io(path.clone(), op, e);
-    let file_len = storage.len().map_err(|e| io("reading the length of", e))?;
+pub fn find_tail<S: Storage>(storage: &S, header: &Header, path: &Path) -> Result<Tail, LogError> {
+    let io = |op, e| LogError::io(path, op, e);
+    let file_len = storage.size().map_err(|e| io("reading the length of", e))?;
     if file_len <= HEADER_LEN as u64 {
         return Ok(Tail {
             end: HEADER_LEN as u64,
@@ -93,16 +89,16 @@ pub fn find_tail<S: Storage>(
     slow_tail(storage, path)
 }
 
-fn slow_tail<S: Storage>(storage: &S, path: &PathBuf) -> Result<Tail, LogError> {
+fn slow_tail<S: Storage>(storage: &S, path: &Path) -> Result<Tail, LogError> {
     // The scanner takes its storage by value; a reference implements it too.
     let mut sc = Scanner::open(StorageRef(storage), false, false).map_err(|e| match e {
-        OpenError::Io(e) => LogError::io(path.clone(), "reading", e),
-        OpenError::Header(_) => LogError::HeaderDamaged(path.clone()),
+        OpenError::Io(e) => LogError::io(path, "reading", e),
+        OpenError::Header(_) => LogError::HeaderDamaged(path.to_path_buf()),
     })?;
     loop {
         match sc
             .next_item()
-            .map_err(|e| LogError::io(path.clone(), "reading", e))?
+            .map_err(|e| LogError::io(path, "reading", e))?
         {
             None => {
                 return Ok(Tail {
@@ -123,7 +119,7 @@ fn slow_tail<S: Storage>(storage: &S, path: &PathBuf) -> Result<Tail, LogError> 
             }
             Some(Item::Damage(d)) => {
                 return Err(LogError::Damaged {
-                    path: path.clone(),
+                    path: path.to_path_buf(),
                     offset: d.offset,
                     seq: d.seq,
                     kind: d.kind,
@@ -136,8 +132,8 @@ fn slow_tail<S: Storage>(storage: &S, path: &PathBuf) -> Result<Tail, LogError> 
 struct StorageRef<'a, S: Storage>(&'a S);
 
 impl<S: Storage> Storage for StorageRef<'_, S> {
-    fn len(&self) -> std::io::Result<u64> {
-        self.0.len()
+    fn size(&self) -> std::io::Result<u64> {
+        self.0.size()
     }
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> std::io::Result<usize> {
         self.0.read_at(offset, buf)
