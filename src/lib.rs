@@ -4,3 +4,4 @@
 
 pub mod events;
 pub mod log;
+pub mod projections;
