@@ -579,3 +579,307 @@ impl Projection for Postmortem {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{Cause, InteractionKind, Party};
+    use crate::projections::testkit::*;
+
+    const DAY: i64 = 86_400;
+
+    struct Story(Given);
+
+    impl Story {
+        fn new(fit: Fit) -> Self {
+            let mut g = Given::new();
+            g.client_fit("acme", fit);
+            Story(g)
+        }
+        fn on(&mut self, day: i64, e: Event) -> Seq {
+            self.0.push_at(t(day * DAY), t(day * DAY), e)
+        }
+        fn talk(&mut self, day: i64, mood: i8, minutes: u32) -> Seq {
+            self.on(
+                day,
+                Event::Interacted {
+                    client: "acme".into(),
+                    kind: InteractionKind::Meeting,
+                    mood,
+                    minutes: Some(minutes),
+                    initiated_by: Party::Client,
+                    note: String::new(),
+                },
+            )
+        }
+        fn note(&mut self, day: i64, expectation: bool, text: &str) -> Seq {
+            let (client, text) = ("acme".to_string(), text.to_string());
+            self.on(
+                day,
+                if expectation {
+                    Event::ExpectationNoted { client, text }
+                } else {
+                    Event::MismatchNoted { client, text }
+                },
+            )
+        }
+        fn promise(&mut self, day: i64, id: PromiseId, due_day: i64) -> Seq {
+            self.on(
+                day,
+                Event::PromiseMade {
+                    promise: id,
+                    client: "acme".into(),
+                    what: format!("work {id}"),
+                    due: due(t(due_day * DAY)),
+                },
+            )
+        }
+        fn kept(&mut self, day: i64, id: PromiseId) -> Seq {
+            self.on(
+                day,
+                Event::PromiseKept {
+                    promise: id,
+                    note: String::new(),
+                },
+            )
+        }
+        fn lost(&mut self, day: i64) -> Seq {
+            self.on(
+                day,
+                Event::ClientLost {
+                    client: "acme".into(),
+                    reason: "went elsewhere".into(),
+                },
+            )
+        }
+        fn report(&self, now_day: i64) -> PostmortemReport {
+            let mut p = Postmortem::new("acme", TrustParams::default());
+            self.0.replay_into(&mut p);
+            p.report(t(now_day * DAY)).unwrap()
+        }
+    }
+
+    fn kinds(r: &PostmortemReport) -> Vec<&'static str> {
+        r.warnings.iter().map(|w| w.kind).collect()
+    }
+
+    /// Given every warning sign, in a lost relationship.
+    fn troubled() -> Story {
+        let mut s = Story::new(Fit::Target);
+        s.talk(1, -2, 30); // bad first impression
+        s.note(2, false, "this is not the tone we asked for"); // no expectation yet
+        s.note(3, true, "a calm, classic brand");
+        s.promise(3, 1, 10);
+        s.on(9, Given::move_event(1, t(20 * DAY), Cause::Client, true));
+        s.on(19, Given::move_event(1, t(30 * DAY), Cause::Client, false));
+        s.kept(29, 1); // kept after move
+        s.promise(30, 2, 40);
+        s.on(
+            41,
+            Event::PromiseBroken {
+                promise: 2,
+                reason: "no time".into(),
+            },
+        );
+        s.note(42, false, "still not calm");
+        s.talk(44, 1, 60);
+        s.on(
+            50,
+            Event::FitChanged {
+                client: "acme".into(),
+                fit: Fit::OffTarget,
+                reason: "wants a different service".into(),
+            },
+        );
+        s.lost(90); // 46 days after the last contact
+        s.talk(100, 2, 600); // after the loss: not in the silences
+        s
+    }
+
+    #[test]
+    fn every_warning_sign_most_serious_first() {
+        let r = troubled().report(200);
+        assert_eq!(
+            kinds(&r),
+            [
+                "bad_first_impression_unrecovered",
+                "low_hit_rate",
+                "blame_on_client",
+                "mismatch_without_expectation",
+                "off_target_fit",
+                "long_silence",
+                "promise_broken",
+                "mismatch_noted",
+            ]
+        );
+        let ranks: Vec<u8> = r.warnings.iter().map(|w| w.rank).collect();
+        assert_eq!(ranks, [1, 2, 3, 4, 5, 6, 7, 8]);
+        let w = |k: &str| &r.warnings.iter().find(|w| w.kind == k).unwrap().message;
+        assert!(
+            w("blame_on_client").contains("2 of 2 slips"),
+            "{}",
+            w("blame_on_client")
+        );
+        assert!(w("blame_on_client").contains("blame pattern"));
+        assert!(w("low_hit_rate").contains("0%"), "{}", w("low_hit_rate"));
+        assert!(
+            w("long_silence").contains("46 days before the loss"),
+            "{}",
+            w("long_silence")
+        );
+        assert!(w("off_target_fit").contains("wants a different service"));
+        assert!(w("bad_first_impression_unrecovered").contains("at the loss"));
+    }
+
+    #[test]
+    fn the_record_of_a_lost_client() {
+        let r = troubled().report(200);
+        assert_eq!((r.status, r.end), ("lost", t(90 * DAY)));
+        assert_eq!((r.initial_fit, r.fit), (Fit::Target, Fit::OffTarget));
+        assert_eq!(r.fit_changes.len(), 1);
+        assert_eq!(r.first_impression.as_ref().map(|f| f.mood), Some(-2));
+        // Expectations vs mismatches, side by side
+        assert_eq!(r.side_by_side.len(), 2);
+        assert!(r.side_by_side[0].expectation.is_none());
+        assert_eq!(
+            r.side_by_side[0].mismatches[0].text,
+            "this is not the tone we asked for"
+        );
+        assert_eq!(
+            r.side_by_side[1]
+                .expectation
+                .as_ref()
+                .map(|e| e.text.as_str()),
+            Some("a calm, classic brand")
+        );
+        assert_eq!(r.side_by_side[1].mismatches[0].text, "still not calm");
+        // The audit for this client
+        let p = r.audit.promises;
+        assert_eq!((p.kept_after_move, p.broken, p.total), (1, 1, 2));
+        assert_eq!(r.audit.original_date_hit_rate, Some(0.0));
+        assert_eq!(r.promises.len(), 2);
+        // Silences: the longest between contacts (day 1 → 44), and the one
+        // before the loss (44 → 90); the contact after the loss is not counted
+        let longest = r.longest_silence.unwrap();
+        assert_eq!((longest.from, longest.days), (t(DAY), 43));
+        assert_eq!(r.silence_before_end.unwrap().days, 46);
+        // Trust at the loss, before the later contact raised it
+        assert!(r.trust_at_end < 50.0);
+        assert!(r.trust.score_points() > r.trust_at_end);
+        // The timeline: every event of the client, in order, with the
+        // trust known right after it
+        assert_eq!(r.timeline.len(), 15);
+        assert!(r.timeline.windows(2).all(|w| w[0].seq < w[1].seq));
+        assert_eq!(r.timeline[1].kind, "Interacted");
+        assert_eq!(r.timeline[1].trust_after, Some(38.0));
+    }
+
+    #[test]
+    fn a_healthy_client_has_no_warning() {
+        let mut s = Story::new(Fit::Target);
+        s.talk(1, 2, 60);
+        s.note(1, true, "a bold identity");
+        s.promise(1, 1, 10);
+        s.kept(9, 1);
+        s.talk(20, 1, 30);
+        let r = s.report(30);
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        assert_eq!((r.status, r.end), ("active", t(30 * DAY)));
+        assert_eq!(r.audit.original_date_hit_rate, Some(1.0));
+    }
+
+    #[test]
+    fn a_repaired_first_impression_is_not_a_warning() {
+        let mut s = Story::new(Fit::Target);
+        s.talk(1, -1, 10);
+        for day in 2..12 {
+            s.talk(day, 2, 240); // 40 h in all
+        }
+        let r = s.report(12);
+        assert!(r.trust.debt_opened);
+        assert_eq!(r.trust.debt_minutes_left, 0);
+        assert!(r.trust_at_end >= 50.0);
+        assert!(!kinds(&r).contains(&"bad_first_impression_unrecovered"));
+    }
+
+    #[test]
+    fn silence_of_an_active_client_counts_up_to_now() {
+        let mut s = Story::new(Fit::Target);
+        s.talk(1, 1, 10);
+        let r = s.report(40);
+        assert_eq!(kinds(&r), ["long_silence"]);
+        assert!(r.warnings[0].message.contains("39 days up to now"));
+        assert!(!kinds(&s.report(31)).contains(&"long_silence"));
+    }
+
+    #[test]
+    fn retracted_events_show_in_the_timeline_marked_and_do_not_count() {
+        let mut s = Story::new(Fit::Target);
+        s.talk(1, 1, 10);
+        let wrong = s.note(2, false, "meant for another client");
+        let by = s.on(
+            3,
+            Event::Retracted {
+                seq: wrong,
+                reason: "wrong client".into(),
+            },
+        );
+        let r = s.report(4);
+        assert!(r.mismatches.is_empty());
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        let e = r.timeline.iter().find(|e| e.seq == wrong).unwrap();
+        assert_eq!((e.retracted_by, e.trust_after), (Some(by), None));
+        assert!(
+            r.timeline.iter().any(|e| e.seq == by),
+            "the retraction itself"
+        );
+        assert_eq!(r.audit.flags.len(), 1, "the audit lists the retraction");
+    }
+
+    #[test]
+    fn a_returned_client_is_active_again() {
+        let mut s = Story::new(Fit::Target);
+        s.talk(1, 1, 10);
+        s.lost(5);
+        s.on(
+            6,
+            Event::ClientReturned {
+                client: "acme".into(),
+                note: String::new(),
+            },
+        );
+        let r = s.report(7);
+        assert_eq!((r.status, r.end, r.lost_at), ("active", t(7 * DAY), None));
+    }
+
+    #[test]
+    fn unknown_or_retracted_client_has_no_postmortem() {
+        let g = Given::new();
+        let mut p = Postmortem::new("acme", TrustParams::default());
+        g.replay_into(&mut p);
+        assert!(p.report(t(0)).is_none());
+
+        let mut g = Given::new();
+        let added = g.client("acme");
+        g.talk("acme", InteractionKind::Call, 1, None);
+        g.retract(added, "typo");
+        let mut p = Postmortem::new("acme", TrustParams::default());
+        g.replay_into(&mut p);
+        assert!(p.report(t(0)).is_none());
+        assert_eq!(p.handle(), "acme");
+    }
+
+    #[test]
+    fn serializes_for_json() {
+        let r = troubled().report(200);
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["client"], "acme");
+        assert_eq!(v["fit"], "off-target");
+        assert_eq!(v["warnings"][0]["kind"], "bad_first_impression_unrecovered");
+        assert_eq!(v["audit"]["promises"]["total"], 2);
+        assert_eq!(v["promises"][0]["outcome"], "kept_after_move");
+        assert!(v["trust"]["history"]
+            .as_array()
+            .is_some_and(|h| h.len() > 3));
+    }
+}
