@@ -548,12 +548,11 @@ impl Projection for Postmortem {
                 self.promises.insert(*promise);
             }
             Event::ClientLost { reason, .. } => {
-                let t = self.trust.report(&self.handle);
                 self.lost = Some(Loss {
                     at,
                     reason: reason.clone(),
-                    trust: t.as_ref().map_or(0.0, |t| t.score_points()),
-                    debt_minutes_left: t.map_or(0, |t| t.debt_minutes_left),
+                    trust: self.trust.score(&self.handle).unwrap_or(0.0),
+                    debt_minutes_left: self.trust.debt_minutes_left(&self.handle).unwrap_or(0),
                 });
             }
             Event::ClientReturned { .. } => self.lost = None,

@@ -317,13 +317,295 @@ impl TrustReport {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why the score moved, with the numbers used. Kept structured and put
+/// into words only when a report is asked for: a full replay then formats
+/// nothing (most events are never displayed).
+#[derive(Debug, Clone, PartialEq)]
+enum Why {
+    Start,
+    /// `window`: `Some(seconds)` when this interaction was part of the first
+    /// impression without being the first contact.
+    FirstImpression {
+        mood: i8,
+        weight: f64,
+        window: Option<u32>,
+        debt_opened: Option<u64>,
+    },
+    BadContact {
+        kind: InteractionKind,
+        mood: i8,
+        points: f64,
+    },
+    GoodContact {
+        kind: InteractionKind,
+        mood: i8,
+        minutes: u32,
+        said: bool,
+        base: f64,
+        factor: Option<f64>,
+        /// (minutes repaid, minutes of debt left)
+        repaid: Option<(u64, u64)>,
+    },
+    Moved {
+        id: PromiseId,
+        cause: Cause,
+        base: f64,
+        agreed_factor: Option<f64>,
+    },
+    KeptOnTime {
+        id: PromiseId,
+        base: f64,
+        factor: Option<f64>,
+    },
+    KeptAfterMove {
+        id: PromiseId,
+        base: f64,
+        factor: Option<f64>,
+    },
+    KeptLate {
+        id: PromiseId,
+        days: i64,
+        late_base: f64,
+        per_day: f64,
+        cap: Option<f64>,
+        penalty: f64,
+    },
+    Broken {
+        id: PromiseId,
+        points: f64,
+    },
+    Mismatch {
+        points: f64,
+    },
+    Advocacy {
+        kind: AdvocacyKind,
+        by_client: bool,
+        base: f64,
+        factor: Option<f64>,
+    },
+}
+
+/// `+4`, or `+4 × 0.5 during recovery debt = +2`.
+fn positive_words(base: f64, factor: Option<f64>) -> String {
+    match factor {
+        Some(f) => format!(
+            "+{} × {} during recovery debt = +{}",
+            words::num(base),
+            words::num(f),
+            words::num(base * f)
+        ),
+        None => format!("+{}", words::num(base)),
+    }
+}
+
+fn signed_points(x: f64) -> String {
+    if x < 0.0 {
+        format!("−{}", words::num(-x))
+    } else {
+        format!("+{}", words::num(x))
+    }
+}
+
+impl Why {
+    fn words(&self) -> String {
+        match self {
+            Why::Start => format!("client added: neutral start at {}", words::num(NEUTRAL)),
+            Why::FirstImpression {
+                mood,
+                weight,
+                window,
+                debt_opened,
+            } => {
+                let mood = words::signed(i64::from(*mood));
+                let head = match window {
+                    None => format!(
+                        "first impression, mood {mood}, weighed ×{}",
+                        words::num(*weight)
+                    ),
+                    Some(w) => format!(
+                        "part of the first impression (within {w} s of the first contact), \
+                         mood {mood}, weighed ×{}",
+                        words::num(*weight)
+                    ),
+                };
+                match debt_opened {
+                    Some(d) => format!("{head}: recovery debt {} opened", words::hours(*d)),
+                    None => head,
+                }
+            }
+            Why::BadContact { kind, mood, points } => format!(
+                "{kind}, mood {}: {}",
+                words::signed(i64::from(*mood)),
+                signed_points(*points)
+            ),
+            Why::GoodContact {
+                kind,
+                mood,
+                minutes,
+                said,
+                base,
+                factor,
+                repaid,
+            } => {
+                let default = if *said {
+                    String::new()
+                } else {
+                    format!(" (default for a {kind})")
+                };
+                let debt = match repaid {
+                    None => String::new(),
+                    Some((_, 0)) => "; recovery debt repaid".to_string(),
+                    Some((r, left)) => format!(
+                        "; {r} min repaid, {} of recovery debt left",
+                        words::hours(*left)
+                    ),
+                };
+                format!(
+                    "{kind}, mood {}, {minutes} min{default}: {}{debt}",
+                    words::signed(i64::from(*mood)),
+                    positive_words(*base, *factor)
+                )
+            }
+            Why::Moved {
+                id,
+                cause,
+                base,
+                agreed_factor,
+            } => match agreed_factor {
+                Some(f) => format!(
+                    "promise #{id} moved (cause: {cause}), agreed by the client: −{} × {} = {}",
+                    words::num(*base),
+                    words::num(*f),
+                    signed_points(-base * f)
+                ),
+                None => format!(
+                    "promise #{id} moved (cause: {cause}), not agreed: {}",
+                    signed_points(-base)
+                ),
+            },
+            Why::KeptOnTime { id, base, factor } => format!(
+                "promise #{id} kept on time: {}",
+                positive_words(*base, *factor)
+            ),
+            Why::KeptAfterMove { id, base, factor } => format!(
+                "promise #{id} kept by its moved due (late on the original): {}",
+                positive_words(*base, *factor)
+            ),
+            Why::KeptLate {
+                id,
+                days,
+                late_base,
+                per_day,
+                cap,
+                penalty,
+            } => format!(
+                "promise #{id} kept {} after its due: −({} + {} × {days}){} = {}",
+                words::days(*days),
+                words::num(*late_base),
+                words::num(*per_day),
+                cap.map(|c| format!(", capped at {}", words::num(c)))
+                    .unwrap_or_default(),
+                signed_points(-penalty)
+            ),
+            Why::Broken { id, points } => {
+                format!("promise #{id} broken: {}", signed_points(-points))
+            }
+            Why::Mismatch { points } => format!(
+                "mismatch noted (not what they expected): {}",
+                signed_points(-points)
+            ),
+            Why::Advocacy {
+                kind,
+                by_client,
+                base,
+                factor,
+            } => format!(
+                "{kind} ({}): {}",
+                if *by_client {
+                    "their initiative"
+                } else {
+                    "we asked"
+                },
+                positive_words(*base, *factor)
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clamp {
+    Low,
+    High,
+}
+
+/// One change as stored: numbers, not words.
+#[derive(Debug, Clone, PartialEq)]
+struct Step {
+    at: Timestamp,
+    seq: Seq,
+    score: i64,
+    change: i64,
+    why: Why,
+    clamped: Option<Clamp>,
+}
+
+impl Step {
+    fn entry(&self) -> TrustEntry {
+        let mut reason = self.why.words();
+        match self.clamped {
+            Some(Clamp::High) => reason.push_str(" (clamped at 100)"),
+            Some(Clamp::Low) => reason.push_str(" (clamped at 0)"),
+            None => {}
+        }
+        TrustEntry {
+            at: self.at,
+            seq: self.seq,
+            score: self.score,
+            change: self.change,
+            reason,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 struct ClientTrust {
     score: i64,
     first: Option<FirstImpression>,
     debt_opened: bool,
     debt_left: u64,
-    history: Vec<TrustEntry>,
+    history: Vec<Step>,
+}
+
+impl ClientTrust {
+    /// The factor on a positive change: `Some` while a debt is open.
+    fn damping(&self, p: &TrustParams) -> Option<f64> {
+        (self.debt_left > 0).then_some(p.debt_positive_factor)
+    }
+
+    /// Applies `points`, clamped to 0–100, and records why. A zero change
+    /// is recorded only when `always` (the first impression).
+    fn change(&mut self, env: &Envelope, points: f64, why: Why, always: bool) {
+        let wanted = centi(points);
+        let new = self.score.saturating_add(wanted).clamp(0, MAX_CENTI);
+        let change = new - self.score;
+        if change == 0 && !always {
+            return;
+        }
+        let clamped = (change != wanted).then_some(if new == MAX_CENTI {
+            Clamp::High
+        } else {
+            Clamp::Low
+        });
+        self.score = new;
+        self.history.push(Step {
+            at: env.occurred_at,
+            seq: env.seq,
+            score: new,
+            change,
+            why,
+            clamped,
+        });
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -377,6 +659,11 @@ impl Trust {
         self.clients.get(handle).map(|c| c.score as f64 / 100.0)
     }
 
+    /// Minutes of recovery debt still owed; `None` for an unknown client.
+    pub fn debt_minutes_left(&self, handle: &str) -> Option<u64> {
+        self.clients.get(handle).map(|c| c.debt_left)
+    }
+
     /// Handles of the clients followed, in order.
     pub fn clients(&self) -> impl Iterator<Item = &str> {
         self.clients.keys().map(String::as_str)
@@ -388,56 +675,11 @@ impl Trust {
         Some(TrustReport {
             client: handle.to_string(),
             score: c.score,
-            history: c.history.clone(),
+            history: c.history.iter().map(Step::entry).collect(),
             first_impression: c.first.clone(),
             debt_opened: c.debt_opened,
             debt_minutes_left: c.debt_left,
         })
-    }
-
-    /// Applies `points` to a client's score, clamped to 0–100, and records
-    /// it with its reason.
-    fn change(c: &mut ClientTrust, env: &Envelope, points: f64, mut reason: String, always: bool) {
-        let wanted = centi(points);
-        let new = c.score.saturating_add(wanted).clamp(0, MAX_CENTI);
-        let change = new - c.score;
-        if change == 0 && !always {
-            return;
-        }
-        if change != wanted {
-            reason.push_str(if new == MAX_CENTI {
-                " (clamped at 100)"
-            } else {
-                " (clamped at 0)"
-            });
-        }
-        c.score = new;
-        c.history.push(TrustEntry {
-            at: env.occurred_at,
-            seq: env.seq,
-            score: new,
-            change,
-            reason,
-        });
-    }
-
-    /// A positive change, reduced while a recovery debt is open. Returns the
-    /// points and the words explaining them.
-    fn positive(&self, c: &ClientTrust, base: f64) -> (f64, String) {
-        if c.debt_left > 0 {
-            let f = self.params.debt_positive_factor;
-            (
-                base * f,
-                format!(
-                    "+{} × {} during recovery debt = +{}",
-                    words::num(base),
-                    words::num(f),
-                    words::num(base * f)
-                ),
-            )
-        } else {
-            (base, format!("+{}", words::num(base)))
-        }
     }
 
     fn interacted(
@@ -449,217 +691,160 @@ impl Trust {
         minutes: Option<u32>,
     ) {
         let p = &self.params;
-        let Some(c) = self.clients.get(client) else {
+        let Some(c) = self.clients.get_mut(client) else {
             return;
         };
         let m = f64::from(mood);
-        let mood_words = words::signed(i64::from(mood));
-        let window = i64::from(p.first_impression_seconds);
+        let window = p.first_impression_seconds;
         let first_part = match &c.first {
-            None => Some(true),
-            Some(f) if f.at.seconds_until(env.occurred_at).abs() <= window => Some(false),
+            None => Some(None),
+            Some(f) if f.at.seconds_until(env.occurred_at).abs() <= i64::from(window) => {
+                Some(Some(window))
+            }
             Some(_) => None,
         };
-        if let Some(is_first) = first_part {
-            let w = p.first_impression_weight;
-            let points = m * p.mood_points * w;
-            let mut reason = if is_first {
-                format!(
-                    "first impression, mood {mood_words}, weighed ×{}",
-                    words::num(w)
-                )
-            } else {
-                format!(
-                    "part of the first impression (within {window} s of the first contact), \
-                     mood {mood_words}, weighed ×{}",
-                    words::num(w)
-                )
-            };
-            let open_debt = mood < 0 && !c.debt_opened && p.debt_minutes() > 0;
+        if let Some(window) = first_part {
             let debt = p.debt_minutes();
-            if open_debt {
-                reason.push_str(&format!(": recovery debt {} opened", words::hours(debt)));
+            let opens = mood < 0 && !c.debt_opened && debt > 0;
+            if window.is_none() {
+                c.first = Some(FirstImpression {
+                    seq: env.seq,
+                    at: env.occurred_at,
+                    kind,
+                    mood,
+                    minutes,
+                });
             }
-            let first = FirstImpression {
-                seq: env.seq,
-                at: env.occurred_at,
-                kind,
-                mood,
-                minutes,
-            };
-            let Some(c) = self.clients.get_mut(client) else {
-                return;
-            };
-            if is_first {
-                c.first = Some(first);
-            }
-            if open_debt {
+            if opens {
                 c.debt_opened = true;
                 c.debt_left = debt;
             }
-            Self::change(c, env, points, reason, is_first);
-            return;
-        }
-        if mood == 0 {
+            let why = Why::FirstImpression {
+                mood,
+                weight: p.first_impression_weight,
+                window,
+                debt_opened: opens.then_some(debt),
+            };
+            let points = m * p.mood_points * p.first_impression_weight;
+            c.change(env, points, why, window.is_none());
             return;
         }
         let base = m * p.mood_points;
         if mood < 0 {
-            let reason = format!("{kind}, mood {mood_words}: {}", signed_points(base));
-            if let Some(c) = self.clients.get_mut(client) {
-                Self::change(c, env, base, reason, false);
-            }
-            return;
+            let why = Why::BadContact {
+                kind,
+                mood,
+                points: base,
+            };
+            c.change(env, base, why, false);
+        } else if mood > 0 {
+            // Positive contact: repays the recovery debt, minute for minute.
+            let mins = minutes.unwrap_or_else(|| p.contact_minutes.of(kind));
+            let factor = c.damping(p);
+            let repaid = (c.debt_left > 0).then(|| {
+                let r = c.debt_left.min(u64::from(mins));
+                c.debt_left -= r;
+                (r, c.debt_left)
+            });
+            let why = Why::GoodContact {
+                kind,
+                mood,
+                minutes: mins,
+                said: minutes.is_some(),
+                base,
+                factor,
+                repaid,
+            };
+            c.change(env, base * factor.unwrap_or(1.0), why, false);
         }
-        // Positive contact: repays the recovery debt, minute for minute.
-        let (mins, said) = match minutes {
-            Some(n) => (n, String::new()),
-            None => (
-                p.contact_minutes.of(kind),
-                format!(" (default for a {kind})"),
-            ),
-        };
-        let (points, how) = self.positive(c, base);
-        let mut reason = format!("{kind}, mood {mood_words}, {mins} min{said}: {how}");
-        let Some(c) = self.clients.get_mut(client) else {
-            return;
-        };
-        if c.debt_left > 0 {
-            let repaid = c.debt_left.min(u64::from(mins));
-            c.debt_left -= repaid;
-            if c.debt_left == 0 {
-                reason.push_str("; recovery debt repaid");
-            } else {
-                reason.push_str(&format!(
-                    "; {repaid} min repaid, {} of recovery debt left",
-                    words::hours(c.debt_left)
-                ));
-            }
-        }
-        Self::change(c, env, points, reason, false);
     }
 
     fn promise_event(&mut self, env: &Envelope, id: PromiseId) {
-        let Some(tp) = self.promises.get(&id) else {
+        let Some(tp) = self.promises.get_mut(&id) else {
             return;
         };
         if !tp.open {
             return;
         }
-        let Some(c) = self.clients.get(&tp.client) else {
+        let Some(c) = self.clients.get_mut(&tp.client) else {
             return;
         };
         let p = &self.params;
-        let (points, reason, close, new_due) = match &env.event {
+        let (points, why) = match &env.event {
             Event::PromiseMoved {
                 due,
                 cause,
                 agreed_by_client,
                 ..
             } => {
+                tp.due = due.at;
                 let base = match cause {
                     Cause::Us => p.move_us,
                     Cause::Client => p.move_client,
                     Cause::External => p.move_external,
                 };
-                let (points, how) = if *agreed_by_client {
-                    let f = p.move_agreed_factor;
-                    (
-                        base * f,
-                        format!(
-                            "agreed by the client: −{} × {} = {}",
-                            words::num(base),
-                            words::num(f),
-                            signed_points(-base * f)
-                        ),
-                    )
-                } else {
-                    (base, format!("not agreed: {}", signed_points(-base)))
-                };
+                let agreed_factor = agreed_by_client.then_some(p.move_agreed_factor);
                 (
-                    -points,
-                    format!("promise #{id} moved (cause: {cause}), {how}"),
-                    false,
-                    Some(due.at),
+                    -base * agreed_factor.unwrap_or(1.0),
+                    Why::Moved {
+                        id,
+                        cause: *cause,
+                        base,
+                        agreed_factor,
+                    },
                 )
             }
             Event::PromiseKept { .. } => {
+                tp.open = false;
                 let at = env.occurred_at;
+                let factor = c.damping(p);
                 if at <= tp.original_due {
-                    let (points, how) = self.positive(c, p.kept_on_time);
+                    let base = p.kept_on_time;
                     (
-                        points,
-                        format!("promise #{id} kept on time: {how}"),
-                        true,
-                        None,
+                        base * factor.unwrap_or(1.0),
+                        Why::KeptOnTime { id, base, factor },
                     )
                 } else if at <= tp.due {
-                    let (points, how) = self.positive(c, p.kept_after_move);
+                    let base = p.kept_after_move;
                     (
-                        points,
-                        format!(
-                            "promise #{id} kept by its moved due (late on the original): {how}"
-                        ),
-                        true,
-                        None,
+                        base * factor.unwrap_or(1.0),
+                        Why::KeptAfterMove { id, base, factor },
                     )
                 } else {
                     let days = days_after(tp.due, at);
                     let raw = p.late_base + p.late_per_day * days as f64;
                     let penalty = raw.min(p.late_max);
-                    let capped = if raw > p.late_max {
-                        format!(", capped at {}", words::num(p.late_max))
-                    } else {
-                        String::new()
-                    };
                     (
                         -penalty,
-                        format!(
-                            "promise #{id} kept {} after its due: −({} + {} × {days}){capped} = {}",
-                            words::days(days),
-                            words::num(p.late_base),
-                            words::num(p.late_per_day),
-                            signed_points(-penalty)
-                        ),
-                        true,
-                        None,
+                        Why::KeptLate {
+                            id,
+                            days,
+                            late_base: p.late_base,
+                            per_day: p.late_per_day,
+                            cap: (raw > p.late_max).then_some(p.late_max),
+                            penalty,
+                        },
                     )
                 }
             }
-            Event::PromiseBroken { .. } => (
-                -p.broken,
-                format!("promise #{id} broken: {}", signed_points(-p.broken)),
-                true,
-                None,
-            ),
-            Event::PromiseReleased { .. } => (0.0, String::new(), true, None),
+            Event::PromiseBroken { .. } => {
+                tp.open = false;
+                (
+                    -p.broken,
+                    Why::Broken {
+                        id,
+                        points: p.broken,
+                    },
+                )
+            }
+            Event::PromiseReleased { .. } => {
+                tp.open = false;
+                return;
+            }
             _ => return,
         };
-        let client = tp.client.clone();
-        if let Some(tp) = self.promises.get_mut(&id) {
-            if close {
-                tp.open = false;
-            }
-            if let Some(d) = new_due {
-                tp.due = d;
-            }
-        }
-        if let Some(c) = self.clients.get_mut(&client) {
-            Self::change(c, env, points, reason, false);
-        }
+        c.change(env, points, why, false);
     }
-}
-
-fn signed_points(x: f64) -> String {
-    if x < 0.0 {
-        format!("−{}", words::num(-x))
-    } else {
-        format!("+{}", words::num(x))
-    }
-}
-
-fn advocacy_words(kind: AdvocacyKind) -> &'static str {
-    kind.as_str()
 }
 
 impl Projection for Trust {
@@ -682,12 +867,13 @@ impl Projection for Trust {
                         first: None,
                         debt_opened: false,
                         debt_left: 0,
-                        history: vec![TrustEntry {
+                        history: vec![Step {
                             at: env.occurred_at,
                             seq: env.seq,
                             score: start,
                             change: 0,
-                            reason: "client added: neutral start at 50".to_string(),
+                            why: Why::Start,
+                            clamped: None,
                         }],
                     },
                 );
@@ -724,11 +910,7 @@ impl Projection for Trust {
             Event::MismatchNoted { client, .. } => {
                 let points = self.params.mismatch;
                 if let Some(c) = self.clients.get_mut(client) {
-                    let reason = format!(
-                        "mismatch noted (not what they expected): {}",
-                        signed_points(-points)
-                    );
-                    Self::change(c, env, -points, reason, false);
+                    c.change(env, -points, Why::Mismatch { points }, false);
                 }
             }
             Event::Advocated {
@@ -737,24 +919,23 @@ impl Projection for Trust {
                 initiated_by_client,
                 ..
             } => {
-                let Some(c) = self.clients.get(client) else {
+                let p = &self.params;
+                let Some(c) = self.clients.get_mut(client) else {
                     return;
                 };
                 let base = if *initiated_by_client {
-                    self.params.advocacy_by_client
+                    p.advocacy_by_client
                 } else {
-                    self.params.advocacy_by_us
+                    p.advocacy_by_us
                 };
-                let (points, how) = self.positive(c, base);
-                let who = if *initiated_by_client {
-                    "their initiative"
-                } else {
-                    "we asked"
+                let factor = c.damping(p);
+                let why = Why::Advocacy {
+                    kind: *kind,
+                    by_client: *initiated_by_client,
+                    base,
+                    factor,
                 };
-                let reason = format!("{} ({who}): {how}", advocacy_words(*kind));
-                if let Some(c) = self.clients.get_mut(client) {
-                    Self::change(c, env, points, reason, false);
-                }
+                c.change(env, base * factor.unwrap_or(1.0), why, false);
             }
             Event::FitChanged { .. }
             | Event::ExpectationNoted { .. }
