@@ -49,9 +49,9 @@ impl fmt::Display for Table {
         }
         let line = |f: &mut fmt::Formatter<'_>, cells: &[String]| -> fmt::Result {
             let mut out = String::new();
-            for i in 0..cols {
+            for (i, wi) in w.iter().enumerate() {
                 let c = cells.get(i).map(String::as_str).unwrap_or("");
-                let pad = w[i].saturating_sub(width(c));
+                let pad = wi.saturating_sub(width(c));
                 if i > 0 {
                     out.push_str("  ");
                 }
