@@ -486,9 +486,9 @@ fn retracting_in_an_empty_journal_says_there_are_no_events() {
     assert!(!t.journal.exists());
 }
 
-/// BUG (src/cli/record.rs, `open_promise`): `id <= max_promise_id` is also
-/// true for id 0, so `promise keep 0` says "promise 0 was retracted"
-/// although no promise 0 ever existed.
+/// Regression (src/cli/record.rs, `open_promise`): `id <= max_promise_id`
+/// was also true for id 0, so `promise keep 0` said "promise 0 was
+/// retracted" although no promise 0 ever existed.
 #[test]
 fn promise_zero_is_unknown_not_retracted() {
     let t = Tl::new();
