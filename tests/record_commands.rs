@@ -1175,6 +1175,51 @@ fn now_flag_wins_over_env_and_author_comes_from_env() {
     ));
 }
 
+/// Times without an offset are local: with `TZ=CET-1` (UTC+1, a POSIX zone
+/// needing no tz database) the pinned 10:00 is 09:00 UTC and a date-only due
+/// ends at 23:59:59.999999 local, 22:59:59.999999 UTC.
+#[test]
+fn times_without_offset_are_local_time() {
+    let mut t = Tl::new();
+    t.tz = "CET-1".into();
+    t.ok(&["client", "add", "acme"]);
+    let out = t.ok(&[
+        "--json",
+        "promise",
+        "make",
+        "acme",
+        "x",
+        "--due",
+        "2026-11-27",
+    ]);
+    let j = out.json();
+    assert_eq!(j["recorded_at"], "2026-11-20T09:00:00Z", "{j}");
+    assert_eq!(j["due"], "2026-11-27T22:59:59.999999Z", "{j}");
+    let out = t.ok(&[
+        "promise",
+        "move",
+        "1",
+        "--due",
+        "2026-11-28T12:00",
+        "--cause",
+        "us",
+    ]);
+    assert_eq!(
+        out.stdout,
+        "#3 promise 1 moved to 2026-11-28 12:00 (cause: us, not agreed)\n"
+    );
+    let got = t.replay();
+    assert_eq!(got[0].recorded_at, ts("2026-11-20T09:00"));
+    assert!(matches!(
+        got[1].event,
+        Event::PromiseMade { due: Due { at, date_only: true }, .. } if at == ts("2026-11-27T22:59:59.999999")
+    ));
+    assert!(matches!(
+        got[2].event,
+        Event::PromiseMoved { due: Due { at, date_only: false }, .. } if at == ts("2026-11-28T11:00")
+    ));
+}
+
 #[test]
 fn completions_are_non_empty_scripts_that_know_the_subcommands() {
     let t = Tl::new();

@@ -44,6 +44,8 @@ pub struct Tl {
     pub journal: PathBuf,
     pub now: String,
     pub author: String,
+    /// `TZ` of the run: UTC unless a test says otherwise.
+    pub tz: String,
 }
 
 impl Tl {
@@ -55,6 +57,7 @@ impl Tl {
             journal,
             now: NOW.to_string(),
             author: AUTHOR.to_string(),
+            tz: "UTC".to_string(),
         }
     }
 
@@ -67,7 +70,7 @@ impl Tl {
             .env_remove("NO_COLOR")
             .env("TRUSTLOG_NOW", &self.now)
             .env("TRUSTLOG_AUTHOR", &self.author)
-            .env("TZ", "UTC")
+            .env("TZ", &self.tz)
             .env("HOME", self.dir.path().join("home"))
             .env("XDG_DATA_HOME", self.dir.path().join("home/.local/share"));
         c
