@@ -420,11 +420,12 @@ fn a_locked_journal_is_reported_and_untouched() {
     );
 }
 
-/// BUG (src/log/format.rs, `Header::decode`, the `b.len() < HEADER_LEN`
-/// branch): a file shorter than 8 bytes is reported as a truncated journal
-/// (exit 3, "damaged") even when its bytes are not a prefix of the
-/// signature, so a tiny text file gets the damage exit code. It should be
-/// "not a trustlog journal", exit 1, like any other foreign file.
+/// BUG (src/log/journal.rs, `JournalWriter::open`, the `len < HEADER_LEN`
+/// branch; the same test in src/log/format.rs `Header::decode`): a file
+/// shorter than 8 bytes that is not a prefix of the signature is reported
+/// as a truncated journal (exit 3, damage) instead of "not a trustlog
+/// journal" (exit 1), though `looks_like_partial_header` has already said
+/// it is no journal of ours.
 #[test]
 fn a_tiny_text_file_is_not_a_journal_rather_than_damage() {
     let t = Tl::new();
