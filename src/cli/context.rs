@@ -83,7 +83,35 @@ fn author() -> String {
             }
         }
     }
-    "unknown".to_string()
+    login_name().unwrap_or_else(|| "unknown".to_string())
+}
+
+/// The name of the user running the process, from the password database
+/// (no $USER in cron jobs and many containers).
+fn login_name() -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: all-zero bytes are a valid `passwd` (null pointers, zero ids);
+    // getpwuid_r fills it with pointers into `buf`, which outlives their use.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the sizes given; the result is only
+    // read when getpwuid_r reports success and a non-null entry.
+    let rc = unsafe {
+        libc::getpwuid_r(
+            libc::getuid(),
+            &mut pwd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: pw_name points to a NUL-terminated string inside `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    let name = name.to_string_lossy().trim().to_string();
+    (!name.is_empty()).then_some(name)
 }
 
 /// Reads every event of the journal, in order. A torn tail is skipped (it

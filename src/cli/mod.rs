@@ -12,7 +12,9 @@ pub mod context;
 pub mod error;
 pub mod integrity;
 pub mod output;
+pub mod query;
 pub mod record;
+pub mod table;
 pub mod when;
 
 use context::Ctx;
@@ -81,6 +83,11 @@ pub enum Command {
         #[command(flatten)]
         at: AtArg,
     },
+    /// The raw events, in order
+    #[command(
+        after_help = "Examples:\n  trustlog log --client acme\n  trustlog log --kind PromiseMoved --as-of 2026-10-01"
+    )]
+    Log(query::LogArgs),
     /// Print the last sequence number and the chain digest (write it down)
     #[command(after_help = "Example:\n  trustlog head    # 42 9f86d081884c7d65…")]
     Head,
@@ -275,6 +282,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
             PromiseCmd::Release { args, at } => promise_release(&ctx, at, args),
         },
         Command::Retract { args, at } => retract(&ctx, at, args),
+        Command::Log(a) => query::log(&ctx, a),
         Command::Head => integrity::head(&ctx),
         Command::Verify(a) => integrity::verify(&ctx, a),
         Command::Repair(a) => integrity::repair(&ctx, a),

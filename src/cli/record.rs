@@ -283,7 +283,7 @@ fn open_promise(
     id: PromiseId,
 ) -> Result<&crate::projections::state::Promise, CliError> {
     let p = state.promises.get(&id).ok_or_else(|| {
-        if id <= state.max_promise_id {
+        if (1..=state.max_promise_id).contains(&id) {
             invalid(format!("promise {id} was retracted: it no longer counts"))
         } else if state.max_promise_id == 0 {
             invalid(format!(

@@ -45,7 +45,7 @@ pub const ACCEPTED_FORMS: &str = "an ISO date (2026-11-22), \
 an ISO date-time (2026-11-22T14:30, optionally with Z or +01:00), \
 now, today, tomorrow, yesterday, \
 a weekday (fri, friday: the next one), \
-+3d / +2w / -1d / +4h, \
++3d / +2w / -1d / +4h / +30min, \
 eow (end of week), eom (end of month)";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,12 +180,12 @@ fn read_form(text: &str, today: NaiveDate, now_utc: NaiveDateTime) -> Result<Mea
         _ => {}
     }
     if let Some(weekday) = weekday_named(text) {
-        let ahead = (7 + i64::from(weekday.num_days_from_monday())
-            - i64::from(today.weekday().num_days_from_monday()))
-            % 7;
         // Strictly after today: the same weekday means a week later.
-        let ahead = if ahead == 0 { 7 } else { ahead };
-        return day(today.checked_add_days(Days::new(ahead.unsigned_abs())));
+        let ahead = match weekday.days_since(today.weekday()) {
+            0 => 7,
+            n => n,
+        };
+        return day(today.checked_add_days(Days::new(u64::from(ahead))));
     }
     if let Some(rest) = text.strip_prefix('+') {
         return relative(rest, true, today, now_utc);
@@ -680,8 +680,8 @@ mod tests {
             parse_when("flurb", now, true).unwrap_err().to_string(),
             "unknown date/time \"flurb\": expected one of: an ISO date (2026-11-22), \
              an ISO date-time (2026-11-22T14:30, optionally with Z or +01:00), now, today, \
-             tomorrow, yesterday, a weekday (fri, friday: the next one), +3d / +2w / -1d / +4h, \
-             eow (end of week), eom (end of month)"
+             tomorrow, yesterday, a weekday (fri, friday: the next one), +3d / +2w / -1d / +4h / \
+             +30min, eow (end of week), eom (end of month)"
         );
     }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::error::LogError;
 use super::format::{
-    chain_next, encode_frame, parse_frame, Digest, Header, Parse, FRAME_LEN, HEADER_LEN,
+    chain_next, encode_frame, parse_frame, Digest, Header, Parse, FRAME_LEN, F_LEN, HEADER_LEN,
     MAX_PAYLOAD,
 };
 use super::scan::{DamageKind, Item, OpenError, Scanner};
@@ -66,8 +66,8 @@ pub fn find_tail<S: Storage>(storage: &S, header: &Header, path: &Path) -> Resul
         // Candidate starts, nearest the end first.
         for start in (0..=buf.len() - FRAME_LEN).rev() {
             let k = buf.len() - FRAME_LEN - start;
-            let len =
-                u32::from_le_bytes([buf[start], buf[start + 1], buf[start + 2], buf[start + 3]]);
+            let l = start + F_LEN;
+            let len = u32::from_le_bytes([buf[l], buf[l + 1], buf[l + 2], buf[l + 3]]);
             if len as usize != k {
                 continue;
             }
