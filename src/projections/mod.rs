@@ -14,7 +14,7 @@
 //! | module | projection | query |
 //! |---|---|---|
 //! | `state` | [`state::State`] | clients, promises; what recording validates against |
-//! | `status` | (uses `State` + `Trust`) | [`status::report`]: one row per client |
+//! | `status` | [`status::Status`] (`State` + `Trust`) | [`status::Status::report`] / [`status::report`]: one row per client |
 //! | `due` | [`due::DueList`] | [`due::DueList::report`]: open promises, soonest first |
 //! | `audit` | [`audit::Audit`] | [`audit::Audit::report`]: the deadline audit of SPEC.md |
 //! | `trust` | [`trust::Trust`] | [`trust::Trust::report`]: score and history per client |
@@ -23,6 +23,14 @@
 //! Time travel (`--as-of T`): [`as_of`] keeps the envelopes recorded by `T`;
 //! the retracted set must be computed from that cut stream (a retraction
 //! recorded after `T` was not known at `T`). [`replay_as_of`] does both.
+//!
+//! Several projections can be fed in one pass: `&mut P` and tuples of up to
+//! five projections are projections themselves.
+//!
+//! JSON: every report is `serde::Serialize`; times are RFC 3339 (UTC),
+//! enums are the words users type, scores are numbers from 0 to 100.
+//! Messages (flags, warnings, reasons) are for people: times in them are
+//! local.
 
 use std::collections::HashSet;
 
@@ -330,5 +338,59 @@ pub(crate) mod testkit {
             self.replay_into(&mut p);
             p
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testkit::*;
+    use super::*;
+    use crate::events::InteractionKind;
+
+    #[test]
+    fn days_after_rounds_up_and_never_goes_negative() {
+        assert_eq!(days_after(t(0), t(0)), 0);
+        assert_eq!(days_after(t(0), t(1)), 1);
+        assert_eq!(days_after(t(0), t(DAY_SECONDS)), 1);
+        assert_eq!(days_after(t(0), t(DAY_SECONDS + 1)), 2);
+        assert_eq!(days_after(t(10), t(0)), 0);
+    }
+
+    #[test]
+    fn as_of_filters_on_recorded_at_and_forgets_later_retractions() {
+        // Given a talk recorded at 10, retracted at 30, and a record whose
+        // clock was pinned back to 5 although appended last
+        let mut g = Given::new();
+        g.at(t(1));
+        g.client("acme");
+        g.at(t(10));
+        let talk = g.talk("acme", InteractionKind::Call, 1, None);
+        g.at(t(30));
+        g.retract(talk, "no");
+        g.at(t(5));
+        g.talk("acme", InteractionKind::Call, 1, None);
+        // When asking as of 20
+        let seqs: Vec<Seq> = as_of(&g.envs, t(20)).map(|e| e.seq).collect();
+        // Then the late-appended record dated 5 counts, the retraction does not
+        assert_eq!(seqs, [1, 2, 4]);
+        let mut s = state::State::new();
+        let retracted = replay_as_of(&mut s, &g.envs, Some(t(20)));
+        assert!(retracted.is_empty(), "the retraction was recorded after 20");
+        let mut s = state::State::new();
+        assert_eq!(replay_as_of(&mut s, &g.envs, None).len(), 1);
+    }
+
+    #[test]
+    fn a_tuple_of_projections_is_fed_in_one_pass() {
+        let mut g = Given::new();
+        g.client("acme");
+        g.talk("acme", InteractionKind::Call, 2, None);
+        let mut both = (state::State::new(), trust::Trust::default());
+        g.replay_into(&mut both);
+        assert!(both.0.clients.contains_key("acme"));
+        assert_eq!(both.1.score("acme"), Some(62.0));
+        let (mut s, mut tr) = (state::State::new(), trust::Trust::default());
+        g.replay_into(&mut (&mut s, &mut tr));
+        assert_eq!((s, tr), both);
     }
 }
