@@ -494,7 +494,7 @@ fn talk_records_kind_mood_minutes_initiative_and_note() {
 
     // Every default: other, mood 0, minutes unknown, by us, no note.
     let out = t.ok(&["talk", "acme"]);
-    assert_eq!(out.stdout, "#3 other with acme (mood +0, by us)\n");
+    assert_eq!(out.stdout, "#3 other with acme (mood 0, by us)\n");
     want.push(env(
         3,
         ts(NOW),

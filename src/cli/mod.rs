@@ -58,7 +58,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Record facts about a client
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  trustlog client add acme --name \"Acme Ltd\"\n  trustlog client want acme \"a logo that works on trucks\"\n  trustlog client lost acme --reason \"went with a cheaper agency\""
+    )]
     Client(ClientCmd),
     /// Record an interaction
     #[command(
@@ -71,7 +74,10 @@ pub enum Command {
         at: AtArg,
     },
     /// Record a promise and what becomes of it
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  id=$(trustlog promise make acme \"logo drafts\" --due fri)\n  trustlog promise move $id --due +3d --cause client --agreed\n  trustlog promise keep $id"
+    )]
     Promise(PromiseCmd),
     /// Retract an earlier event (it stays in the journal; projections ignore it)
     #[command(

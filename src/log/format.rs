@@ -45,7 +45,8 @@ pub struct Header {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderError {
-    /// Fewer than `HEADER_LEN` bytes: a file cut short while being created.
+    /// Fewer than `HEADER_LEN` bytes, all a prefix of a header (or zeros):
+    /// a creation cut short by a crash.
     Short(usize),
     NotAJournal,
     UnsupportedVersion(u16),
@@ -77,7 +78,10 @@ impl Header {
     /// gets a clear "upgrade trustlog" instead of "damaged".
     pub fn decode(b: &[u8]) -> Result<Header, HeaderError> {
         if b.len() < HEADER_LEN {
-            if b.len() >= 8 && b[..8] != MAGIC {
+            // What a crash during creation can leave: a prefix of a header,
+            // or zeros where the file was extended but never written.
+            let n = b.len().min(MAGIC.len());
+            if b[..n] != MAGIC[..n] && b.iter().any(|&x| x != 0) {
                 return Err(HeaderError::NotAJournal);
             }
             return Err(HeaderError::Short(b.len()));
