@@ -37,6 +37,8 @@ run promise keep "$site" --at 2026-10-07T18:00
 run client praise acme --kind referral "introduced us to Initech"
 run promise break "$brief" --reason "client stopped answering"
 run client lost globex --reason "went with a cheaper agency"
+run promise make acme "brand guidelines booklet" --due 2026-10-12 >/dev/null
+run promise make acme "truck livery mock-ups" --due 2026-10-05 --at 2026-10-01 >/dev/null
 
 at 2026-10-10T09:00
 for q in status due audit "trust acme --history" "postmortem globex"; do
