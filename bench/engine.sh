@@ -37,7 +37,7 @@ for n in $SIZES; do
   ver=$(time_ms $T verify --journal "$J")
   rate=$(awk -v n="$n" -v ms="$ver" 'BEGIN {printf "%.2f", n/ms/1000}')
   rss=$(( $(peak_kb $T verify --journal "$J") / 1024 ))
-  cp "$J" "$J.a"
+  cp "$J" "$J.a"; sync
   app=$(time_ms $LB append "$J.a")
   talk=$(TRUSTLOG_NOW=2030-01-01 time_ms $T talk client-0 --journal "$J.a" --mood 1 "bench")
   rm -f "$J.a"

@@ -4,6 +4,7 @@
 //!   logbench scan PATH       stream every record with CRC checks; records/s
 //!   logbench decode PATH     stream and decode every event; events/s
 //!   logbench append PATH     one durable append from a fresh process
+//!   logbench replay PATH     decode and fold every event into all projections
 //!
 //! The generator is a simple seeded mix: a client per ~200 events,
 //! interactions with moods and minutes, promises that are moved, kept (on
@@ -181,6 +182,42 @@ fn scan(path: &Path, decode: bool) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+fn replay(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    use trustlog::projections::{
+        audit::Audit, postmortem::Postmortem, retracted_set, state::State, trust::Trust, feed,
+    };
+    let t = Instant::now();
+    let mut envs = Vec::new();
+    log::for_each_record(path, |seq, payload| {
+        envs.push(codec::decode(seq, payload).map_err(|e| {
+            log::LogError::io(path, "decoding", std::io::Error::other(e.to_string()))
+        })?);
+        Ok(())
+    })?;
+    let read = t.elapsed().as_secs_f64();
+    let retracted = retracted_set(&envs);
+    let mut state = State::new();
+    let mut audit = Audit::new();
+    let mut trust = Trust::default();
+    let mut pm = Postmortem::new("client-0", Default::default());
+    for e in &envs {
+        feed(&mut state, e, &retracted);
+        feed(&mut audit, e, &retracted);
+        feed(&mut trust, e, &retracted);
+        feed(&mut pm, e, &retracted);
+    }
+    let total = t.elapsed().as_secs_f64();
+    std::hint::black_box((&state, &audit, &trust, &pm));
+    println!(
+        "{} events: read+decode {:.3} s, fold into state+audit+trust+postmortem {:.3} s, total {:.3} s",
+        envs.len(),
+        read,
+        total - read,
+        total
+    );
+    Ok(())
+}
+
 fn append(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let mut w = JournalWriter::open(path, ts(START).0, DEFAULT_LOCK_WAIT)?;
     let env = Envelope {
@@ -204,6 +241,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("scan") if args.len() == 3 => scan(Path::new(&args[2]), false),
         Some("decode") if args.len() == 3 => scan(Path::new(&args[2]), true),
         Some("append") if args.len() == 3 => append(Path::new(&args[2])),
-        _ => Err("usage: logbench gen N PATH | scan PATH | decode PATH | append PATH".into()),
+        Some("replay") if args.len() == 3 => replay(Path::new(&args[2])),
+        _ => Err("usage: logbench gen N PATH | scan PATH | decode PATH | append PATH | replay PATH".into()),
     }
 }
