@@ -26,7 +26,7 @@ use crate::projections::trust::Trust;
 pub struct AsOfArg {
     /// Answer as it was known then: only events recorded by WHEN count, and
     /// "now" is WHEN
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
     pub as_of: Option<String>,
 }
 
@@ -174,13 +174,14 @@ pub struct DueArgs {
 
 #[derive(Args, Debug)]
 pub struct AuditArgs {
+    /// Only this client's promises
     #[arg(long, value_name = "HANDLE")]
     pub client: Option<String>,
     /// Promises whose ORIGINAL due is at or after WHEN
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
     pub from: Option<String>,
     /// …and at or before WHEN (a date means the end of that day)
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
     pub to: Option<String>,
     /// One CSV row per promise instead of the report
     #[arg(long)]
