@@ -202,8 +202,8 @@ fn audit_json_of_every_outcome_move_and_flag_is_exactly_the_spec_object() {
             flag("backdated_keep", Some("cora"), Some(10), 25, None, None),
             // beta: 2 of 3 moves blamed on the client; the last one is #26
             flag("blame_pattern", Some("beta"), None, 26, None, None),
-            flag("retracted", Some("cora"), Some(11), 28, Some(30), Some("wrong promise")),
             flag("retracted", Some("cora"), Some(12), 23, Some(31), Some("never promised")),
+            flag("retracted", Some("cora"), Some(11), 28, Some(30), Some("wrong promise")),
         ],
     });
     assert_eq!(got, want);
@@ -233,8 +233,8 @@ fn audit_json_of_every_outcome_move_and_flag_is_exactly_the_spec_object() {
         &["#10", "2026-10-01 16:00", "2026-10-03 09:00", "backdated"],
     );
     expect_in(2, &["beta", "2 of 3"]);
-    expect_in(3, &["#28", "PromiseKept", "#30", "wrong promise"]);
-    expect_in(4, &["#23", "PromiseMade", "#31", "never promised"]);
+    expect_in(3, &["#23", "PromiseMade", "#31", "never promised"]);
+    expect_in(4, &["#28", "PromiseKept", "#30", "wrong promise"]);
 }
 
 #[test]
@@ -272,8 +272,8 @@ fn audit_of_one_client_is_the_same_object_for_that_client() {
             "moves": moves(0, 0, 0, 0),
             "flags": [
                 flag("backdated_keep", Some("cora"), Some(10), 25, None, None),
-                flag("retracted", Some("cora"), Some(11), 28, Some(30), Some("wrong promise")),
                 flag("retracted", Some("cora"), Some(12), 23, Some(31), Some("never promised")),
+                flag("retracted", Some("cora"), Some(11), 28, Some(30), Some("wrong promise")),
             ],
         })
     );

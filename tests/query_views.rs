@@ -255,13 +255,14 @@ fn due_lists_open_promises_soonest_first_with_days_overdue() {
         })
     );
 
-    // Within 7 days: due by 11-27 10:00 inclusive; overdue always listed
+    // Within 7 days: due by the end of 11-27 (a span of whole days runs to
+    // the end of its last day); overdue always listed
     let week = tl.query_json(&["due", "--within", "7d"]);
     assert_eq!(
         week,
         json!({
             "now": "2026-11-20T10:00:00Z",
-            "within_seconds": 7 * DAY,
+            "within_seconds": 7 * DAY + 50_399,
             "promises": [p1, p3, p2, p4],
         })
     );

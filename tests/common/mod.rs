@@ -72,7 +72,8 @@ impl Tl {
             .env("TRUSTLOG_AUTHOR", &self.author)
             .env("TZ", &self.tz)
             .env("HOME", self.dir.path().join("home"))
-            .env("XDG_DATA_HOME", self.dir.path().join("home/.local/share"));
+            .env("XDG_DATA_HOME", self.dir.path().join("home/.local/share"))
+            .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"));
         c
     }
 
