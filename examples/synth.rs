@@ -56,7 +56,7 @@ const DAY: i64 = 86_400 * SEC;
 /// The workload's history: three years up to `--end`.
 const SPAN: i64 = 3 * 365 * DAY;
 /// Default `--end`: 2026-11-22T12:00:00Z.
-pub const DEFAULT_END: i64 = 1_795_867_200 * SEC;
+pub const DEFAULT_END: i64 = 1_795_348_800 * SEC;
 pub const DEFAULT_SEED: u64 = 0x5EED_2026_0005;
 
 /// What to generate and where.
