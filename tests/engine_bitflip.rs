@@ -58,7 +58,8 @@ fn every_single_bit_flip_is_reported_at_the_right_offset() {
         let last = rec == Some(RECORDS - 1);
         for bit in 0..8 {
             let ctx = format!("byte {i} bit {bit}");
-            file.write_all_at(&[bytes[i] ^ (1 << bit)], i as u64).unwrap();
+            file.write_all_at(&[bytes[i] ^ (1 << bit)], i as u64)
+                .unwrap();
 
             match verify(&path, None, &mut |_, _| {}) {
                 Err(LogError::NotAJournal(p)) => {

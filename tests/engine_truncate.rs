@@ -110,14 +110,22 @@ fn journal_writer_cuts_each_torn_tail_into_a_side_file_and_appends() {
             Some(c) => {
                 assert_eq!((c.offset, c.len), (end, cut as u64 - end), "cut {cut}");
                 let side = fs::read(&c.saved_to).expect("the side file exists");
-                assert_eq!(side, &bytes[end as usize..cut], "cut {cut}: side file bytes");
+                assert_eq!(
+                    side,
+                    &bytes[end as usize..cut],
+                    "cut {cut}: side file bytes"
+                );
                 assert_eq!(c.saved_to.parent(), Some(dir.path()), "next to the journal");
                 // The side file is the only new file next to the journal.
                 assert_eq!(other_files(dir.path(), &path), vec![c.saved_to.clone()]);
             }
         }
         // The torn bytes are gone from the journal, which is the old prefix.
-        assert_eq!(fs::read(&path).unwrap(), &bytes[..end as usize], "cut {cut}");
+        assert_eq!(
+            fs::read(&path).unwrap(),
+            &bytes[..end as usize],
+            "cut {cut}"
+        );
 
         let a = w.append(b"appended after the cut").unwrap();
         assert_eq!(a.first_seq, kept as u64 + 1, "cut {cut}");

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use trustlog::log::format::Digest;
 use trustlog::log::format::{chain_next, encode_frame, Header, FRAME_LEN, HEADER_LEN};
 use trustlog::log::scan::{Damage, DamageKind, Item, Scanner};
 use trustlog::log::storage::{SimStorage, Storage};
@@ -125,6 +126,88 @@ pub fn other_files(dir: &Path, except: &Path) -> Vec<PathBuf> {
         .collect();
     v.sort();
     v
+}
+
+/// The chain digest after the first `n` of `payloads`.
+pub fn chain_after(payloads: &[Vec<u8>], n: usize) -> Digest {
+    let mut c = header().chain_seed();
+    for (i, p) in payloads[..n].iter().enumerate() {
+        c = chain_next(&c, i as u64 + 1, p);
+    }
+    c
+}
+
+/// The core crash property, for one image a crash could leave. `intended`
+/// is every payload the writer was given, in sequence order; the first
+/// `acked` were acknowledged. Returns how many records were recovered.
+pub fn assert_recovers(bytes: &[u8], acked: usize, intended: &[Vec<u8>], ctx: &str) -> usize {
+    let len = bytes.len() as u64;
+    let t = read_tolerant(SimStorage::from_bytes(bytes.to_vec()));
+
+    // Never an altered, reordered or partial record: exactly the intended
+    // records, in order, with their sequence numbers.
+    let n = t.records.len();
+    assert!(
+        n >= acked,
+        "{ctx}: lost an acknowledged record: read {n}, acknowledged {}",
+        acked
+    );
+    assert!(n <= intended.len(), "{ctx}: read records never written");
+    for (i, (_, seq, payload)) in t.records.iter().enumerate() {
+        assert_eq!(*seq, i as u64 + 1, "{ctx}: sequence number of record {i}");
+        assert_eq!(payload, &intended[i], "{ctx}: payload of record {}", i + 1);
+    }
+    // The only finding a crash may cause is a torn tail, right after the
+    // last record read.
+    match &t.end {
+        None => assert_eq!(t.position, len, "{ctx}: clean end must be the end of file"),
+        Some(d) => {
+            assert_eq!(d.kind, DamageKind::TornTail, "{ctx}: a crash caused {d:?}");
+            assert_eq!(d.offset, t.position, "{ctx}: torn tail offset");
+            assert_eq!(d.seq, Some(n as u64 + 1), "{ctx}: torn tail seq");
+            assert_eq!(d.len, len - t.position, "{ctx}: torn tail length");
+        }
+    }
+
+    // find_tail (what the writer uses, reading from the end) agrees.
+    let sim = SimStorage::from_bytes(bytes.to_vec());
+    let tail = find_tail(&sim, &header(), &mem_path())
+        .unwrap_or_else(|e| panic!("{ctx}: find_tail failed: {e}"));
+    assert_eq!(tail.end, t.position, "{ctx}: tail end");
+    assert_eq!(tail.last_seq, n as u64, "{ctx}: tail seq");
+    assert_eq!(
+        tail.last_chain,
+        chain_after(intended, n),
+        "{ctx}: tail chain"
+    );
+    let expect_torn = (t.position < len).then(|| (t.position, len - t.position));
+    assert_eq!(tail.torn, expect_torn, "{ctx}: torn range");
+
+    // A writer on the recovered image (after cutting the torn bytes, as
+    // JournalWriter::open does) continues the chain cleanly.
+    let mut s = sim.clone();
+    s.truncate(tail.end).expect("truncate");
+    let mut w = Writer::new(sim.clone(), mem_path(), &tail);
+    let more: Vec<Vec<u8>> = vec![b"after the crash".to_vec(), vec![0xee; 33]];
+    let a = w
+        .append_batch(more.iter().map(|p| p.as_slice()))
+        .unwrap_or_else(|e| panic!("{ctx}: append after recovery: {e}"));
+    assert_eq!((a.first_seq, a.last_seq), (n as u64 + 1, n as u64 + 2));
+    let (records, damage) = verify_bytes(sim.durable());
+    assert!(damage.is_empty(), "{ctx}: after reopen+append: {damage:?}");
+    let mut want: Vec<(u64, Vec<u8>)> = intended[..n]
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, p)| (i as u64 + 1, p))
+        .collect();
+    want.extend(
+        more.into_iter()
+            .enumerate()
+            .map(|(i, p)| ((n + 1 + i) as u64, p)),
+    );
+    assert_eq!(records, want, "{ctx}: records after reopen+append");
+    n
 }
 
 /// A small deterministic PRNG (SplitMix64), so loops that want "random"
