@@ -51,7 +51,7 @@ fn every_single_bit_flip_is_reported_at_the_right_offset() {
 
     let file = OpenOptions::new().write(true).open(&path).unwrap();
     let mut flips = 0;
-    for i in 0..bytes.len() {
+    for (i, &orig) in bytes.iter().enumerate() {
         // The record holding byte i (None: the header).
         let rec = offsets.iter().rposition(|&o| o as usize <= i);
         let want_offset = rec.map(|r| offsets[r]).unwrap_or(0);
@@ -126,7 +126,7 @@ fn every_single_bit_flip_is_reported_at_the_right_offset() {
                 ),
             }
 
-            file.write_all_at(&[bytes[i]], i as u64).unwrap();
+            file.write_all_at(&[orig], i as u64).unwrap();
             flips += 1;
         }
     }
