@@ -47,10 +47,8 @@ fn try_everything(path: &Path) -> Outcomes {
         scan: open_scan(path, false, false)
             .err()
             .expect("a read must refuse"),
-        read: for_each_record(path, |_, _| Ok(()))
-            .err()
-            .expect("a read must refuse"),
-        head: head(path).err().expect("head must refuse"),
+        read: for_each_record(path, |_, _| Ok(())).expect_err("a read must refuse"),
+        head: head(path).expect_err("head must refuse"),
         verify: verify(path, None, &mut |_, _| {}),
     }
 }
@@ -137,9 +135,7 @@ fn a_future_format_version_asks_for_an_upgrade() {
         "{:?}",
         o.verify
     );
-    let e = salvage(&path, 0, WAIT)
-        .err()
-        .expect("salvage refuses it too");
+    let e = salvage(&path, 0, WAIT).expect_err("salvage refuses it too");
     assert!(matches!(e, LogError::UnsupportedVersion { .. }), "{e:?}");
     assert_eq!(fs::read(&path).unwrap(), bytes);
     alone(&dir, &path);
@@ -178,10 +174,10 @@ fn a_missing_journal_is_not_found_for_every_read() {
     let path = dir.path().join("nothing-here.tlog");
     let errors = [
         open_scan(&path, false, false).err().expect("scan"),
-        for_each_record(&path, |_, _| Ok(())).err().expect("read"),
-        head(&path).err().expect("head"),
-        verify(&path, None, &mut |_, _| {}).err().expect("verify"),
-        salvage(&path, 0, WAIT).err().expect("salvage"),
+        for_each_record(&path, |_, _| Ok(())).expect_err("read"),
+        head(&path).expect_err("head"),
+        verify(&path, None, &mut |_, _| {}).expect_err("verify"),
+        salvage(&path, 0, WAIT).expect_err("salvage"),
     ];
     for e in &errors {
         assert!(matches!(e, LogError::NotFound(p) if *p == path), "{e:?}");

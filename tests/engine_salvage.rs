@@ -202,9 +202,7 @@ fn salvage_waits_for_the_writer_then_gives_up() {
     let mut w = JournalWriter::open(&path, 0, WAIT).unwrap();
     w.append(b"one").unwrap();
     let before = fs::read(&path).unwrap();
-    let e = salvage(&path, 0, Duration::from_millis(50))
-        .err()
-        .expect("locked");
+    let e = salvage(&path, 0, Duration::from_millis(50)).expect_err("locked");
     assert!(
         matches!(&e, LogError::Locked { path: p, .. } if *p == path),
         "{e:?}"
