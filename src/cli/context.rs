@@ -1,0 +1,156 @@
+//! What every command needs resolved before it runs: the journal path,
+//! "now", the author, and output mode. Also the replay of the journal into
+//! the projections, shared by recording (validation) and queries.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Local};
+
+use super::error::{invalid, CliError};
+use super::when::{parse_when, When};
+use crate::events::{codec, Envelope, Seq, Timestamp};
+use crate::log;
+use crate::projections::{self, Projection};
+
+pub struct Ctx {
+    pub journal: PathBuf,
+    /// The pinned clock (`--now` / `$TRUSTLOG_NOW`) or the wall clock.
+    pub now: DateTime<Local>,
+    pub json: bool,
+    pub author: String,
+}
+
+impl Ctx {
+    pub fn new(journal: Option<PathBuf>, now: Option<&str>, json: bool) -> Result<Self, CliError> {
+        let wall = Local::now();
+        let now = match now {
+            None => wall,
+            Some(s) => {
+                let w = parse_when(s, wall, false)
+                    .map_err(|e| invalid(format!("--now / $TRUSTLOG_NOW: {e}")))?;
+                w.at.to_local()
+                    .ok_or_else(|| invalid(format!("--now {s:?} is out of range")))?
+            }
+        };
+        let journal = match journal {
+            Some(p) if p.as_os_str().is_empty() => {
+                return Err(invalid(
+                    "--journal / $TRUSTLOG_FILE is empty: expected a file path",
+                ))
+            }
+            Some(p) => p,
+            None => default_journal()?,
+        };
+        Ok(Ctx {
+            journal,
+            now,
+            json,
+            author: author(),
+        })
+    }
+
+    pub fn now_ts(&self) -> Timestamp {
+        Timestamp::from_datetime(&self.now)
+    }
+
+    /// Parses a WHEN relative to the pinned "now"; `what` names the option
+    /// in the error message.
+    pub fn when(&self, what: &str, s: &str, end_of_day: bool) -> Result<When, CliError> {
+        parse_when(s, self.now, end_of_day).map_err(|e| invalid(format!("{what}: {e}")))
+    }
+}
+
+/// `$XDG_DATA_HOME/trustlog/journal.tlog` (usually
+/// `~/.local/share/trustlog/journal.tlog`).
+fn default_journal() -> Result<PathBuf, CliError> {
+    use etcetera::BaseStrategy;
+    let base = etcetera::choose_base_strategy().map_err(|e| {
+        invalid(format!(
+            "cannot find a data directory for the journal ({e}); pass --journal PATH or set $TRUSTLOG_FILE"
+        ))
+    })?;
+    Ok(base.data_dir().join("trustlog").join("journal.tlog"))
+}
+
+/// `$TRUSTLOG_AUTHOR`, else the login name, else "unknown".
+fn author() -> String {
+    for var in ["TRUSTLOG_AUTHOR", "USER", "LOGNAME"] {
+        if let Ok(v) = std::env::var(var) {
+            let v = v.trim();
+            if !v.is_empty() {
+                return v.to_string();
+            }
+        }
+    }
+    login_name().unwrap_or_else(|| "unknown".to_string())
+}
+
+/// The name of the user running the process, from the password database
+/// (no $USER in cron jobs and many containers).
+fn login_name() -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    // SAFETY: all-zero bytes are a valid `passwd` (null pointers, zero ids);
+    // getpwuid_r fills it with pointers into `buf`, which outlives their use.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the sizes given; the result is only
+    // read when getpwuid_r reports success and a non-null entry.
+    let rc = unsafe {
+        libc::getpwuid_r(
+            libc::getuid(),
+            &mut pwd,
+            buf.as_mut_ptr(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: pw_name points to a NUL-terminated string inside `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    let name = name.to_string_lossy().trim().to_string();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Reads every event of the journal, in order. A torn tail is skipped (it
+/// is cut by the next write); damage is an error.
+pub fn read_all(path: &Path) -> Result<Vec<Envelope>, CliError> {
+    let mut out = Vec::new();
+    let mut decode_err = None;
+    log::for_each_record(path, |seq, payload| {
+        match codec::decode(seq, payload) {
+            Ok(env) => out.push(env),
+            Err(e) => {
+                if decode_err.is_none() {
+                    decode_err = Some(e);
+                }
+            }
+        }
+        Ok(())
+    })?;
+    match decode_err {
+        Some(e) => Err(e.into()),
+        None => Ok(out),
+    }
+}
+
+/// Events as known at `as_of`: only those recorded by then.
+pub fn cut_as_of(envs: Vec<Envelope>, as_of: Option<Timestamp>) -> Vec<Envelope> {
+    match as_of {
+        None => envs,
+        Some(t) => envs.into_iter().filter(|e| e.recorded_at <= t).collect(),
+    }
+}
+
+/// Replays `envs` into each projection, honouring retractions.
+pub fn replay_into(envs: &[Envelope], projections: &mut [&mut dyn Projection]) -> HashSet<Seq> {
+    let retracted = projections::retracted_set(envs);
+    for e in envs {
+        for p in projections.iter_mut() {
+            projections::feed(*p, e, &retracted);
+        }
+    }
+    retracted
+}

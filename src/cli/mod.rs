@@ -1,0 +1,283 @@
+//! The command line: parses (clap derive), resolves the journal and "now",
+//! runs a command, renders its result. `main.rs` only calls `run` and exits
+//! with the code it returns.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+pub mod context;
+pub mod error;
+pub mod integrity;
+pub mod output;
+pub mod record;
+pub mod when;
+
+use context::Ctx;
+use error::CliError;
+use record::*;
+
+const AFTER_HELP: &str = "\
+Examples:
+  trustlog client add acme --name \"Acme Ltd\" --fit target
+  trustlog talk acme --kind call --mood 1 --minutes 20 \"kick-off, happy with the plan\"
+  id=$(trustlog promise make acme \"first logo drafts\" --due fri)
+  trustlog promise move $id --due +3d --cause client --agreed --reason \"waiting for their brief\"
+  trustlog promise keep $id
+  trustlog verify
+
+The journal is --journal PATH, else $TRUSTLOG_FILE, else ~/.local/share/trustlog/journal.tlog.
+WHEN: 2026-11-22, 2026-11-22T14:30, now, today, tomorrow, yesterday, fri, +3d, +2w, -1d, eow, eom.
+Exit codes: 0 ok, 1 failure (bad input, unknown client, I/O), 2 usage, 3 journal damaged.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "trustlog",
+    version,
+    about = "A tamper-evident journal of client relationships and the promises made to them",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    /// The journal file
+    #[arg(long, global = true, env = "TRUSTLOG_FILE", value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    /// Machine-readable output (JSON)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Pin the clock for everything this command does (also $TRUSTLOG_NOW)
+    #[arg(long, global = true, env = "TRUSTLOG_NOW", value_name = "WHEN")]
+    pub now: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Record facts about a client
+    #[command(subcommand)]
+    Client(ClientCmd),
+    /// Record an interaction
+    #[command(
+        after_help = "Example:\n  trustlog talk acme --kind meeting --mood 2 --minutes 45 --by client \"loved the drafts\""
+    )]
+    Talk {
+        #[command(flatten)]
+        args: TalkArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+    /// Record a promise and what becomes of it
+    #[command(subcommand)]
+    Promise(PromiseCmd),
+    /// Retract an earlier event (it stays in the journal; projections ignore it)
+    #[command(
+        after_help = "Example:\n  trustlog retract 12 --reason \"recorded for the wrong client\""
+    )]
+    Retract {
+        #[command(flatten)]
+        args: RetractArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+    /// Print the last sequence number and the chain digest (write it down)
+    #[command(after_help = "Example:\n  trustlog head    # 42 9f86d081884c7d65…")]
+    Head,
+    /// Check the header, every checksum and the hash chain (exit 3 if damaged)
+    #[command(
+        after_help = "Examples:\n  trustlog verify\n  trustlog verify --head 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    )]
+    Verify(integrity::VerifyArgs),
+    /// Cut a torn tail, or with --salvage rebuild a damaged journal
+    #[command(after_help = "Examples:\n  trustlog repair\n  trustlog repair --salvage")]
+    Repair(integrity::RepairArgs),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Example:\n  trustlog completions bash > ~/.local/share/bash-completion/completions/trustlog"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClientCmd {
+    /// Add a client
+    #[command(
+        after_help = "Example:\n  trustlog client add acme --name \"Acme Ltd\" --fit off-target --note \"came via a referral\""
+    )]
+    Add {
+        #[command(flatten)]
+        args: ClientAddArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+    /// Change whether a client is a target fit
+    #[command(
+        after_help = "Example:\n  trustlog client fit acme off-target --reason \"only wants the cheapest option\""
+    )]
+    Fit {
+        #[command(flatten)]
+        args: ClientFitArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+    /// Note what the client says they want (an expectation)
+    #[command(
+        after_help = "Example:\n  trustlog client want acme \"a bold logo they can use on trucks\""
+    )]
+    Want {
+        #[command(flatten)]
+        args: ClientTextArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+    /// Note a "this is not what I expected"
+    #[command(
+        after_help = "Example:\n  trustlog client mismatch acme \"expected three concepts, got one\""
+    )]
+    Mismatch {
+        #[command(flatten)]
+        args: ClientTextArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+    /// Record that the client was lost
+    #[command(
+        after_help = "Example:\n  trustlog client lost acme --reason \"went with a cheaper agency\""
+    )]
+    Lost {
+        #[command(flatten)]
+        args: ClientLostArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+    /// Record that a lost client came back
+    #[command(after_help = "Example:\n  trustlog client back acme --note \"new product line\"")]
+    Back {
+        #[command(flatten)]
+        args: ClientBackArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+    /// Record advocacy: a referral, testimonial, upsell or cross-sell
+    #[command(
+        after_help = "Example:\n  trustlog client praise acme --kind referral \"introduced us to Globex\""
+    )]
+    Praise {
+        #[command(flatten)]
+        args: ClientPraiseArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PromiseCmd {
+    /// Make a promise; prints its id
+    #[command(
+        after_help = "Example:\n  trustlog promise make acme \"first logo drafts\" --due fri"
+    )]
+    Make {
+        #[command(flatten)]
+        args: PromiseMakeArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+    /// Move a promise's due date, saying who caused it
+    #[command(
+        after_help = "Example:\n  trustlog promise move 7 --due +3d --cause client --agreed --reason \"brief arrived late\""
+    )]
+    Move {
+        #[command(flatten)]
+        args: PromiseMoveArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+    /// Record that a promise was delivered (--at for when)
+    #[command(after_help = "Example:\n  trustlog promise keep 7 --at \"2026-11-27T16:00\"")]
+    Keep {
+        #[command(flatten)]
+        args: PromiseKeepArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+    /// Record that a promise will not be delivered
+    #[command(
+        after_help = "Example:\n  trustlog promise break 7 --reason \"the printer went bankrupt\""
+    )]
+    Break {
+        #[command(flatten)]
+        args: PromiseCloseArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+    /// Record that a promise was cancelled by mutual agreement
+    #[command(
+        after_help = "Example:\n  trustlog promise release 7 --reason \"client dropped the campaign\""
+    )]
+    Release {
+        #[command(flatten)]
+        args: PromiseCloseArgs,
+        #[command(flatten)]
+        at: AtArg,
+    },
+}
+
+/// Parses `args`, runs the command, prints errors; returns the exit code.
+pub fn run<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match dispatch(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "trustlog: error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), CliError> {
+    if let Command::Completions { shell } = cli.command {
+        let mut cmd = Cli::command();
+        clap_complete::generate(shell, &mut cmd, "trustlog", &mut std::io::stdout());
+        return Ok(());
+    }
+    let ctx = Ctx::new(cli.journal, cli.now.as_deref(), cli.json)?;
+    match &cli.command {
+        Command::Client(c) => match c {
+            ClientCmd::Add { args, at } => client_add(&ctx, at, args),
+            ClientCmd::Fit { args, at } => client_fit(&ctx, at, args),
+            ClientCmd::Want { args, at } => client_want(&ctx, at, args),
+            ClientCmd::Mismatch { args, at } => client_mismatch(&ctx, at, args),
+            ClientCmd::Lost { args, at } => client_lost(&ctx, at, args),
+            ClientCmd::Back { args, at } => client_back(&ctx, at, args),
+            ClientCmd::Praise { args, at } => client_praise(&ctx, at, args),
+        },
+        Command::Talk { args, at } => talk(&ctx, at, args),
+        Command::Promise(p) => match p {
+            PromiseCmd::Make { args, at } => promise_make(&ctx, at, args),
+            PromiseCmd::Move { args, at } => promise_move(&ctx, at, args),
+            PromiseCmd::Keep { args, at } => promise_keep(&ctx, at, args),
+            PromiseCmd::Break { args, at } => promise_break(&ctx, at, args),
+            PromiseCmd::Release { args, at } => promise_release(&ctx, at, args),
+        },
+        Command::Retract { args, at } => retract(&ctx, at, args),
+        Command::Head => integrity::head(&ctx),
+        Command::Verify(a) => integrity::verify(&ctx, a),
+        Command::Repair(a) => integrity::repair(&ctx, a),
+        Command::Completions { .. } => Ok(()),
+    }
+}

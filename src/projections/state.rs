@@ -1,0 +1,298 @@
+//! The current state: clients, promises and what the recording commands
+//! validate against (is this handle taken, is this promise still open, can
+//! this event be retracted).
+
+use std::collections::BTreeMap;
+
+use super::Projection;
+use crate::events::{Due, Envelope, Event, Fit, PromiseId, Seq, Timestamp};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub handle: String,
+    pub name: String,
+    pub fit: Fit,
+    pub added_at: Timestamp,
+    /// Set while the client is lost: when and why.
+    pub lost: Option<(Timestamp, String)>,
+    /// Latest `occurred_at` of an interaction with this client.
+    pub last_contact: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromiseStatus {
+    Open,
+    Kept,
+    Broken,
+    Released,
+}
+
+impl PromiseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PromiseStatus::Open => "open",
+            PromiseStatus::Kept => "kept",
+            PromiseStatus::Broken => "broken",
+            PromiseStatus::Released => "released",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Promise {
+    pub id: PromiseId,
+    pub client: String,
+    pub what: String,
+    pub made_seq: Seq,
+    /// `occurred_at` of the promise: when it was made.
+    pub made_at: Timestamp,
+    pub original_due: Due,
+    pub due: Due,
+    pub moves: u32,
+    pub status: PromiseStatus,
+    /// When it was kept, broken or released (`occurred_at`), and the seq.
+    pub closed: Option<(Timestamp, Seq)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct State {
+    pub clients: BTreeMap<String, Client>,
+    pub promises: BTreeMap<PromiseId, Promise>,
+    /// Highest promise id ever handed out, retracted ones included, so an
+    /// id is never reused.
+    pub max_promise_id: PromiseId,
+    pub last_seq: Seq,
+    /// Event kind per seq (index = seq), `None` for holes; lets `retract`
+    /// say what it would retract.
+    kinds: Vec<Option<&'static str>>,
+    retracted: BTreeMap<Seq, Seq>,
+}
+
+impl State {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn next_promise_id(&self) -> PromiseId {
+        self.max_promise_id + 1
+    }
+
+    /// The kind of event at `seq`, if the journal has one there.
+    pub fn kind_at(&self, seq: Seq) -> Option<&'static str> {
+        self.kinds.get(seq as usize).copied().flatten()
+    }
+
+    /// The seq of the retraction that retracted `seq`, if any.
+    pub fn retracted_by(&self, seq: Seq) -> Option<Seq> {
+        self.retracted.get(&seq).copied()
+    }
+
+    fn note(&mut self, env: &Envelope) {
+        let i = env.seq as usize;
+        if self.kinds.len() <= i {
+            self.kinds.resize(i + 1, None);
+        }
+        self.kinds[i] = Some(env.event.kind_name());
+        self.last_seq = self.last_seq.max(env.seq);
+        if let Some(id) = env.event.promise() {
+            self.max_promise_id = self.max_promise_id.max(id);
+        }
+    }
+
+    fn close(&mut self, id: PromiseId, status: PromiseStatus, env: &Envelope) {
+        if let Some(p) = self.promises.get_mut(&id) {
+            if p.status == PromiseStatus::Open {
+                p.status = status;
+                p.closed = Some((env.occurred_at, env.seq));
+            }
+        }
+    }
+}
+
+impl Projection for State {
+    fn apply(&mut self, env: &Envelope) {
+        self.note(env);
+        let at = env.occurred_at;
+        match &env.event {
+            Event::ClientAdded {
+                handle, name, fit, ..
+            } => {
+                self.clients.insert(
+                    handle.clone(),
+                    Client {
+                        handle: handle.clone(),
+                        name: name.clone(),
+                        fit: *fit,
+                        added_at: at,
+                        lost: None,
+                        last_contact: None,
+                    },
+                );
+            }
+            Event::FitChanged { client, fit, .. } => {
+                if let Some(c) = self.clients.get_mut(client) {
+                    c.fit = *fit;
+                }
+            }
+            Event::Interacted { client, .. } => {
+                if let Some(c) = self.clients.get_mut(client) {
+                    c.last_contact = Some(c.last_contact.map_or(at, |l| l.max(at)));
+                }
+            }
+            Event::ClientLost { client, reason } => {
+                if let Some(c) = self.clients.get_mut(client) {
+                    c.lost = Some((at, reason.clone()));
+                }
+            }
+            Event::ClientReturned { client, .. } => {
+                if let Some(c) = self.clients.get_mut(client) {
+                    c.lost = None;
+                }
+            }
+            Event::PromiseMade {
+                promise,
+                client,
+                what,
+                due,
+            } => {
+                self.promises.insert(
+                    *promise,
+                    Promise {
+                        id: *promise,
+                        client: client.clone(),
+                        what: what.clone(),
+                        made_seq: env.seq,
+                        made_at: at,
+                        original_due: *due,
+                        due: *due,
+                        moves: 0,
+                        status: PromiseStatus::Open,
+                        closed: None,
+                    },
+                );
+            }
+            Event::PromiseMoved { promise, due, .. } => {
+                if let Some(p) = self.promises.get_mut(promise) {
+                    if p.status == PromiseStatus::Open {
+                        p.due = *due;
+                        p.moves += 1;
+                    }
+                }
+            }
+            Event::PromiseKept { promise, .. } => self.close(*promise, PromiseStatus::Kept, env),
+            Event::PromiseBroken { promise, .. } => {
+                self.close(*promise, PromiseStatus::Broken, env)
+            }
+            Event::PromiseReleased { promise, .. } => {
+                self.close(*promise, PromiseStatus::Released, env)
+            }
+            Event::Retracted { seq, .. } => {
+                self.retracted.insert(*seq, env.seq);
+            }
+            Event::ExpectationNoted { .. }
+            | Event::MismatchNoted { .. }
+            | Event::Advocated { .. } => {}
+        }
+    }
+
+    fn skip(&mut self, env: &Envelope) {
+        self.note(env);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Cause;
+    use crate::projections::{replay, retracted_set};
+
+    fn env(seq: Seq, event: Event) -> Envelope {
+        Envelope {
+            seq,
+            recorded_at: Timestamp(seq as i64 * 1_000_000),
+            occurred_at: Timestamp(seq as i64 * 1_000_000),
+            author: "t".into(),
+            event,
+        }
+    }
+
+    fn due(s: i64) -> Due {
+        Due {
+            at: Timestamp(s * 1_000_000),
+            date_only: false,
+        }
+    }
+
+    #[test]
+    fn promise_lifecycle_and_retraction() {
+        let envs = vec![
+            env(
+                1,
+                Event::ClientAdded {
+                    handle: "acme".into(),
+                    name: "Acme".into(),
+                    fit: Fit::Target,
+                    note: String::new(),
+                },
+            ),
+            env(
+                2,
+                Event::PromiseMade {
+                    promise: 1,
+                    client: "acme".into(),
+                    what: "logo".into(),
+                    due: due(100),
+                },
+            ),
+            env(
+                3,
+                Event::PromiseMoved {
+                    promise: 1,
+                    due: due(200),
+                    cause: Cause::Client,
+                    agreed_by_client: true,
+                    reason: String::new(),
+                },
+            ),
+            env(
+                4,
+                Event::PromiseMade {
+                    promise: 2,
+                    client: "acme".into(),
+                    what: "typo".into(),
+                    due: due(100),
+                },
+            ),
+            env(
+                5,
+                Event::Retracted {
+                    seq: 4,
+                    reason: "typo".into(),
+                },
+            ),
+            env(
+                6,
+                Event::PromiseKept {
+                    promise: 1,
+                    note: String::new(),
+                },
+            ),
+        ];
+        let r = retracted_set(&envs);
+        let mut s = State::new();
+        replay(&mut s, &envs, &r);
+        let p = &s.promises[&1];
+        assert_eq!(
+            (p.status, p.moves, p.due, p.original_due),
+            (PromiseStatus::Kept, 1, due(200), due(100))
+        );
+        assert!(
+            !s.promises.contains_key(&2),
+            "retracted promise must not exist"
+        );
+        assert_eq!(s.next_promise_id(), 3, "a retracted id is never reused");
+        assert_eq!(s.retracted_by(4), Some(5));
+        assert_eq!(s.kind_at(4), Some("PromiseMade"));
+        assert_eq!(s.last_seq, 6);
+    }
+}
