@@ -180,7 +180,8 @@ fn write_fixture() {
     let path = fixture("v1.tlog");
     assert!(!path.exists(), "never overwrite a released fixture");
     let mut w = log::JournalWriter::open(&path, t(0).0, log::DEFAULT_LOCK_WAIT).unwrap();
-    let mut golden = String::from("# <kind> <hex of codec::encode> for each variant of format v1\n");
+    let mut golden =
+        String::from("# <kind> <hex of codec::encode> for each variant of format v1\n");
     for e in expected() {
         let bytes = codec::encode(&e).unwrap();
         w.append(&bytes).unwrap();
