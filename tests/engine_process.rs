@@ -270,7 +270,7 @@ fn sigkilled_writers_never_lose_an_acknowledged_append() {
         ok(&journal, &["talk", "acme", &format!("warm-up {i}")]);
         typical = typical.max(t.elapsed());
     }
-    let mut rng = Rng(0x5eed_0f_c0ffee);
+    let mut rng = Rng(0x5eed_0fc0_ffee);
     let mut acked: BTreeMap<u64, String> = notes(&journal);
     let mut killed = 0;
     for i in 0..iterations {
