@@ -193,7 +193,7 @@ impl<S: Storage> Scanner<S> {
 
     /// Sequence number of the last record returned (0 if none).
     pub fn last_seq(&self) -> u64 {
-        self.next_seq - 1
+        self.next_seq.wrapping_sub(1)
     }
 
     /// Makes bytes `[pos, pos + need)` available (fewer at end of file) and
@@ -322,7 +322,9 @@ impl<S: Storage> Scanner<S> {
         }
         self.chain_known = true;
         self.prev_chain = chain;
-        self.next_seq = seq + 1;
+        // Wrapping: a hostile frame numbered u64::MAX must not panic; the
+        // next frame is then out of sequence and reported.
+        self.next_seq = seq.wrapping_add(1);
         self.pos += total as u64;
         let start = (offset - self.buf_start) as usize;
         Ok(Some(Item::Record(Record {

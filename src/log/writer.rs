@@ -115,7 +115,7 @@ fn last_record_in(buf: &[u8], base: u64, header: &Header) -> Option<Tail> {
 }
 
 /// True if `before` ends with an intact frame numbered `f.seq - 1` whose
-/// digest `f`'s digest follows from.
+/// digest `f`'s digest follows from. `f.seq` is at least 2.
 fn links_back(before: &[u8], f: &Frame<'_>) -> bool {
     if before.len() < FRAME_LEN {
         return false;
@@ -123,7 +123,7 @@ fn links_back(before: &[u8], f: &Frame<'_>) -> bool {
     (0..=before.len() - FRAME_LEN).rev().any(|start| {
         len_field(before, start) == before.len() - FRAME_LEN - start
             && matches!(parse_frame(&before[start..]), Parse::Ok(p)
-                if p.seq + 1 == f.seq && chain_next(&p.chain, f.seq, f.payload) == f.chain)
+                if p.seq == f.seq - 1 && chain_next(&p.chain, f.seq, f.payload) == f.chain)
     })
 }
 
