@@ -281,3 +281,27 @@ fn a_read_only_journal_is_refused_and_untouched() {
     // Readers need no write permission.
     assert!(verify(&path, None, &mut |_, _| {}).unwrap().ok());
 }
+
+/// Regression: a CRC-valid frame numbered u64::MAX (hostile bytes) made the
+/// scanner overflow computing the next expected number — a panic in debug
+/// builds and in the fuzzers. It is sequence damage like any other jump.
+#[test]
+fn a_record_numbered_u64_max_is_damage_not_a_panic() {
+    use trustlog::log::format::{chain_next, encode_frame};
+    let h = Header::new([9u8; 16], 0);
+    let mut bytes = h.encode().to_vec();
+    let chain = chain_next(&h.chain_seed(), u64::MAX, b"max");
+    encode_frame(&mut bytes, u64::MAX, &chain, b"max");
+    let (dir, path) = dir_with("journal.tlog", &bytes);
+    let r = verify(&path, None, &mut |_, _| {}).unwrap();
+    assert!(!r.ok());
+    assert_eq!(r.damage.len(), 1, "{:?}", r.damage);
+    let d = r.damage[0];
+    assert_eq!((d.offset, d.kind), (64, DamageKind::Sequence));
+    assert_eq!(d.lost, Some((1, u64::MAX - 1)));
+    assert_eq!(r.last_seq, u64::MAX);
+    let e = JournalWriter::open(&path, 0, WAIT).err().expect("refused");
+    assert!(matches!(e, LogError::Damaged { offset: 64, .. }), "{e:?}");
+    assert_eq!(fs::read(&path).unwrap(), bytes);
+    alone(&dir, &path);
+}

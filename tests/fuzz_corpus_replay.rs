@@ -139,6 +139,10 @@ fn decode_seeds() -> Vec<(&'static str, Vec<u8>)> {
     deleted.extend_from_slice(&j[offs[2]..]);
     let mut duplicated = j.clone();
     duplicated.extend_from_slice(&j[offs[3]..]);
+    let mut seq_max = h.encode().to_vec();
+    let c = chain_next(&h.chain_seed(), u64::MAX, b"max");
+    encode_frame(&mut seq_max, u64::MAX, &c, b"max");
+    encode_frame(&mut seq_max, 0, &c, b"zero");
     let fixture =
         fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1.tlog")).unwrap();
 
@@ -157,6 +161,7 @@ fn decode_seeds() -> Vec<(&'static str, Vec<u8>)> {
         ("whole-header-only", whole(&h.encode())),
         ("whole-text", whole(b"date,client\n2026-11-22,acme\n")),
         ("whole-fixture-v1", whole(&fixture)),
+        ("whole-seq-u64-max", whole(&seq_max)),
         ("codec-envelope", [&[0u8][..], &ev].concat()),
     ]
 }
