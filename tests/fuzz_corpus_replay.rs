@@ -81,6 +81,27 @@ fn model_ops_encode_to_what_they_decode_from() {
     }
 }
 
+/// Replays one input (a crash the fuzzer wrote under `fuzz/artifacts/`),
+/// printing the model's operations:
+/// `TRUSTLOG_FUZZ_INPUT=path cargo test --test fuzz_corpus_replay one_input -- --ignored --nocapture`
+/// (the target is guessed from the path; default append_crash_model).
+#[test]
+#[ignore = "replays TRUSTLOG_FUZZ_INPUT"]
+fn one_input() {
+    let Some(path) = std::env::var_os("TRUSTLOG_FUZZ_INPUT") else {
+        return;
+    };
+    let data = fs::read(&path).unwrap();
+    if path.to_string_lossy().contains("decode_frames") {
+        decode_frames::check(&data);
+    } else {
+        for op in append_crash_model::ops(&data) {
+            eprintln!("{op:?}");
+        }
+        append_crash_model::run(&data);
+    }
+}
+
 // ---- seeds -------------------------------------------------------------
 
 fn journal(h: &Header, payloads: &[&[u8]]) -> (Vec<u8>, Vec<usize>) {

@@ -22,7 +22,7 @@
 
 use std::path::{Path, PathBuf};
 
-use trustlog::log::format::{parse_frame, Header, FRAME_LEN, HEADER_LEN};
+use trustlog::log::format::{parse_frame, Header, Parse, FRAME_LEN, HEADER_LEN};
 use trustlog::log::scan::{DamageKind, Item, Scanner};
 use trustlog::log::storage::{FaultOp, SimStorage, Storage};
 use trustlog::log::writer::{find_tail, Writer};
@@ -171,8 +171,17 @@ struct Model {
 
 /// Reads `storage` as a normal reader does (tolerate-corrupted-tail) and
 /// checks it against the model; returns how many records it holds and the
-/// offset just after the last one.
-fn read_and_check(storage: &SimStorage, m: &Model, ctx: &str) -> (usize, u64) {
+/// offset just after the last one, or `None` for the known limitation
+/// below.
+///
+/// Known limitation (reported, not modelled): when the bytes after a torn
+/// spot contain a whole valid frame — inside a payload cut short by the
+/// crash, or in garbage — the scanner calls the torn spot damage inside the
+/// log rather than a torn tail. Then every acknowledged record must still
+/// have been read before it, and the writer must refuse to open (it never
+/// appends after such bytes); the model stops there, as a user would run
+/// `repair --salvage`.
+fn read_and_check(storage: &SimStorage, m: &Model, ctx: &str) -> Option<(usize, u64)> {
     let mut sc = Scanner::open(storage.clone(), false, false)
         .unwrap_or_else(|e| panic!("{ctx}: the header no longer decodes: {e:?}"));
     let len = storage.size().unwrap();
@@ -192,9 +201,26 @@ fn read_and_check(storage: &SimStorage, m: &Model, ctx: &str) -> (usize, u64) {
                 n += 1;
                 end = r.end();
             }
-            Item::Damage(d) => {
-                assert_eq!(d.kind, DamageKind::TornTail, "{ctx}: {d:?}");
+            Item::Damage(d) if d.kind == DamageKind::TornTail => {
                 assert_eq!((d.offset, d.offset + d.len), (end, len), "{ctx}: {d:?}");
+            }
+            Item::Damage(d) => {
+                assert_eq!(d.offset, end, "{ctx}: damage after a gap: {d:?}");
+                let bytes = storage.live();
+                let frame_after = (d.offset as usize + 1..bytes.len())
+                    .any(|i| matches!(parse_frame(&bytes[i..]), Parse::Ok(_)));
+                assert!(frame_after, "{ctx}: a crash caused {d:?}");
+                assert!(
+                    n >= m.acked,
+                    "{ctx}: lost an acknowledged record ({n} read, {} acknowledged)",
+                    m.acked
+                );
+                let refused = find_tail(storage, &header(), Path::new("model.tlog"));
+                assert!(
+                    matches!(refused, Err(LogError::Damaged { .. })),
+                    "{ctx}: the writer would open after {d:?}: {refused:?}"
+                );
+                return None;
             }
         }
     }
@@ -203,13 +229,13 @@ fn read_and_check(storage: &SimStorage, m: &Model, ctx: &str) -> (usize, u64) {
         "{ctx}: lost an acknowledged record ({n} read, {} acknowledged)",
         m.acked
     );
-    (n, end)
+    Some((n, end))
 }
 
 /// Recovery as `JournalWriter::open` does it: find the tail, cut a torn
 /// tail (durably), and start a writer there.
-fn recover(sim: &SimStorage, m: &mut Model, ctx: &str) -> Writer<SimStorage> {
-    let (n, end) = read_and_check(sim, m, ctx);
+fn recover(sim: &SimStorage, m: &mut Model, ctx: &str) -> Option<Writer<SimStorage>> {
+    let (n, end) = read_and_check(sim, m, ctx)?;
     let tail = find_tail(sim, &header(), Path::new("model.tlog"))
         .unwrap_or_else(|e| panic!("{ctx}: find_tail: {e}"));
     assert_eq!(
@@ -235,11 +261,32 @@ fn recover(sim: &SimStorage, m: &mut Model, ctx: &str) -> Writer<SimStorage> {
         }
     }
     m.records.truncate(n);
-    // Read back by a recovering process and now durable: as good as
-    // acknowledged from here on.
-    m.acked = n;
+    // What is durable now can no longer be lost. Records read back only
+    // from the page cache (a failed sync left them there) are not: a crash
+    // may still take them, until the next successful sync persists them
+    // with the new record (SimStorage's sync persists every live byte).
+    // On Linux a failed fsync may instead drop those pages for good, so a
+    // later append could end up behind a hole; see the engine tests' report.
+    let durable = SimStorage::from_bytes(sim.durable());
+    let (durable_n, _) = read_and_check(&durable, m, &format!("{ctx}, durable image"))
+        .expect("the durable image is a prefix of the live one");
+    assert!(
+        durable_n <= n,
+        "{ctx}: durable holds more than the live image"
+    );
+    m.acked = durable_n;
     m.poisoned = false;
-    Writer::new(sim.clone(), path(), &tail)
+    Some(Writer::new(sim.clone(), path(), &tail))
+}
+
+/// The operations `run` performs for `data` (to read a crash input).
+pub fn ops(data: &[u8]) -> Vec<Op> {
+    let mut input = Input { data, pos: 0 };
+    let mut out = Vec::new();
+    while !input.done() && out.len() < MAX_OPS {
+        out.push(Op::decode(&mut input));
+    }
+    out
 }
 
 pub fn run(data: &[u8]) {
@@ -251,7 +298,7 @@ pub fn run(data: &[u8]) {
         armed: false,
         poisoned: false,
     };
-    let mut w = recover(&sim, &mut m, "fresh journal");
+    let mut w = recover(&sim, &mut m, "fresh journal").expect("a fresh journal opens");
     let mut ops = 0;
     while !input.done() && ops < MAX_OPS {
         let op = Op::decode(&mut input);
@@ -279,12 +326,17 @@ pub fn run(data: &[u8]) {
                     }
                     Garbage::FrameHeader => Vec::new(),
                 };
-                let g = without_whole_frames(g);
                 sim = SimStorage::from_bytes(sim.crash_image(keep as usize, &g));
                 m.armed = false; // the fault belonged to the old storage
-                w = recover(&sim, &mut m, &ctx);
+                match recover(&sim, &mut m, &ctx) {
+                    Some(new) => w = new,
+                    None => return,
+                }
             }
-            Op::Reopen => w = recover(&sim, &mut m, &ctx),
+            Op::Reopen => match recover(&sim, &mut m, &ctx) {
+                Some(new) => w = new,
+                None => return,
+            },
             Op::Read => {
                 read_and_check(&sim, &m, &ctx);
             }
@@ -299,7 +351,9 @@ pub fn run(data: &[u8]) {
             records: m.records.clone(),
             ..m
         };
-        let _ = recover(&crashed, &mut mm, "final crash");
+        if recover(&crashed, &mut mm, "final crash").is_none() {
+            continue;
+        }
         let mut sc = Scanner::open(crashed.clone(), true, false).expect("header");
         let mut n = 0;
         while let Some(item) = sc.next_item().expect("reads") {
@@ -309,21 +363,6 @@ pub fn run(data: &[u8]) {
             }
         }
         assert_eq!(n, mm.records.len());
-    }
-}
-
-/// Garbage that holds a whole valid frame is replaced by zeros. Such bytes
-/// after a torn tail are a known limitation, not what this model checks:
-/// the scanner reads "a valid frame after a bad spot" as damage inside the
-/// log, so the writer refuses to open (nothing acknowledged is lost, but
-/// recovery needs `repair --salvage`).
-fn without_whole_frames(g: Vec<u8>) -> Vec<u8> {
-    let has_frame =
-        (0..g.len()).any(|i| matches!(parse_frame(&g[i..]), trustlog::log::format::Parse::Ok(_)));
-    if has_frame {
-        vec![0u8; g.len()]
-    } else {
-        g
     }
 }
 
