@@ -19,10 +19,17 @@ pub struct Ctx {
     pub now: DateTime<Local>,
     pub json: bool,
     pub author: String,
+    /// `--config PATH`, if given.
+    pub config: Option<PathBuf>,
 }
 
 impl Ctx {
-    pub fn new(journal: Option<PathBuf>, now: Option<&str>, json: bool) -> Result<Self, CliError> {
+    pub fn new(
+        journal: Option<PathBuf>,
+        now: Option<&str>,
+        json: bool,
+        config: Option<PathBuf>,
+    ) -> Result<Self, CliError> {
         let wall = Local::now();
         let now = match now {
             None => wall,
@@ -47,11 +54,17 @@ impl Ctx {
             now,
             json,
             author: author(),
+            config,
         })
     }
 
     pub fn now_ts(&self) -> Timestamp {
         Timestamp::from_datetime(&self.now)
+    }
+
+    /// The trust model's parameters: defaults overridden by the config file.
+    pub fn trust_params(&self) -> Result<crate::projections::trust::TrustParams, CliError> {
+        Ok(super::config::load(self.config.as_deref())?.trust)
     }
 
     /// Parses a WHEN relative to the pinned "now"; `what` names the option

@@ -8,11 +8,15 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+pub mod chart;
+pub mod config;
 pub mod context;
 pub mod error;
 pub mod integrity;
 pub mod output;
+pub mod query;
 pub mod record;
+pub mod table;
 pub mod when;
 
 use context::Ctx;
@@ -46,6 +50,9 @@ pub struct Cli {
     /// Machine-readable output (JSON)
     #[arg(long, global = true)]
     pub json: bool,
+    /// Config file (default: ~/.config/trustlog/config.toml if it exists)
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
     /// Pin the clock for everything this command does (also $TRUSTLOG_NOW)
     #[arg(long, global = true, env = "TRUSTLOG_NOW", value_name = "WHEN")]
     pub now: Option<String>,
@@ -56,7 +63,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Record facts about a client
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  trustlog client add acme --name \"Acme Ltd\"\n  trustlog client want acme \"a logo that works on trucks\"\n  trustlog client lost acme --reason \"went with a cheaper agency\""
+    )]
     Client(ClientCmd),
     /// Record an interaction
     #[command(
@@ -69,7 +79,10 @@ pub enum Command {
         at: AtArg,
     },
     /// Record a promise and what becomes of it
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  id=$(trustlog promise make acme \"logo drafts\" --due fri)\n  trustlog promise move $id --due +3d --cause client --agreed\n  trustlog promise keep $id"
+    )]
     Promise(PromiseCmd),
     /// Retract an earlier event (it stays in the journal; projections ignore it)
     #[command(
@@ -81,6 +94,30 @@ pub enum Command {
         #[command(flatten)]
         at: AtArg,
     },
+    /// Clients: fit, open promises, next due, overdue, last contact, trust
+    #[command(
+        after_help = "Examples:\n  trustlog status\n  trustlog status acme --as-of 2026-10-01"
+    )]
+    Status(query::StatusArgs),
+    /// Upcoming and overdue promises, soonest first
+    #[command(after_help = "Examples:\n  trustlog due\n  trustlog due --within 7d")]
+    Due(query::DueArgs),
+    /// Were promises kept as ORIGINALLY promised, and who moved them?
+    #[command(
+        after_help = "Examples:\n  trustlog audit\n  trustlog audit --client acme --from 2026-01-01 --to 2026-06-30\n  trustlog audit --csv > promises.csv"
+    )]
+    Audit(query::AuditArgs),
+    /// A client's trust score, and with --history why it moved
+    #[command(after_help = "Example:\n  trustlog trust acme --history")]
+    Trust(query::TrustArgs),
+    /// What happened with a (lost) client, as known at each point
+    #[command(after_help = "Example:\n  trustlog postmortem globex")]
+    Postmortem(query::PostmortemArgs),
+    /// The raw events, in order
+    #[command(
+        after_help = "Examples:\n  trustlog log --client acme\n  trustlog log --kind PromiseMoved --as-of 2026-10-01"
+    )]
+    Log(query::LogArgs),
     /// Print the last sequence number and the chain digest (write it down)
     #[command(after_help = "Example:\n  trustlog head    # 42 9f86d081884c7d65…")]
     Head,
@@ -255,7 +292,12 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         clap_complete::generate(shell, &mut cmd, "trustlog", &mut std::io::stdout());
         return Ok(());
     }
-    let ctx = Ctx::new(cli.journal, cli.now.as_deref(), cli.json)?;
+    let ctx = Ctx::new(
+        cli.journal,
+        cli.now.as_deref(),
+        cli.json,
+        cli.config.clone(),
+    )?;
     match &cli.command {
         Command::Client(c) => match c {
             ClientCmd::Add { args, at } => client_add(&ctx, at, args),
@@ -275,6 +317,12 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
             PromiseCmd::Release { args, at } => promise_release(&ctx, at, args),
         },
         Command::Retract { args, at } => retract(&ctx, at, args),
+        Command::Status(a) => query::status(&ctx, a),
+        Command::Due(a) => query::due(&ctx, a),
+        Command::Audit(a) => query::audit(&ctx, a),
+        Command::Trust(a) => query::trust(&ctx, a),
+        Command::Postmortem(a) => query::postmortem(&ctx, a),
+        Command::Log(a) => query::log(&ctx, a),
         Command::Head => integrity::head(&ctx),
         Command::Verify(a) => integrity::verify(&ctx, a),
         Command::Repair(a) => integrity::repair(&ctx, a),

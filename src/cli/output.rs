@@ -35,7 +35,7 @@ pub fn event_fields(e: &Event) -> Map<String, Value> {
             initiated_by,
             note,
         } => json!({
-            "client": client, "kind": kind.as_str(), "mood": mood, "minutes": minutes,
+            "client": client, "interaction": kind.as_str(), "mood": mood, "minutes": minutes,
             "by": initiated_by.as_str(), "note": note
         }),
         Event::PromiseMade {
@@ -67,7 +67,7 @@ pub fn event_fields(e: &Event) -> Map<String, Value> {
             initiated_by_client,
             note,
         } => json!({
-            "client": client, "kind": kind.as_str(), "by_client": initiated_by_client, "note": note
+            "client": client, "advocacy": kind.as_str(), "by_client": initiated_by_client, "note": note
         }),
         Event::ClientLost { client, reason } => json!({"client": client, "reason": reason}),
         Event::ClientReturned { client, note } => json!({"client": client, "note": note}),
@@ -116,7 +116,12 @@ pub fn summary(e: &Event) -> String {
             } else {
                 format!(": {note}")
             };
-            format!("{kind} with {client} (mood {mood:+}{mins}, by {initiated_by}){note}")
+            let mood = if *mood == 0 {
+                "0".to_string()
+            } else {
+                format!("{mood:+}")
+            };
+            format!("{kind} with {client} (mood {mood}{mins}, by {initiated_by}){note}")
         }
         Event::PromiseMade {
             promise,

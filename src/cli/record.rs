@@ -169,10 +169,25 @@ where
             w.at
         }
     };
-    if !ctx.journal.exists() {
+    // Validate before anything touches the file (not even a header or the
+    // cut of a torn tail): under the lock when the journal exists, so the
+    // answer still holds at the append.
+    let state_of = |path| -> Result<State, CliError> {
+        let mut state = State::new();
+        replay_into(&read_all(path)?, &mut [&mut state]);
+        Ok(state)
+    };
+    let (mut writer, event) = if ctx.journal.exists() {
+        let locked = JournalWriter::lock(&ctx.journal, DEFAULT_LOCK_WAIT, false)?;
+        let event = build(&state_of(&ctx.journal)?, occurred_at)?;
+        (locked.into_writer(now.0)?, event)
+    } else {
         build(&State::new(), occurred_at)?;
-    }
-    let mut writer = JournalWriter::open(&ctx.journal, now.0, DEFAULT_LOCK_WAIT)?;
+        let writer = JournalWriter::open(&ctx.journal, now.0, DEFAULT_LOCK_WAIT)?;
+        // Another process may have created it meanwhile: check again.
+        let event = build(&state_of(&ctx.journal)?, occurred_at)?;
+        (writer, event)
+    };
     if let Some(cut) = &writer.cut {
         eprintln!(
             "trustlog: cut {} bytes of an incomplete write at offset {} of {} (a crash mid-append); saved them to {}",
@@ -182,10 +197,6 @@ where
             cut.saved_to.display()
         );
     }
-    let envs = read_all(&ctx.journal)?;
-    let mut state = State::new();
-    replay_into(&envs, &mut [&mut state]);
-    let event = build(&state, occurred_at)?;
     let mut env = Envelope {
         seq: writer.last_seq() + 1,
         recorded_at: now,
@@ -230,21 +241,33 @@ fn check_handle_syntax(h: &str) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The client, which must exist (and not be retracted).
 fn client<'s>(
     state: &'s State,
     handle: &str,
 ) -> Result<&'s crate::projections::state::Client, CliError> {
-    state.clients.get(handle).ok_or_else(|| {
+    let c = state.clients.get(handle).ok_or_else(|| {
         let mut msg = format!("unknown client {handle:?}");
         match closest(handle, state.clients.keys().map(String::as_str)) {
             Some(best) => msg.push_str(&format!(": did you mean {best:?}?")),
             None if state.clients.is_empty() => {
                 msg.push_str(": the journal has no clients yet; add one with `trustlog client add`")
             }
-            None => msg.push_str(": see `trustlog status` for the clients"),
+            None => {
+                let known: Vec<&str> = state.clients.keys().map(String::as_str).take(10).collect();
+                let more = if state.clients.len() > known.len() {
+                    ", …"
+                } else {
+                    ""
+                };
+                msg.push_str(&format!(": known clients are {}{more}", known.join(", ")));
+            }
         }
         invalid(msg)
-    })
+    })?;
+    // Not checked: `--at` before the client was added. People add a client
+    // after the first call and then record that call with `--at`.
+    Ok(c)
 }
 
 /// The known handle nearest to `h` (edit distance ≤ 2, or a prefix).
@@ -283,7 +306,7 @@ fn open_promise(
     id: PromiseId,
 ) -> Result<&crate::projections::state::Promise, CliError> {
     let p = state.promises.get(&id).ok_or_else(|| {
-        if id <= state.max_promise_id {
+        if (1..=state.max_promise_id).contains(&id) {
             invalid(format!("promise {id} was retracted: it no longer counts"))
         } else if state.max_promise_id == 0 {
             invalid(format!(
@@ -567,16 +590,40 @@ pub fn retract(ctx: &Ctx, at: &AtArg, a: &RetractArgs) -> Result<(), CliError> {
     let reason = required("--reason", &a.reason)?;
     record(ctx, at, |s, _| {
         let kind = s.kind_at(a.seq).ok_or_else(|| {
-            invalid(format!(
-                "no event #{} to retract: the journal's events go from #1 to #{}",
-                a.seq, s.last_seq
-            ))
+            if s.last_seq == 0 {
+                invalid(format!(
+                    "no event #{} to retract: the journal has no events yet",
+                    a.seq
+                ))
+            } else {
+                invalid(format!(
+                    "no event #{} to retract: the journal's events go from #1 to #{}",
+                    a.seq, s.last_seq
+                ))
+            }
         })?;
         if kind == "Retracted" {
             return Err(invalid(format!(
                 "event #{} is itself a retraction and cannot be retracted; record the event again instead",
                 a.seq
             )));
+        }
+        if kind == "ClientAdded" {
+            let open: Vec<String> = s
+                .promises
+                .values()
+                .filter(|p| p.status == PromiseStatus::Open)
+                .filter(|p| s.added_seq(&p.client) == Some(a.seq))
+                .map(|p| p.id.to_string())
+                .collect();
+            if !open.is_empty() {
+                return Err(invalid(format!(
+                    "event #{} added a client who still has open promises ({}): \
+                     break, release or retract them first",
+                    a.seq,
+                    open.join(", ")
+                )));
+            }
         }
         if let Some(by) = s.retracted_by(a.seq) {
             return Err(invalid(format!(

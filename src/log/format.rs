@@ -21,8 +21,8 @@ pub const H_RESERVED: usize = 36; // 24 zero bytes
 pub const H_CRC: usize = 60; // CRC32 of bytes 0..60
 
 pub const FRAME_LEN: usize = 48;
-pub const F_LEN: usize = 0; // u32 payload length
-pub const F_CRC: usize = 4; // CRC32 of bytes 0..4 and 8..48+len
+pub const F_CRC: usize = 0; // CRC32 of bytes 4..48+len: everything after it
+pub const F_LEN: usize = 4; // u32 payload length
 pub const F_SEQ: usize = 8; // u64, first record is 1
 pub const F_CHAIN: usize = 16; // 32-byte BLAKE3 chain digest
 pub const DIGEST_LEN: usize = 32;
@@ -45,7 +45,8 @@ pub struct Header {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderError {
-    /// Fewer than `HEADER_LEN` bytes: a file cut short while being created.
+    /// Fewer than `HEADER_LEN` bytes, all a prefix of a header (or zeros):
+    /// a creation cut short by a crash.
     Short(usize),
     NotAJournal,
     UnsupportedVersion(u16),
@@ -77,7 +78,10 @@ impl Header {
     /// gets a clear "upgrade trustlog" instead of "damaged".
     pub fn decode(b: &[u8]) -> Result<Header, HeaderError> {
         if b.len() < HEADER_LEN {
-            if b.len() >= 8 && b[..8] != MAGIC {
+            // What a crash during creation can leave: a prefix of a header,
+            // or zeros where the file was extended but never written.
+            let n = b.len().min(MAGIC.len());
+            if b[..n] != MAGIC[..n] && b.iter().any(|&x| x != 0) {
                 return Err(HeaderError::NotAJournal);
             }
             return Err(HeaderError::Short(b.len()));
@@ -125,14 +129,17 @@ impl Header {
     }
 }
 
-/// Digest of record `seq` given the digest before it. Covers the length,
-/// the sequence number and the payload (the CRC and the digest field itself
-/// are derived values).
+/// Digest of record `seq` given the digest before it: BLAKE3 keyed with the
+/// previous digest, over the length, the sequence number and the payload
+/// (the CRC and the digest field itself are derived values). Keying with
+/// the previous digest instead of hashing it saves one 64-byte block per
+/// typical record, which is most of the cost of `verify`.
 pub fn chain_next(prev: &Digest, seq: u64, payload: &[u8]) -> Digest {
-    let mut h = blake3::Hasher::new();
-    h.update(prev);
-    h.update(&(payload.len() as u32).to_le_bytes());
-    h.update(&seq.to_le_bytes());
+    let mut head = [0u8; 12];
+    head[..4].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+    head[4..].copy_from_slice(&seq.to_le_bytes());
+    let mut h = blake3::Hasher::new_keyed(prev);
+    h.update(&head);
     h.update(payload);
     *h.finalize().as_bytes()
 }
@@ -141,8 +148,8 @@ pub fn chain_next(prev: &Digest, seq: u64, payload: &[u8]) -> Digest {
 pub fn encode_frame(out: &mut Vec<u8>, seq: u64, chain: &Digest, payload: &[u8]) {
     debug_assert!(payload.len() <= MAX_PAYLOAD as usize);
     let start = out.len();
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&[0u8; 4]);
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&seq.to_le_bytes());
     out.extend_from_slice(chain);
     out.extend_from_slice(payload);
@@ -151,10 +158,7 @@ pub fn encode_frame(out: &mut Vec<u8>, seq: u64, chain: &Digest, payload: &[u8])
 }
 
 fn frame_crc(frame: &[u8]) -> u32 {
-    let mut h = crc32fast::Hasher::new();
-    h.update(&frame[F_LEN..F_LEN + 4]);
-    h.update(&frame[F_SEQ..]);
-    h.finalize()
+    crc32fast::hash(&frame[F_LEN..])
 }
 
 /// A record frame as found in the bytes; `payload` borrows from the input.
@@ -283,7 +287,7 @@ mod tests {
         let chain = [3u8; 32];
         encode_frame(&mut out, 42, &chain, b"hello");
         assert_eq!(out.len(), FRAME_LEN + 5);
-        assert_eq!(&out[..4], &[5, 0, 0, 0]);
+        assert_eq!(&out[F_LEN..F_LEN + 4], &[5, 0, 0, 0]);
         match parse_frame(&out) {
             Parse::Ok(f) => {
                 assert_eq!(f.seq, 42);

@@ -40,7 +40,40 @@ impl JournalWriter {
     /// Opens (creating if missing) the journal for appending, waiting at most
     /// `lock_wait` for another writer. `created_micros` stamps a new header.
     pub fn open(path: &Path, created_micros: i64, lock_wait: Duration) -> Result<Self, LogError> {
-        let (file, created) = lock_journal(path, lock_wait, true)?;
+        Self::lock(path, lock_wait, true)?.into_writer(created_micros)
+    }
+
+    /// Takes the writer's lock without changing the file, so the caller can
+    /// validate against what is on disk before anything is written. With
+    /// `create`, a missing journal is created (empty; the header is written
+    /// by `into_writer`).
+    pub fn lock(path: &Path, lock_wait: Duration, create: bool) -> Result<Locked, LogError> {
+        let (file, created) = lock_journal(path, lock_wait, create)?;
+        Ok(Locked {
+            file,
+            created,
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+/// A journal file under the exclusive lock, not yet changed in any way.
+pub struct Locked {
+    file: File,
+    created: bool,
+    path: PathBuf,
+}
+
+impl Locked {
+    /// Readies the file for appending: writes the header of a new journal,
+    /// cuts a torn tail aside. The lock stays held.
+    pub fn into_writer(self, created_micros: i64) -> Result<JournalWriter, LogError> {
+        let Locked {
+            file,
+            created,
+            path,
+        } = self;
+        let path = path.as_path();
         let mut storage = FileStorage::new(file);
         let len = storage
             .size()
@@ -51,14 +84,7 @@ impl JournalWriter {
             let mut head = vec![0u8; len as usize];
             read_full(&storage, 0, &mut head).map_err(|e| LogError::io(path, "reading", e))?;
             if !looks_like_partial_header(&head) {
-                return Err(if head.len() >= MAGIC.len() {
-                    LogError::NotAJournal(path.to_path_buf())
-                } else {
-                    LogError::Truncated {
-                        path: path.to_path_buf(),
-                        len,
-                    }
-                });
+                return Err(LogError::NotAJournal(path.to_path_buf()));
             }
             if len > 0 {
                 cut = Some(save_aside(path, &head, 0)?);
@@ -100,7 +126,9 @@ impl JournalWriter {
             created: created && len == 0,
         })
     }
+}
 
+impl JournalWriter {
     pub fn append(&mut self, payload: &[u8]) -> Result<Appended, LogError> {
         self.writer.append(payload)
     }
@@ -324,7 +352,13 @@ pub fn for_each_record<F>(path: &Path, mut f: F) -> Result<(), LogError>
 where
     F: FnMut(u64, &[u8]) -> Result<(), LogError>,
 {
-    let mut sc = open_scan(path, false, false)?;
+    let mut sc = match open_scan(path, false, false) {
+        Ok(sc) => sc,
+        // A creation cut short by a crash holds no records yet; the next
+        // write completes it.
+        Err(LogError::Truncated { .. }) => return Ok(()),
+        Err(e) => return Err(e),
+    };
     while let Some(item) = sc
         .next_item()
         .map_err(|e| LogError::io(path, "reading", e))?

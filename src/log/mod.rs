@@ -11,7 +11,7 @@ pub mod writer;
 
 pub use error::LogError;
 pub use journal::{
-    for_each_record, head, open_scan, salvage, verify, JournalWriter, SalvageReport, TornCut,
-    VerifyReport, DEFAULT_LOCK_WAIT,
+    for_each_record, head, open_scan, salvage, verify, JournalWriter, Locked, SalvageReport,
+    TornCut, VerifyReport, DEFAULT_LOCK_WAIT,
 };
 pub use scan::{Damage, DamageKind, Item, Record, Scanner};

@@ -16,7 +16,8 @@
 use std::io;
 
 use super::format::{
-    chain_next, parse_frame, Digest, Header, HeaderError, Parse, FRAME_LEN, HEADER_LEN, MAX_PAYLOAD,
+    chain_next, parse_frame, Digest, Header, HeaderError, Parse, FRAME_LEN, F_LEN, F_SEQ,
+    HEADER_LEN, MAX_PAYLOAD,
 };
 use super::storage::{read_full, Storage};
 
@@ -241,7 +242,25 @@ impl<S: Storage> Scanner<S> {
             chunk.truncate(got);
             let scan_to = CHUNK.min(chunk.len());
             for i in 0..scan_to {
-                if let Parse::Ok(f) = parse_frame(&chunk[i..]) {
+                // Cheap plausibility checks first: a CRC over a large
+                // claimed length at every offset of a big garbage region
+                // would make this quadratic in practice.
+                let b = &chunk[i..];
+                if b.len() < FRAME_LEN {
+                    break;
+                }
+                let len = u32::from_le_bytes([b[F_LEN], b[F_LEN + 1], b[F_LEN + 2], b[F_LEN + 3]]);
+                if len > MAX_PAYLOAD || FRAME_LEN + len as usize > b.len() {
+                    continue;
+                }
+                let mut seq = [0u8; 8];
+                seq.copy_from_slice(&b[F_SEQ..F_SEQ + 8]);
+                let seq = u64::from_le_bytes(seq);
+                let remaining = (self.file_len - start - i as u64) / FRAME_LEN as u64;
+                if seq == 0 || seq > self.next_seq.saturating_add(remaining) {
+                    continue;
+                }
+                if let Parse::Ok(f) = parse_frame(b) {
                     return Ok(Some((start + i as u64, f.seq)));
                 }
             }

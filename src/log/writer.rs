@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use super::error::LogError;
 use super::format::{
-    chain_next, encode_frame, parse_frame, Digest, Frame, Header, Parse, FRAME_LEN, HEADER_LEN,
-    MAX_PAYLOAD,
+    chain_next, encode_frame, parse_frame, Digest, Frame, Header, Parse, FRAME_LEN, F_LEN,
+    HEADER_LEN, MAX_PAYLOAD,
 };
 use super::scan::{DamageKind, Item, OpenError, Scanner};
 use super::storage::{read_full, Storage};
@@ -73,8 +73,10 @@ pub fn find_tail<S: Storage>(storage: &S, header: &Header, path: &Path) -> Resul
     slow_tail(storage, path)
 }
 
+/// The length field of a frame starting at `at`.
 fn len_field(b: &[u8], at: usize) -> usize {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]) as usize
+    let l = at + F_LEN;
+    u32::from_le_bytes([b[l], b[l + 1], b[l + 2], b[l + 3]]) as usize
 }
 
 /// The last record, when the last bytes of the file (`buf`, starting at

@@ -13,6 +13,8 @@ pub struct Client {
     pub name: String,
     pub fit: Fit,
     pub added_at: Timestamp,
+    /// The seq of the `ClientAdded` event.
+    pub added_seq: Seq,
     /// Set while the client is lost: when and why.
     pub lost: Option<(Timestamp, String)>,
     /// Latest `occurred_at` of an interaction with this client.
@@ -82,6 +84,11 @@ impl State {
         self.kinds.get(seq as usize).copied().flatten()
     }
 
+    /// The seq of the `ClientAdded` event of `handle`.
+    pub fn added_seq(&self, handle: &str) -> Option<Seq> {
+        self.clients.get(handle).map(|c| c.added_seq)
+    }
+
     /// The seq of the retraction that retracted `seq`, if any.
     pub fn retracted_by(&self, seq: Seq) -> Option<Seq> {
         self.retracted.get(&seq).copied()
@@ -124,6 +131,7 @@ impl Projection for State {
                         name: name.clone(),
                         fit: *fit,
                         added_at: at,
+                        added_seq: env.seq,
                         lost: None,
                         last_contact: None,
                     },

@@ -1,0 +1,683 @@
+//! The query commands: each replays the journal (as known at `--as-of`)
+//! into the projections it needs and renders the answer as an aligned
+//! table, or JSON with `--json`.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+
+use clap::Args;
+use serde_json::{json, Value};
+
+use super::chart;
+use super::context::{cut_as_of, read_all, replay_into, Ctx};
+use super::error::{invalid, CliError};
+use super::output::{due_text, envelope_json, summary};
+use super::table::Table;
+use crate::events::{Due, Envelope, Event, Timestamp, EVENT_KINDS};
+use crate::projections::audit::{Audit, AuditQuery, AuditReport, AuditRow};
+use crate::projections::due;
+use crate::projections::postmortem::{Postmortem, PostmortemReport};
+use crate::projections::state::State;
+use crate::projections::status::Status;
+use crate::projections::trust::Trust;
+
+/// `--as-of WHEN`, taken by every query.
+#[derive(Args, Debug, Clone, Default)]
+pub struct AsOfArg {
+    /// Answer as it was known then: only events recorded by WHEN count, and
+    /// "now" is WHEN
+    #[arg(long, value_name = "WHEN")]
+    pub as_of: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LogArgs {
+    /// Only events about this client (its promises included)
+    #[arg(long, value_name = "HANDLE")]
+    pub client: Option<String>,
+    /// Only events of this kind, e.g. PromiseMoved (case and dashes ignored)
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+}
+
+/// The events as known at `--as-of` (all of them without it), and the
+/// instant that counts as "now" for the answer.
+pub fn load(ctx: &Ctx, as_of: &AsOfArg) -> Result<(Vec<Envelope>, Timestamp), CliError> {
+    let t = match &as_of.as_of {
+        None => None,
+        Some(s) => Some(ctx.when("--as-of", s, true)?.at),
+    };
+    let envs = cut_as_of(read_all(&ctx.journal)?, t);
+    Ok((envs, t.unwrap_or_else(|| ctx.now_ts())))
+}
+
+fn normalise_kind(k: &str) -> String {
+    k.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+pub fn log(ctx: &Ctx, a: &LogArgs) -> Result<(), CliError> {
+    let kind = match &a.kind {
+        None => None,
+        Some(k) => {
+            let want = normalise_kind(k);
+            let found = EVENT_KINDS
+                .iter()
+                .find(|name| normalise_kind(name) == want)
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "unknown event kind {k:?}: expected one of {}",
+                        EVENT_KINDS.join(", ")
+                    ))
+                })?;
+            Some(*found)
+        }
+    };
+    let (envs, _) = load(ctx, &a.as_of)?;
+    if let Some(c) = &a.client {
+        let known = envs
+            .iter()
+            .any(|e| matches!(&e.event, Event::ClientAdded { handle, .. } if handle == c));
+        if !known {
+            return Err(invalid(format!(
+                "unknown client {c:?}: no ClientAdded event names it"
+            )));
+        }
+    }
+    let mut promise_client: HashMap<u64, &str> = HashMap::new();
+    let mut retracted_by: HashMap<u64, u64> = HashMap::new();
+    for e in &envs {
+        match &e.event {
+            Event::PromiseMade {
+                promise, client, ..
+            } => {
+                promise_client.insert(*promise, client);
+            }
+            Event::Retracted { seq, .. } => {
+                retracted_by.insert(*seq, e.seq);
+            }
+            _ => {}
+        }
+    }
+    let client_of = |e: &Envelope| -> Option<String> {
+        e.event.client().map(str::to_string).or_else(|| {
+            e.event
+                .promise()
+                .and_then(|p| promise_client.get(&p).map(|c| c.to_string()))
+        })
+    };
+    let selected: Vec<&Envelope> = envs
+        .iter()
+        .filter(|e| kind.is_none_or(|k| e.event.kind_name() == k))
+        .filter(|e| {
+            a.client
+                .as_ref()
+                .is_none_or(|c| client_of(e).as_deref() == Some(c.as_str()))
+        })
+        .collect();
+    if ctx.json {
+        let rows: Vec<Value> = selected
+            .iter()
+            .map(|e| {
+                let mut v = envelope_json(e);
+                v["retracted_by"] = json!(retracted_by.get(&e.seq));
+                v
+            })
+            .collect();
+        println!("{}", Value::Array(rows));
+        return Ok(());
+    }
+    let mut t = Table::new(&["#", "occurred", "author", "kind", "what"]);
+    t.right_align(0);
+    for e in &selected {
+        let mut what = summary(&e.event);
+        if let Some(by) = retracted_by.get(&e.seq) {
+            what = format!("[retracted by #{by}] {what}");
+        }
+        t.row(vec![
+            e.seq.to_string(),
+            e.occurred_at.to_local_string(),
+            e.author.clone(),
+            e.event.kind_name().to_string(),
+            what,
+        ]);
+    }
+    if t.is_empty() {
+        println!("no events");
+    } else {
+        print!("{t}");
+    }
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// One client only
+    pub handle: Option<String>,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+}
+
+#[derive(Args, Debug)]
+pub struct DueArgs {
+    /// Only promises due within this span from now, e.g. 7d, 2w, 12h
+    /// (overdue ones are always listed)
+    #[arg(long, value_name = "SPAN")]
+    pub within: Option<String>,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    #[arg(long, value_name = "HANDLE")]
+    pub client: Option<String>,
+    /// Promises whose ORIGINAL due is at or after WHEN
+    #[arg(long, value_name = "WHEN")]
+    pub from: Option<String>,
+    /// …and at or before WHEN (a date means the end of that day)
+    #[arg(long, value_name = "WHEN")]
+    pub to: Option<String>,
+    /// One CSV row per promise instead of the report
+    #[arg(long)]
+    pub csv: bool,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+}
+
+#[derive(Args, Debug)]
+pub struct TrustArgs {
+    pub handle: String,
+    /// Every change, with its reason in words
+    #[arg(long)]
+    pub history: bool,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+}
+
+#[derive(Args, Debug)]
+pub struct PostmortemArgs {
+    pub handle: String,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+}
+
+/// `7d`, `2w`, `12h`, `30min` → seconds.
+fn parse_span(s: &str) -> Result<i64, CliError> {
+    let t = s.trim().trim_start_matches('+').to_ascii_lowercase();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: i64 = num.parse().map_err(|_| span_error(s))?;
+    let unit_s = match unit {
+        "d" | "day" | "days" => 86_400,
+        "w" | "week" | "weeks" => 7 * 86_400,
+        "h" | "hour" | "hours" => 3_600,
+        "min" | "m" | "minutes" => 60,
+        _ => return Err(span_error(s)),
+    };
+    n.checked_mul(unit_s).ok_or_else(|| span_error(s))
+}
+
+fn span_error(s: &str) -> CliError {
+    invalid(format!(
+        "--within {s:?} is not a span: expected a number and a unit, e.g. 7d, 2w, 12h, 30min"
+    ))
+}
+
+fn known_client(state: &State, handle: &str) -> Result<(), CliError> {
+    if state.clients.contains_key(handle) {
+        return Ok(());
+    }
+    let known: Vec<&str> = state.clients.keys().map(String::as_str).take(10).collect();
+    Err(invalid(if known.is_empty() {
+        format!("unknown client {handle:?}: the journal has no clients (as known then)")
+    } else {
+        format!(
+            "unknown client {handle:?}: known clients are {}",
+            known.join(", ")
+        )
+    }))
+}
+
+fn opt_local(t: Option<Timestamp>) -> String {
+    t.map(|t| t.to_local_string()).unwrap_or_else(|| "-".into())
+}
+
+fn json_out<T: serde::Serialize>(v: &T) -> Result<(), CliError> {
+    let s = serde_json::to_string(v).map_err(|e| CliError::Io(format!("JSON output: {e}")))?;
+    println!("{s}");
+    Ok(())
+}
+
+pub fn status(ctx: &Ctx, a: &StatusArgs) -> Result<(), CliError> {
+    let params = ctx.trust_params()?;
+    let (envs, now) = load(ctx, &a.as_of)?;
+    let mut st = Status {
+        state: State::new(),
+        trust: Trust::new(params),
+    };
+    replay_into(&envs, &mut [&mut st]);
+    if let Some(h) = &a.handle {
+        known_client(&st.state, h)?;
+    }
+    let r = st.report(now, a.handle.as_deref());
+    if ctx.json {
+        return json_out(&r);
+    }
+    if r.clients.is_empty() {
+        println!("no clients yet: add one with `trustlog client add <handle>`");
+        return Ok(());
+    }
+    let mut t = Table::new(&[
+        "client",
+        "name",
+        "fit",
+        "status",
+        "open",
+        "next due",
+        "overdue",
+        "last contact",
+        "trust",
+    ]);
+    for c in [4, 6, 8] {
+        t.right_align(c);
+    }
+    for c in &r.clients {
+        let next = match (c.next_promise, c.next_due) {
+            (Some(p), Some(d)) => format!("{} (#{p})", d.to_local_string()),
+            _ => "-".into(),
+        };
+        t.row(vec![
+            c.client.clone(),
+            c.name.clone(),
+            c.fit.to_string(),
+            c.status.to_string(),
+            c.open_promises.to_string(),
+            next,
+            c.overdue.to_string(),
+            opt_local(c.last_contact),
+            c.trust
+                .map(|s| format!("{s:.0}"))
+                .unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    print!("{t}");
+    Ok(())
+}
+
+pub fn due(ctx: &Ctx, a: &DueArgs) -> Result<(), CliError> {
+    let within = a.within.as_deref().map(parse_span).transpose()?;
+    let (envs, now) = load(ctx, &a.as_of)?;
+    let mut state = State::new();
+    replay_into(&envs, &mut [&mut state]);
+    let r = due::report(&state, now, within);
+    if ctx.json {
+        return json_out(&r);
+    }
+    if r.promises.is_empty() {
+        println!("nothing due");
+        return Ok(());
+    }
+    let mut t = Table::new(&["#", "client", "what", "due", "when", "moves"]);
+    t.right_align(0);
+    t.right_align(5);
+    for p in &r.promises {
+        let when = if p.overdue {
+            format!("OVERDUE {}d", p.days_overdue)
+        } else {
+            in_words(p.seconds_left)
+        };
+        let due = Due {
+            at: p.due,
+            date_only: p.date_only,
+        };
+        let client = if p.client_lost {
+            format!("{} (lost)", p.client)
+        } else {
+            p.client.clone()
+        };
+        t.row(vec![
+            p.promise.to_string(),
+            client,
+            p.what.clone(),
+            due_text(&due),
+            when,
+            p.moves.to_string(),
+        ]);
+    }
+    print!("{t}");
+    Ok(())
+}
+
+/// "in 3d", "in 5h", "in 20min".
+fn in_words(seconds: i64) -> String {
+    if seconds >= 86_400 {
+        format!("in {}d", seconds / 86_400)
+    } else if seconds >= 3_600 {
+        format!("in {}h", seconds / 3_600)
+    } else {
+        format!("in {}min", (seconds / 60).max(0))
+    }
+}
+
+pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
+    let from = a
+        .from
+        .as_deref()
+        .map(|s| ctx.when("--from", s, false))
+        .transpose()?
+        .map(|w| w.at);
+    let to =
+        a.to.as_deref()
+            .map(|s| ctx.when("--to", s, true))
+            .transpose()?
+            .map(|w| w.at);
+    if let (Some(f), Some(t)) = (from, to) {
+        if f > t {
+            return Err(invalid(format!(
+                "--from {} is after --to {}: expected a period that runs forwards",
+                f.to_local_string(),
+                t.to_local_string()
+            )));
+        }
+    }
+    let (envs, now) = load(ctx, &a.as_of)?;
+    let mut state = State::new();
+    let mut au = Audit::new();
+    replay_into(&envs, &mut [&mut state, &mut au]);
+    if let Some(h) = &a.client {
+        known_client(&state, h)?;
+    }
+    let r = au.report(
+        now,
+        &AuditQuery {
+            client: a.client.clone(),
+            from,
+            to,
+        },
+    );
+    if a.csv && ctx.json {
+        return Err(invalid("--csv and --json ask for two formats: choose one"));
+    }
+    if a.csv {
+        let mut out = String::new();
+        out.push_str(&csv_line(
+            AuditRow::CSV_HEADER.iter().map(|s| s.to_string()),
+        ));
+        for row in &r.rows {
+            out.push_str(&csv_line(row.csv_fields().into_iter()));
+        }
+        print!("{out}");
+        return Ok(());
+    }
+    if ctx.json {
+        let mut v = r.to_json();
+        if let Some(c) = &a.client {
+            v["client"] = json!(c);
+        }
+        println!("{v}");
+        return Ok(());
+    }
+    print_audit(&r);
+    Ok(())
+}
+
+/// RFC 4180: quote fields holding a comma, quote or line break.
+fn csv_line(fields: impl Iterator<Item = String>) -> String {
+    let cells: Vec<String> = fields
+        .map(|f| {
+            if f.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f
+            }
+        })
+        .collect();
+    format!("{}\r\n", cells.join(","))
+}
+
+fn print_audit(r: &AuditReport) {
+    let p = &r.promises;
+    let scope = r.client.as_deref().unwrap_or("all clients");
+    let period = match (r.period.from, r.period.to) {
+        (None, None) => "all time".to_string(),
+        (f, t) => format!(
+            "original due from {} to {}",
+            f.map(|t| t.to_local_string())
+                .unwrap_or_else(|| "the start".into()),
+            t.map(|t| t.to_local_string())
+                .unwrap_or_else(|| "now".into())
+        ),
+    };
+    println!("deadline audit: {scope}, {period}");
+    let rate = r
+        .original_date_hit_rate
+        .map(|x| format!("{:.0}%", x * 100.0))
+        .unwrap_or_else(|| "n/a (nothing decided yet)".into());
+    println!("kept as originally promised: {rate}");
+    let mut t = Table::new(&["outcome", "promises"]);
+    t.right_align(1);
+    for (name, n) in [
+        ("kept on time", p.kept_on_time),
+        ("kept after a move", p.kept_after_move),
+        ("kept late", p.kept_late),
+        ("broken", p.broken),
+        ("released", p.released),
+        ("open, overdue", p.open_overdue),
+        ("open", p.open),
+        ("total", p.total),
+    ] {
+        t.row(vec![name.to_string(), n.to_string()]);
+    }
+    print!("{t}");
+    println!(
+        "moves: {} by us, {} by the client, {} external; {} recorded after the due had passed",
+        r.moves.us, r.moves.client, r.moves.external, r.moves.after_due
+    );
+    if !r.flags.is_empty() {
+        println!("flags:");
+        for f in &r.flags {
+            println!("  [{}] {}", f.kind, f.message);
+        }
+    }
+    if !r.rows.is_empty() {
+        println!();
+        let mut t = Table::new(&[
+            "#",
+            "client",
+            "what",
+            "original due",
+            "last due",
+            "moves",
+            "outcome",
+            "days late",
+        ]);
+        t.right_align(0);
+        t.right_align(5);
+        t.right_align(7);
+        for row in &r.rows {
+            t.row(vec![
+                row.promise.to_string(),
+                row.client.clone(),
+                row.what.clone(),
+                due_text(&Due {
+                    at: row.original_due,
+                    date_only: row.original_due_date_only,
+                }),
+                due_text(&Due {
+                    at: row.last_due,
+                    date_only: row.last_due_date_only,
+                }),
+                row.moves.to_string(),
+                row.outcome.as_str().to_string(),
+                row.days_late
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        print!("{t}");
+    }
+}
+
+pub fn trust(ctx: &Ctx, a: &TrustArgs) -> Result<(), CliError> {
+    let params = ctx.trust_params()?;
+    let (envs, _) = load(ctx, &a.as_of)?;
+    let mut state = State::new();
+    let mut tr = Trust::for_client(&a.handle, params);
+    replay_into(&envs, &mut [&mut state, &mut tr]);
+    known_client(&state, &a.handle)?;
+    let r = tr
+        .report(&a.handle)
+        .ok_or_else(|| invalid(format!("no trust history for {:?}", a.handle)))?;
+    if ctx.json {
+        return json_out(&r);
+    }
+    println!("{}: trust {:.0} / 100", r.client, r.score_points());
+    if r.debt_minutes_left > 0 {
+        println!(
+            "recovery debt: {:.1} h of positive contact still owed after a bad first impression",
+            r.debt_minutes_left as f64 / 60.0
+        );
+    }
+    if a.history {
+        let mut t = Table::new(&["when", "#", "score", "change", "why"]);
+        for c in 1..4 {
+            t.right_align(c);
+        }
+        for e in &r.history {
+            t.row(vec![
+                e.at.to_local_string(),
+                e.seq.to_string(),
+                format!("{:.1}", e.score_points()),
+                format!("{:+.1}", e.change_points()),
+                e.reason.clone(),
+            ]);
+        }
+        print!("{t}");
+        if std::io::stdout().is_terminal() {
+            let points: Vec<f64> = r.history.iter().map(|e| e.score_points()).collect();
+            print!("{}", chart::curve(&points, 60, 8));
+        }
+    }
+    Ok(())
+}
+
+pub fn postmortem(ctx: &Ctx, a: &PostmortemArgs) -> Result<(), CliError> {
+    let params = ctx.trust_params()?;
+    let (envs, now) = load(ctx, &a.as_of)?;
+    let mut state = State::new();
+    let mut pm = Postmortem::new(&a.handle, params);
+    replay_into(&envs, &mut [&mut state, &mut pm]);
+    known_client(&state, &a.handle)?;
+    let r = pm
+        .report(now)
+        .ok_or_else(|| invalid(format!("no history for {:?}", a.handle)))?;
+    if ctx.json {
+        return json_out(&r);
+    }
+    print_postmortem(&r);
+    Ok(())
+}
+
+fn print_postmortem(r: &PostmortemReport) {
+    println!("post-mortem: {} ({})", r.client, r.name);
+    match (&r.lost_at, &r.lost_reason) {
+        (Some(at), reason) => println!(
+            "status: lost on {}: {}",
+            at.to_local_string(),
+            reason.as_deref().unwrap_or("")
+        ),
+        _ => println!("status: {}", r.status),
+    }
+    let fit_note = if r.fit_changes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (started {}, {} change(s))",
+            r.initial_fit,
+            r.fit_changes.len()
+        )
+    };
+    println!("fit: {}{fit_note}", r.fit);
+    match &r.first_impression {
+        Some(f) => println!(
+            "first impression: {} on {}, mood {:+}",
+            f.kind,
+            f.at.to_local_string(),
+            f.mood
+        ),
+        None => println!("first impression: no interaction recorded"),
+    }
+    println!(
+        "trust: {:.0} at the end, {:.0} now",
+        r.trust_at_end,
+        r.trust.score_points()
+    );
+    if let Some(s) = &r.longest_silence {
+        println!(
+            "longest silence: {} days ({} to {})",
+            s.days,
+            s.from.to_local_string(),
+            s.to.to_local_string()
+        );
+    }
+    if let Some(s) = &r.silence_before_end {
+        println!("silence before the end: {} days", s.days);
+    }
+    println!();
+    println!("warning signs, most serious first:");
+    if r.warnings.is_empty() {
+        println!("  none found");
+    }
+    for w in &r.warnings {
+        println!("  {}. [{}] {}", w.rank, w.kind, w.message);
+    }
+    println!();
+    println!("expectations vs mismatches:");
+    if r.side_by_side.is_empty() {
+        println!("  none recorded");
+    }
+    for s in &r.side_by_side {
+        match &s.expectation {
+            Some(e) => println!("  wanted ({}): {}", e.at.to_local_string(), e.text),
+            None => println!("  wanted: (nothing recorded)"),
+        }
+        for m in &s.mismatches {
+            println!(
+                "    not what they expected ({}): {}",
+                m.at.to_local_string(),
+                m.text
+            );
+        }
+    }
+    println!();
+    print_audit(&r.audit);
+    println!();
+    println!("timeline:");
+    let mut t = Table::new(&["when", "#", "event", "trust"]);
+    t.right_align(1);
+    t.right_align(3);
+    for e in &r.timeline {
+        let mut text = e.text.clone();
+        if let Some(by) = e.retracted_by {
+            text = format!("[retracted by #{by}] {text}");
+        }
+        t.row(vec![
+            e.occurred_at.to_local_string(),
+            e.seq.to_string(),
+            text,
+            e.trust_after
+                .map(|s| format!("{s:.0}"))
+                .unwrap_or_else(|| "-".into()),
+        ]);
+    }
+    print!("{t}");
+    if std::io::stdout().is_terminal() {
+        let points: Vec<f64> = r.trust.history.iter().map(|e| e.score_points()).collect();
+        print!("{}", chart::curve(&points, 60, 8));
+    }
+}

@@ -1,0 +1,1528 @@
+//! The trust model of SPEC.md ("Trust history", "First impressions"): a
+//! deterministic score from 0 to 100 per client, with a history that says,
+//! per event that moved it, why. The formula, every parameter and three
+//! worked examples are in `docs/trust-model.md`; the examples are the tests
+//! `worked_example_*` below.
+//!
+//! API:
+//! - [`TrustParams`]: every weight, `Default` = the documented defaults;
+//!   `Deserialize` with `#[serde(default, deny_unknown_fields)]`, so a
+//!   config file in any serde format can override any subset;
+//!   [`TrustParams::validate`] says what is wrong, in words.
+//! - [`Trust`]: the projection, for every client ([`Trust::new`]) or one
+//!   ([`Trust::for_client`]).
+//! - [`Trust::report`]`(handle) -> Option<TrustReport>`: serializes to
+//!   SPEC's `trust --json` shape `{"client", "score", "history": [{"at",
+//!   "seq", "score", "change", "reason"}]}`; [`Trust::score`] for `status`.
+//!
+//! Scores are kept in hundredths of a point (integers), so the fold is
+//! exact and a replay split anywhere gives the same result; each change is
+//! rounded to the hundredth once, when it is applied.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{days_after, ser, words, Projection};
+use crate::events::{
+    AdvocacyKind, Cause, Envelope, Event, InteractionKind, PromiseId, Seq, Timestamp,
+};
+
+/// Where every client starts: neutral.
+pub const NEUTRAL: f64 = 50.0;
+const MAX_CENTI: i64 = 10_000;
+
+/// The parameters of the trust model. See `docs/trust-model.md` for the
+/// meaning of each and the field rules behind the defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrustParams {
+    /// Points per mood step of an interaction (mood −2..=+2).
+    pub mood_points: f64,
+    /// Weight of the first impression (primacy effect).
+    pub first_impression_weight: f64,
+    /// A first impression forms in about 3 seconds: interactions that
+    /// occurred within this many seconds of the first contact are part of
+    /// the first impression (with the default, just the first contact).
+    pub first_impression_seconds: u32,
+    /// Hours of positive contact it takes to repair a bad first impression.
+    pub recovery_debt_hours: f64,
+    /// Factor on every positive change while a recovery debt is open
+    /// (context effect: after a bad start, good news reads as less good).
+    pub debt_positive_factor: f64,
+    /// Kept at or before its original due.
+    pub kept_on_time: f64,
+    /// Kept after the original due but by the (moved) last due.
+    pub kept_after_move: f64,
+    /// Kept after the last due: `late_base + late_per_day × days late`,
+    /// capped at `late_max` (days late counted from the last due, rounded up).
+    pub late_base: f64,
+    pub late_per_day: f64,
+    pub late_max: f64,
+    /// Declared broken.
+    pub broken: f64,
+    /// A move, by cause…
+    pub move_us: f64,
+    pub move_client: f64,
+    pub move_external: f64,
+    /// …times this when the client agreed to it.
+    pub move_agreed_factor: f64,
+    /// "Not what I expected."
+    pub mismatch: f64,
+    /// Referral, testimonial, upsell or cross-sell the client initiated…
+    pub advocacy_by_client: f64,
+    /// …or that we asked for.
+    pub advocacy_by_us: f64,
+    /// Minutes a positive contact repays when its length was not recorded.
+    pub contact_minutes: ContactMinutes,
+}
+
+impl Default for TrustParams {
+    fn default() -> Self {
+        TrustParams {
+            mood_points: 2.0,
+            first_impression_weight: 3.0,
+            first_impression_seconds: 3,
+            recovery_debt_hours: 40.0,
+            debt_positive_factor: 0.5,
+            kept_on_time: 4.0,
+            kept_after_move: 1.0,
+            late_base: 2.0,
+            late_per_day: 1.0,
+            late_max: 10.0,
+            broken: 15.0,
+            move_us: 3.0,
+            move_client: 1.5,
+            move_external: 1.0,
+            move_agreed_factor: 0.5,
+            mismatch: 8.0,
+            advocacy_by_client: 15.0,
+            advocacy_by_us: 6.0,
+            contact_minutes: ContactMinutes::default(),
+        }
+    }
+}
+
+/// Default length, in minutes, of a contact whose length was not said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ContactMinutes {
+    pub meeting: u32,
+    pub call: u32,
+    pub email: u32,
+    pub message: u32,
+    pub visit: u32,
+    pub delivery: u32,
+    pub other: u32,
+}
+
+impl Default for ContactMinutes {
+    fn default() -> Self {
+        ContactMinutes {
+            meeting: 60,
+            call: 20,
+            email: 5,
+            message: 2,
+            visit: 90,
+            delivery: 30,
+            other: 15,
+        }
+    }
+}
+
+impl ContactMinutes {
+    pub fn of(&self, kind: InteractionKind) -> u32 {
+        match kind {
+            InteractionKind::Meeting => self.meeting,
+            InteractionKind::Call => self.call,
+            InteractionKind::Email => self.email,
+            InteractionKind::Message => self.message,
+            InteractionKind::Visit => self.visit,
+            InteractionKind::Delivery => self.delivery,
+            InteractionKind::Other => self.other,
+        }
+    }
+}
+
+/// Largest recovery debt accepted (about 11 years of working hours): keeps
+/// the minute counter far from overflow and catches unit mistakes.
+pub const MAX_DEBT_HOURS: f64 = 100_000.0;
+
+/// One thing wrong with a parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamProblem {
+    pub name: &'static str,
+    pub value: f64,
+    pub expected: &'static str,
+}
+
+/// Every problem found by [`TrustParams::validate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvalidTrustParams(pub Vec<ParamProblem>);
+
+impl fmt::Display for InvalidTrustParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid trust parameters:")?;
+        for p in &self.0 {
+            write!(f, " `{}` = {} (expected {});", p.name, p.value, p.expected)?;
+        }
+        write!(f, " see docs/trust-model.md")
+    }
+}
+
+impl std::error::Error for InvalidTrustParams {}
+
+impl TrustParams {
+    /// Checks every parameter; lists all problems at once.
+    pub fn validate(&self) -> Result<(), InvalidTrustParams> {
+        const POINTS: &str = "a number of points from 0 to 100";
+        const FACTOR: &str = "a factor from 0 to 1";
+        let mut problems = Vec::new();
+        let mut check = |name, value: f64, lo: f64, hi: f64, expected| {
+            // `!(..)` so that NaN fails too.
+            if !(value.is_finite() && value >= lo && value <= hi) {
+                problems.push(ParamProblem {
+                    name,
+                    value,
+                    expected,
+                });
+            }
+        };
+        for (name, v) in [
+            ("mood_points", self.mood_points),
+            ("kept_on_time", self.kept_on_time),
+            ("kept_after_move", self.kept_after_move),
+            ("late_base", self.late_base),
+            ("late_per_day", self.late_per_day),
+            ("late_max", self.late_max),
+            ("broken", self.broken),
+            ("move_us", self.move_us),
+            ("move_client", self.move_client),
+            ("move_external", self.move_external),
+            ("mismatch", self.mismatch),
+            ("advocacy_by_client", self.advocacy_by_client),
+            ("advocacy_by_us", self.advocacy_by_us),
+        ] {
+            check(name, v, 0.0, 100.0, POINTS);
+        }
+        check(
+            "first_impression_weight",
+            self.first_impression_weight,
+            0.0,
+            100.0,
+            "a weight from 0 to 100",
+        );
+        check(
+            "recovery_debt_hours",
+            self.recovery_debt_hours,
+            0.0,
+            MAX_DEBT_HOURS,
+            "a number of hours from 0 to 100000",
+        );
+        check(
+            "debt_positive_factor",
+            self.debt_positive_factor,
+            0.0,
+            1.0,
+            FACTOR,
+        );
+        check(
+            "move_agreed_factor",
+            self.move_agreed_factor,
+            0.0,
+            1.0,
+            FACTOR,
+        );
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(InvalidTrustParams(problems))
+        }
+    }
+
+    fn debt_minutes(&self) -> u64 {
+        // Saturating float→int cast: an unvalidated NaN or negative value
+        // gives 0, never a panic.
+        (self.recovery_debt_hours * 60.0).round() as u64
+    }
+}
+
+/// Points → hundredths of a point (saturating; NaN → 0).
+fn centi(points: f64) -> i64 {
+    (points * 100.0).round() as i64
+}
+
+/// One change of the score, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrustEntry {
+    /// When the event happened (`occurred_at`).
+    #[serde(serialize_with = "ser::ts")]
+    pub at: Timestamp,
+    pub seq: Seq,
+    /// The score after this event, in hundredths (JSON: a number, 0–100).
+    #[serde(serialize_with = "ser::centi")]
+    pub score: i64,
+    /// The change actually applied (after clamping to 0–100), hundredths.
+    #[serde(serialize_with = "ser::centi")]
+    pub change: i64,
+    pub reason: String,
+}
+
+impl TrustEntry {
+    pub fn score_points(&self) -> f64 {
+        self.score as f64 / 100.0
+    }
+    pub fn change_points(&self) -> f64 {
+        self.change as f64 / 100.0
+    }
+}
+
+/// The first interaction with a client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FirstImpression {
+    pub seq: Seq,
+    #[serde(serialize_with = "ser::ts")]
+    pub at: Timestamp,
+    pub kind: InteractionKind,
+    pub mood: i8,
+    pub minutes: Option<u32>,
+}
+
+/// `trust --json`: `{"client", "score", "history"}`. The other fields are
+/// for the human rendering and the post-mortem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrustReport {
+    pub client: String,
+    /// Hundredths of a point (JSON: a number, 0–100).
+    #[serde(serialize_with = "ser::centi")]
+    pub score: i64,
+    /// The first entry is the neutral start (change 0); then one entry per
+    /// event that moved the score, plus the first impression even if it
+    /// was neutral.
+    pub history: Vec<TrustEntry>,
+    #[serde(skip)]
+    pub first_impression: Option<FirstImpression>,
+    /// A recovery debt was opened (bad first impression).
+    #[serde(skip)]
+    pub debt_opened: bool,
+    /// Minutes of positive contact still owed.
+    #[serde(skip)]
+    pub debt_minutes_left: u64,
+}
+
+impl TrustReport {
+    pub fn score_points(&self) -> f64 {
+        self.score as f64 / 100.0
+    }
+}
+
+/// Why the score moved, with the numbers used. Kept structured and put
+/// into words only when a report is asked for: a full replay then formats
+/// nothing (most events are never displayed).
+#[derive(Debug, Clone, PartialEq)]
+enum Why {
+    Start,
+    /// `window`: `Some(seconds)` when this interaction was part of the first
+    /// impression without being the first contact.
+    FirstImpression {
+        mood: i8,
+        weight: f64,
+        window: Option<u32>,
+        debt_opened: Option<u64>,
+    },
+    BadContact {
+        kind: InteractionKind,
+        mood: i8,
+        points: f64,
+    },
+    GoodContact {
+        kind: InteractionKind,
+        mood: i8,
+        minutes: u32,
+        said: bool,
+        base: f64,
+        factor: Option<f64>,
+        /// (minutes repaid, minutes of debt left)
+        repaid: Option<(u64, u64)>,
+    },
+    Moved {
+        id: PromiseId,
+        cause: Cause,
+        base: f64,
+        agreed_factor: Option<f64>,
+    },
+    KeptOnTime {
+        id: PromiseId,
+        base: f64,
+        factor: Option<f64>,
+    },
+    KeptAfterMove {
+        id: PromiseId,
+        base: f64,
+        factor: Option<f64>,
+    },
+    KeptLate {
+        id: PromiseId,
+        days: i64,
+        late_base: f64,
+        per_day: f64,
+        cap: Option<f64>,
+        penalty: f64,
+    },
+    Broken {
+        id: PromiseId,
+        points: f64,
+    },
+    Mismatch {
+        points: f64,
+    },
+    Advocacy {
+        kind: AdvocacyKind,
+        by_client: bool,
+        base: f64,
+        factor: Option<f64>,
+    },
+}
+
+/// `+4`, or `+4 × 0.5 during recovery debt = +2`.
+fn positive_words(base: f64, factor: Option<f64>) -> String {
+    match factor {
+        Some(f) => format!(
+            "+{} × {} during recovery debt = +{}",
+            words::num(base),
+            words::num(f),
+            words::num(base * f)
+        ),
+        None => format!("+{}", words::num(base)),
+    }
+}
+
+fn signed_points(x: f64) -> String {
+    if x < 0.0 {
+        format!("−{}", words::num(-x))
+    } else {
+        format!("+{}", words::num(x))
+    }
+}
+
+impl Why {
+    fn words(&self) -> String {
+        match self {
+            Why::Start => format!("client added: neutral start at {}", words::num(NEUTRAL)),
+            Why::FirstImpression {
+                mood,
+                weight,
+                window,
+                debt_opened,
+            } => {
+                let mood = words::signed(i64::from(*mood));
+                let head = match window {
+                    None => format!(
+                        "first impression, mood {mood}, weighed ×{}",
+                        words::num(*weight)
+                    ),
+                    Some(w) => format!(
+                        "part of the first impression (within {w} s of the first contact), \
+                         mood {mood}, weighed ×{}",
+                        words::num(*weight)
+                    ),
+                };
+                match debt_opened {
+                    Some(d) => format!("{head}: recovery debt {} opened", words::hours(*d)),
+                    None => head,
+                }
+            }
+            Why::BadContact { kind, mood, points } => format!(
+                "{kind}, mood {}: {}",
+                words::signed(i64::from(*mood)),
+                signed_points(*points)
+            ),
+            Why::GoodContact {
+                kind,
+                mood,
+                minutes,
+                said,
+                base,
+                factor,
+                repaid,
+            } => {
+                let default = if *said {
+                    String::new()
+                } else {
+                    format!(" (default for a {kind})")
+                };
+                let debt = match repaid {
+                    None => String::new(),
+                    Some((_, 0)) => "; recovery debt repaid".to_string(),
+                    Some((r, left)) => format!(
+                        "; {r} min repaid, {} of recovery debt left",
+                        words::hours(*left)
+                    ),
+                };
+                format!(
+                    "{kind}, mood {}, {minutes} min{default}: {}{debt}",
+                    words::signed(i64::from(*mood)),
+                    positive_words(*base, *factor)
+                )
+            }
+            Why::Moved {
+                id,
+                cause,
+                base,
+                agreed_factor,
+            } => match agreed_factor {
+                Some(f) => format!(
+                    "promise #{id} moved (cause: {cause}), agreed by the client: −{} × {} = {}",
+                    words::num(*base),
+                    words::num(*f),
+                    signed_points(-base * f)
+                ),
+                None => format!(
+                    "promise #{id} moved (cause: {cause}), not agreed: {}",
+                    signed_points(-base)
+                ),
+            },
+            Why::KeptOnTime { id, base, factor } => format!(
+                "promise #{id} kept on time: {}",
+                positive_words(*base, *factor)
+            ),
+            Why::KeptAfterMove { id, base, factor } => format!(
+                "promise #{id} kept by its moved due (late on the original): {}",
+                positive_words(*base, *factor)
+            ),
+            Why::KeptLate {
+                id,
+                days,
+                late_base,
+                per_day,
+                cap,
+                penalty,
+            } => format!(
+                "promise #{id} kept {} after its due: −({} + {} × {days}){} = {}",
+                words::days(*days),
+                words::num(*late_base),
+                words::num(*per_day),
+                cap.map(|c| format!(", capped at {}", words::num(c)))
+                    .unwrap_or_default(),
+                signed_points(-penalty)
+            ),
+            Why::Broken { id, points } => {
+                format!("promise #{id} broken: {}", signed_points(-points))
+            }
+            Why::Mismatch { points } => format!(
+                "mismatch noted (not what they expected): {}",
+                signed_points(-points)
+            ),
+            Why::Advocacy {
+                kind,
+                by_client,
+                base,
+                factor,
+            } => format!(
+                "{kind} ({}): {}",
+                if *by_client {
+                    "their initiative"
+                } else {
+                    "we asked"
+                },
+                positive_words(*base, *factor)
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clamp {
+    Low,
+    High,
+}
+
+/// One change as stored: numbers, not words.
+#[derive(Debug, Clone, PartialEq)]
+struct Step {
+    at: Timestamp,
+    seq: Seq,
+    score: i64,
+    change: i64,
+    why: Why,
+    clamped: Option<Clamp>,
+}
+
+impl Step {
+    fn entry(&self) -> TrustEntry {
+        let mut reason = self.why.words();
+        match self.clamped {
+            Some(Clamp::High) => reason.push_str(" (clamped at 100)"),
+            Some(Clamp::Low) => reason.push_str(" (clamped at 0)"),
+            None => {}
+        }
+        TrustEntry {
+            at: self.at,
+            seq: self.seq,
+            score: self.score,
+            change: self.change,
+            reason,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct ClientTrust {
+    score: i64,
+    first: Option<FirstImpression>,
+    debt_opened: bool,
+    debt_left: u64,
+    history: Vec<Step>,
+}
+
+impl ClientTrust {
+    /// The factor on a positive change: `Some` while a debt is open.
+    fn damping(&self, p: &TrustParams) -> Option<f64> {
+        (self.debt_left > 0).then_some(p.debt_positive_factor)
+    }
+
+    /// Applies `points`, clamped to 0–100, and records why. A zero change
+    /// is recorded only when `always` (the first impression).
+    fn change(&mut self, env: &Envelope, points: f64, why: Why, always: bool) {
+        let wanted = centi(points);
+        let new = self.score.saturating_add(wanted).clamp(0, MAX_CENTI);
+        let change = new - self.score;
+        if change == 0 && !always {
+            return;
+        }
+        let clamped = (change != wanted).then_some(if new == MAX_CENTI {
+            Clamp::High
+        } else {
+            Clamp::Low
+        });
+        self.score = new;
+        self.history.push(Step {
+            at: env.occurred_at,
+            seq: env.seq,
+            score: new,
+            change,
+            why,
+            clamped,
+        });
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TrackedPromise {
+    client: String,
+    original_due: Timestamp,
+    due: Timestamp,
+    open: bool,
+}
+
+/// The trust projection; see the module docs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trust {
+    params: TrustParams,
+    only: Option<String>,
+    clients: BTreeMap<String, ClientTrust>,
+    promises: BTreeMap<PromiseId, TrackedPromise>,
+}
+
+impl Default for Trust {
+    fn default() -> Self {
+        Trust::new(TrustParams::default())
+    }
+}
+
+impl Trust {
+    /// Every client. The parameters are used as given: validate them first.
+    pub fn new(params: TrustParams) -> Self {
+        Trust {
+            params,
+            only: None,
+            clients: BTreeMap::new(),
+            promises: BTreeMap::new(),
+        }
+    }
+
+    /// One client only (cheaper for `trust <handle>` and `postmortem`).
+    pub fn for_client(handle: &str, params: TrustParams) -> Self {
+        Trust {
+            only: Some(handle.to_string()),
+            ..Trust::new(params)
+        }
+    }
+
+    pub fn params(&self) -> &TrustParams {
+        &self.params
+    }
+
+    /// The current score, 0–100; `None` for an unknown client.
+    pub fn score(&self, handle: &str) -> Option<f64> {
+        self.clients.get(handle).map(|c| c.score as f64 / 100.0)
+    }
+
+    /// Minutes of recovery debt still owed; `None` for an unknown client.
+    pub fn debt_minutes_left(&self, handle: &str) -> Option<u64> {
+        self.clients.get(handle).map(|c| c.debt_left)
+    }
+
+    /// Handles of the clients followed, in order.
+    pub fn clients(&self) -> impl Iterator<Item = &str> {
+        self.clients.keys().map(String::as_str)
+    }
+
+    /// Score and history of one client; `None` for an unknown client.
+    pub fn report(&self, handle: &str) -> Option<TrustReport> {
+        let c = self.clients.get(handle)?;
+        Some(TrustReport {
+            client: handle.to_string(),
+            score: c.score,
+            history: c.history.iter().map(Step::entry).collect(),
+            first_impression: c.first.clone(),
+            debt_opened: c.debt_opened,
+            debt_minutes_left: c.debt_left,
+        })
+    }
+
+    fn interacted(
+        &mut self,
+        env: &Envelope,
+        client: &str,
+        kind: InteractionKind,
+        mood: i8,
+        minutes: Option<u32>,
+    ) {
+        let p = &self.params;
+        let Some(c) = self.clients.get_mut(client) else {
+            return;
+        };
+        let m = f64::from(mood);
+        let window = p.first_impression_seconds;
+        let first_part = match &c.first {
+            None => Some(None),
+            Some(f) if f.at.seconds_until(env.occurred_at).abs() <= i64::from(window) => {
+                Some(Some(window))
+            }
+            Some(_) => None,
+        };
+        if let Some(window) = first_part {
+            let debt = p.debt_minutes();
+            let opens = mood < 0 && !c.debt_opened && debt > 0;
+            if window.is_none() {
+                c.first = Some(FirstImpression {
+                    seq: env.seq,
+                    at: env.occurred_at,
+                    kind,
+                    mood,
+                    minutes,
+                });
+            }
+            if opens {
+                c.debt_opened = true;
+                c.debt_left = debt;
+            }
+            let why = Why::FirstImpression {
+                mood,
+                weight: p.first_impression_weight,
+                window,
+                debt_opened: opens.then_some(debt),
+            };
+            let points = m * p.mood_points * p.first_impression_weight;
+            c.change(env, points, why, window.is_none());
+            return;
+        }
+        let base = m * p.mood_points;
+        if mood < 0 {
+            let why = Why::BadContact {
+                kind,
+                mood,
+                points: base,
+            };
+            c.change(env, base, why, false);
+        } else if mood > 0 {
+            // Positive contact: repays the recovery debt, minute for minute.
+            let mins = minutes.unwrap_or_else(|| p.contact_minutes.of(kind));
+            let factor = c.damping(p);
+            let repaid = (c.debt_left > 0).then(|| {
+                let r = c.debt_left.min(u64::from(mins));
+                c.debt_left -= r;
+                (r, c.debt_left)
+            });
+            let why = Why::GoodContact {
+                kind,
+                mood,
+                minutes: mins,
+                said: minutes.is_some(),
+                base,
+                factor,
+                repaid,
+            };
+            c.change(env, base * factor.unwrap_or(1.0), why, false);
+        }
+    }
+
+    fn promise_event(&mut self, env: &Envelope, id: PromiseId) {
+        let Some(tp) = self.promises.get_mut(&id) else {
+            return;
+        };
+        if !tp.open {
+            return;
+        }
+        let Some(c) = self.clients.get_mut(&tp.client) else {
+            return;
+        };
+        let p = &self.params;
+        let (points, why) = match &env.event {
+            Event::PromiseMoved {
+                due,
+                cause,
+                agreed_by_client,
+                ..
+            } => {
+                tp.due = due.at;
+                let base = match cause {
+                    Cause::Us => p.move_us,
+                    Cause::Client => p.move_client,
+                    Cause::External => p.move_external,
+                };
+                let agreed_factor = agreed_by_client.then_some(p.move_agreed_factor);
+                (
+                    -base * agreed_factor.unwrap_or(1.0),
+                    Why::Moved {
+                        id,
+                        cause: *cause,
+                        base,
+                        agreed_factor,
+                    },
+                )
+            }
+            Event::PromiseKept { .. } => {
+                tp.open = false;
+                let at = env.occurred_at;
+                let factor = c.damping(p);
+                if at <= tp.original_due {
+                    let base = p.kept_on_time;
+                    (
+                        base * factor.unwrap_or(1.0),
+                        Why::KeptOnTime { id, base, factor },
+                    )
+                } else if at <= tp.due {
+                    let base = p.kept_after_move;
+                    (
+                        base * factor.unwrap_or(1.0),
+                        Why::KeptAfterMove { id, base, factor },
+                    )
+                } else {
+                    let days = days_after(tp.due, at);
+                    let raw = p.late_base + p.late_per_day * days as f64;
+                    let penalty = raw.min(p.late_max);
+                    (
+                        -penalty,
+                        Why::KeptLate {
+                            id,
+                            days,
+                            late_base: p.late_base,
+                            per_day: p.late_per_day,
+                            cap: (raw > p.late_max).then_some(p.late_max),
+                            penalty,
+                        },
+                    )
+                }
+            }
+            Event::PromiseBroken { .. } => {
+                tp.open = false;
+                (
+                    -p.broken,
+                    Why::Broken {
+                        id,
+                        points: p.broken,
+                    },
+                )
+            }
+            Event::PromiseReleased { .. } => {
+                tp.open = false;
+                return;
+            }
+            _ => return,
+        };
+        c.change(env, points, why, false);
+    }
+}
+
+impl Projection for Trust {
+    fn apply(&mut self, env: &Envelope) {
+        match &env.event {
+            Event::ClientAdded { handle, .. } => {
+                if self.only.as_ref().is_some_and(|o| o != handle) {
+                    return;
+                }
+                // A second `ClientAdded` for a known handle (an import, not
+                // the CLI) keeps the history rather than erase it.
+                if self.clients.contains_key(handle) {
+                    return;
+                }
+                let start = centi(NEUTRAL);
+                self.clients.insert(
+                    handle.clone(),
+                    ClientTrust {
+                        score: start,
+                        first: None,
+                        debt_opened: false,
+                        debt_left: 0,
+                        history: vec![Step {
+                            at: env.occurred_at,
+                            seq: env.seq,
+                            score: start,
+                            change: 0,
+                            why: Why::Start,
+                            clamped: None,
+                        }],
+                    },
+                );
+            }
+            Event::Interacted {
+                client,
+                kind,
+                mood,
+                minutes,
+                ..
+            } => self.interacted(env, client, *kind, *mood, *minutes),
+            Event::PromiseMade {
+                promise,
+                client,
+                due,
+                ..
+            } => {
+                if self.clients.contains_key(client) {
+                    self.promises.insert(
+                        *promise,
+                        TrackedPromise {
+                            client: client.clone(),
+                            original_due: due.at,
+                            due: due.at,
+                            open: true,
+                        },
+                    );
+                }
+            }
+            Event::PromiseMoved { promise, .. }
+            | Event::PromiseKept { promise, .. }
+            | Event::PromiseBroken { promise, .. }
+            | Event::PromiseReleased { promise, .. } => self.promise_event(env, *promise),
+            Event::MismatchNoted { client, .. } => {
+                let points = self.params.mismatch;
+                if let Some(c) = self.clients.get_mut(client) {
+                    c.change(env, -points, Why::Mismatch { points }, false);
+                }
+            }
+            Event::Advocated {
+                client,
+                kind,
+                initiated_by_client,
+                ..
+            } => {
+                let p = &self.params;
+                let Some(c) = self.clients.get_mut(client) else {
+                    return;
+                };
+                let base = if *initiated_by_client {
+                    p.advocacy_by_client
+                } else {
+                    p.advocacy_by_us
+                };
+                let factor = c.damping(p);
+                let why = Why::Advocacy {
+                    kind: *kind,
+                    by_client: *initiated_by_client,
+                    base,
+                    factor,
+                };
+                c.change(env, base * factor.unwrap_or(1.0), why, false);
+            }
+            Event::FitChanged { .. }
+            | Event::ExpectationNoted { .. }
+            | Event::ClientLost { .. }
+            | Event::ClientReturned { .. }
+            | Event::Retracted { .. } => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{Due, Party};
+    use crate::projections::testkit::*;
+
+    const DAY: i64 = 86_400;
+
+    /// A stream whose events happen on whole days (so no two interactions
+    /// fall in the 3 s first-impression window by accident).
+    struct Story(Given);
+
+    impl Story {
+        fn new(handle: &str) -> Self {
+            let mut g = Given::new();
+            g.client(handle);
+            Story(g)
+        }
+        fn on(&mut self, day: i64, e: Event) -> Seq {
+            self.0.push_at(t(day * DAY), t(day * DAY), e)
+        }
+        fn talk(&mut self, day: i64, kind: InteractionKind, mood: i8, minutes: Option<u32>) -> Seq {
+            self.on(
+                day,
+                Event::Interacted {
+                    client: "acme".into(),
+                    kind,
+                    mood,
+                    minutes,
+                    initiated_by: Party::Us,
+                    note: String::new(),
+                },
+            )
+        }
+        fn promise(&mut self, day: i64, id: PromiseId, due_day: i64) -> Seq {
+            self.on(
+                day,
+                Event::PromiseMade {
+                    promise: id,
+                    client: "acme".into(),
+                    what: "work".into(),
+                    due: due(t(due_day * DAY)),
+                },
+            )
+        }
+        fn moved(
+            &mut self,
+            day: i64,
+            id: PromiseId,
+            to_day: i64,
+            cause: Cause,
+            agreed: bool,
+        ) -> Seq {
+            self.on(day, Given::move_event(id, t(to_day * DAY), cause, agreed))
+        }
+        fn kept(&mut self, day: i64, id: PromiseId) -> Seq {
+            self.on(
+                day,
+                Event::PromiseKept {
+                    promise: id,
+                    note: String::new(),
+                },
+            )
+        }
+        fn advocated(&mut self, day: i64, kind: AdvocacyKind, by_client: bool) -> Seq {
+            self.on(
+                day,
+                Event::Advocated {
+                    client: "acme".into(),
+                    kind,
+                    initiated_by_client: by_client,
+                    note: String::new(),
+                },
+            )
+        }
+        fn report(&self) -> TrustReport {
+            let tr: Trust = self.0.replay();
+            tr.report("acme").unwrap()
+        }
+    }
+
+    /// (score, change) in points, and reason, per history entry.
+    fn steps(r: &TrustReport) -> Vec<(f64, f64, String)> {
+        r.history
+            .iter()
+            .map(|h| (h.score_points(), h.change_points(), h.reason.clone()))
+            .collect()
+    }
+
+    fn step(score: f64, change: f64, reason: &str) -> (f64, f64, String) {
+        (score, change, reason.to_string())
+    }
+
+    // ---- The worked examples of docs/trust-model.md (same numbers) ----
+
+    #[test]
+    fn worked_example_1_a_bad_start() {
+        let mut s = Story::new("acme");
+        s.talk(1, InteractionKind::Call, -2, Some(10));
+        s.talk(3, InteractionKind::Meeting, 2, Some(90));
+        s.talk(5, InteractionKind::Meeting, 1, None);
+        s.promise(5, 1, 10);
+        s.kept(9, 1);
+        let r = s.report();
+        assert_eq!(
+            steps(&r),
+            vec![
+                step(50.0, 0.0, "client added: neutral start at 50"),
+                step(
+                    38.0,
+                    -12.0,
+                    "first impression, mood −2, weighed ×3: recovery debt 40 h opened"
+                ),
+                step(
+                    40.0,
+                    2.0,
+                    "meeting, mood +2, 90 min: +4 × 0.5 during recovery debt = +2; \
+                     90 min repaid, 38.5 h of recovery debt left"
+                ),
+                step(
+                    41.0,
+                    1.0,
+                    "meeting, mood +1, 60 min (default for a meeting): +2 × 0.5 during \
+                     recovery debt = +1; 60 min repaid, 37.5 h of recovery debt left"
+                ),
+                step(
+                    43.0,
+                    2.0,
+                    "promise #1 kept on time: +4 × 0.5 during recovery debt = +2"
+                ),
+            ]
+        );
+        assert_eq!(r.score_points(), 43.0);
+        assert_eq!(r.debt_minutes_left, 37 * 60 + 30);
+        assert_eq!(r.first_impression.as_ref().map(|f| f.mood), Some(-2));
+    }
+
+    #[test]
+    fn worked_example_2_a_good_start_then_slips() {
+        let mut s = Story::new("acme");
+        s.talk(1, InteractionKind::Meeting, 1, Some(45));
+        s.promise(2, 1, 10);
+        s.moved(5, 1, 15, Cause::Client, true);
+        s.kept(14, 1);
+        s.promise(15, 2, 20);
+        s.moved(18, 2, 22, Cause::Us, false);
+        s.kept(25, 2);
+        s.on(
+            26,
+            Event::MismatchNoted {
+                client: "acme".into(),
+                text: "we wanted a bolder logo".into(),
+            },
+        );
+        let r = s.report();
+        assert_eq!(
+            steps(&r)[1..],
+            [
+                step(56.0, 6.0, "first impression, mood +1, weighed ×3"),
+                step(
+                    55.25,
+                    -0.75,
+                    "promise #1 moved (cause: client), agreed by the client: −1.5 × 0.5 = −0.75"
+                ),
+                step(
+                    56.25,
+                    1.0,
+                    "promise #1 kept by its moved due (late on the original): +1"
+                ),
+                step(53.25, -3.0, "promise #2 moved (cause: us), not agreed: −3"),
+                step(
+                    48.25,
+                    -5.0,
+                    "promise #2 kept 3 days after its due: −(2 + 1 × 3) = −5"
+                ),
+                step(40.25, -8.0, "mismatch noted (not what they expected): −8"),
+            ]
+        );
+    }
+
+    #[test]
+    fn worked_example_3_a_champion() {
+        let mut s = Story::new("acme");
+        s.talk(1, InteractionKind::Email, 2, None);
+        s.promise(1, 1, 10);
+        s.kept(9, 1);
+        s.advocated(12, AdvocacyKind::Referral, true);
+        s.advocated(13, AdvocacyKind::Testimonial, false);
+        s.advocated(14, AdvocacyKind::Upsell, true);
+        s.promise(15, 2, 20);
+        s.kept(32, 2);
+        let r = s.report();
+        assert_eq!(
+            steps(&r)[1..],
+            [
+                step(62.0, 12.0, "first impression, mood +2, weighed ×3"),
+                step(66.0, 4.0, "promise #1 kept on time: +4"),
+                step(81.0, 15.0, "referral (their initiative): +15"),
+                step(87.0, 6.0, "testimonial (we asked): +6"),
+                step(
+                    100.0,
+                    13.0,
+                    "upsell (their initiative): +15 (clamped at 100)"
+                ),
+                step(
+                    90.0,
+                    -10.0,
+                    "promise #2 kept 12 days after its due: −(2 + 1 × 12), capped at 10 = −10"
+                ),
+            ]
+        );
+    }
+
+    // ---- The qualitative rules of SPEC.md ----
+
+    /// Ten one-hour good meetings after a first impression of `mood`.
+    fn ten_good_hours_after(mood: i8) -> TrustReport {
+        let mut s = Story::new("acme");
+        s.talk(1, InteractionKind::Call, mood, Some(5));
+        for day in 2..12 {
+            s.talk(day, InteractionKind::Meeting, 2, Some(60));
+        }
+        s.report()
+    }
+
+    #[test]
+    fn the_same_ten_good_hours_leave_a_bad_start_below_a_good_one() {
+        let bad = ten_good_hours_after(-2);
+        let good = ten_good_hours_after(2);
+        assert_eq!(bad.score_points(), 38.0 + 10.0 * 2.0);
+        assert_eq!(bad.debt_minutes_left, 30 * 60, "30 of the 40 h still owed");
+        assert_eq!(good.score_points(), 100.0);
+        assert!(bad.score < good.score);
+        // Even a neutral start ends above the bad one
+        assert!(ten_good_hours_after(0).score > bad.score);
+    }
+
+    #[test]
+    fn forty_good_hours_repay_the_debt_then_good_news_counts_in_full() {
+        let mut s = Story::new("acme");
+        s.talk(1, InteractionKind::Call, -1, None);
+        for day in 2..42 {
+            s.talk(day, InteractionKind::Meeting, 1, Some(60));
+        }
+        let r = s.report();
+        assert_eq!(r.debt_minutes_left, 0);
+        assert!(r.debt_opened);
+        let last = r.history.last().unwrap();
+        assert!(
+            last.reason.ends_with("recovery debt repaid"),
+            "{}",
+            last.reason
+        );
+        s.talk(50, InteractionKind::Meeting, 1, Some(60));
+        let after = s.report();
+        assert_eq!(after.score - r.score, 200, "+2 in full once repaid");
+    }
+
+    #[test]
+    fn first_impression_weighs_three_times_a_later_one() {
+        let mut s = Story::new("acme");
+        s.talk(1, InteractionKind::Call, 1, None);
+        s.talk(2, InteractionKind::Call, 1, None);
+        let r = s.report();
+        assert_eq!(r.history[1].change, 600);
+        assert_eq!(r.history[2].change, 200);
+    }
+
+    #[test]
+    fn interactions_within_3_seconds_of_the_first_are_the_first_impression() {
+        let mut g = Given::new();
+        g.client("acme");
+        g.at(t(1000));
+        g.talk("acme", InteractionKind::Visit, -1, None); // t=1000
+        g.talk("acme", InteractionKind::Visit, -1, None); // t=1001
+        g.at(t(1004));
+        g.talk("acme", InteractionKind::Visit, -1, None); // 4 s later: not
+        let tr: Trust = g.replay();
+        let r = tr.report("acme").unwrap();
+        let changes: Vec<i64> = r.history.iter().map(|h| h.change).collect();
+        assert_eq!(changes, vec![0, -600, -600, -200]);
+        assert_eq!(r.debt_minutes_left, 40 * 60, "one debt, not two");
+        assert!(r.history[2]
+            .reason
+            .starts_with("part of the first impression"));
+    }
+
+    #[test]
+    fn neutral_first_impression_is_in_the_history_with_no_change() {
+        let mut s = Story::new("acme");
+        s.talk(1, InteractionKind::Call, 0, None);
+        s.talk(2, InteractionKind::Call, 0, None);
+        let r = s.report();
+        assert_eq!(r.history.len(), 2);
+        assert_eq!(r.history[1].change, 0);
+        assert!(!r.debt_opened);
+    }
+
+    fn change_of(setup: impl FnOnce(&mut Story)) -> i64 {
+        let mut s = Story::new("acme");
+        s.talk(1, InteractionKind::Call, 0, None);
+        setup(&mut s);
+        let r = s.report();
+        r.score - 5000
+    }
+
+    #[test]
+    fn broken_lowers_more_than_late_however_late() {
+        let broken = change_of(|s| {
+            s.promise(2, 1, 10);
+            s.on(
+                3,
+                Event::PromiseBroken {
+                    promise: 1,
+                    reason: "no".into(),
+                },
+            );
+        });
+        let late = |days: i64| {
+            change_of(|s| {
+                s.promise(2, 1, 10);
+                s.kept(10 + days, 1);
+            })
+        };
+        assert_eq!(broken, -1500);
+        assert_eq!(
+            [late(1), late(3), late(8), late(1000)],
+            [-300, -500, -1000, -1000]
+        );
+        assert!(broken < late(1000));
+        assert!(late(3) < late(1), "later lowers more");
+    }
+
+    #[test]
+    fn kept_on_time_raises() {
+        let on_time = change_of(|s| {
+            s.promise(2, 1, 10);
+            s.kept(10, 1);
+        });
+        assert_eq!(on_time, 400);
+    }
+
+    #[test]
+    fn moves_lower_a_little_us_more_than_client_more_than_external_agreed_less() {
+        let mv = |cause, agreed| {
+            change_of(|s| {
+                s.promise(2, 1, 10);
+                s.moved(3, 1, 12, cause, agreed);
+            })
+        };
+        let us = mv(Cause::Us, false);
+        let client = mv(Cause::Client, false);
+        let external = mv(Cause::External, false);
+        assert_eq!([us, client, external], [-300, -150, -100]);
+        assert_eq!(mv(Cause::Us, true), -150);
+        assert!(mv(Cause::Us, true) > us, "agreed lowers less");
+        assert!(us < client && client < external && external < 0);
+    }
+
+    #[test]
+    fn mismatch_lowers_and_advocacy_raises_most() {
+        let mismatch = change_of(|s| {
+            s.on(
+                2,
+                Event::MismatchNoted {
+                    client: "acme".into(),
+                    text: "no".into(),
+                },
+            );
+        });
+        assert_eq!(mismatch, -800);
+        let by_client = change_of(|s| {
+            s.advocated(2, AdvocacyKind::Referral, true);
+        });
+        let by_us = change_of(|s| {
+            s.advocated(2, AdvocacyKind::Referral, false);
+        });
+        let best_talk = change_of(|s| {
+            s.talk(2, InteractionKind::Meeting, 2, None);
+        });
+        let best_first = {
+            let mut s = Story::new("acme");
+            s.talk(1, InteractionKind::Meeting, 2, None);
+            s.report().score - 5000
+        };
+        let kept = 400;
+        assert!(by_client > by_us, "client-initiated more than asked for");
+        assert!(by_us > kept && by_us > best_talk);
+        assert!(by_client > best_first, "the strongest positive signal");
+    }
+
+    #[test]
+    fn score_is_clamped_to_0_100_and_history_adds_up() {
+        let mut s = Story::new("acme");
+        s.talk(1, InteractionKind::Call, -2, None);
+        for id in 1..=5 {
+            s.promise(2, id, 10);
+            s.on(
+                3,
+                Event::PromiseBroken {
+                    promise: id,
+                    reason: "no".into(),
+                },
+            );
+        }
+        let r = s.report();
+        assert_eq!(r.score, 0);
+        assert!(r.history.last().unwrap().reason.ends_with("(clamped at 0)"));
+        for w in r.history.windows(2) {
+            assert_eq!(w[0].score + w[1].change, w[1].score);
+        }
+    }
+
+    #[test]
+    fn events_about_unknown_clients_and_promises_are_ignored() {
+        let mut g = Given::new();
+        g.talk("nobody", InteractionKind::Call, 2, None);
+        g.keep(7, t(5));
+        g.broken(8);
+        g.client("acme");
+        g.promise(1, "ghost", t(10));
+        g.keep(1, t(5));
+        let tr: Trust = g.replay();
+        assert!(tr.report("nobody").is_none());
+        assert!(tr.report("ghost").is_none());
+        assert_eq!(tr.score("acme"), Some(50.0));
+        assert_eq!(tr.clients().collect::<Vec<_>>(), ["acme"]);
+    }
+
+    #[test]
+    fn a_retracted_first_impression_leaves_the_next_contact_first() {
+        let mut s = Story::new("acme");
+        let bad = s.talk(1, InteractionKind::Call, -2, None);
+        s.talk(2, InteractionKind::Call, 1, None);
+        s.on(
+            3,
+            Event::Retracted {
+                seq: bad,
+                reason: "other client".into(),
+            },
+        );
+        let r = s.report();
+        assert_eq!(r.score_points(), 56.0);
+        assert!(!r.debt_opened);
+    }
+
+    #[test]
+    fn for_client_follows_one_client_only() {
+        let mut g = Given::new();
+        g.client("acme");
+        g.client("beta");
+        let mut tr = Trust::for_client("beta", TrustParams::default());
+        g.replay_into(&mut tr);
+        assert_eq!(tr.clients().collect::<Vec<_>>(), ["beta"]);
+    }
+
+    #[test]
+    fn json_has_the_spec_shape() {
+        let mut s = Story::new("acme");
+        s.talk(1, InteractionKind::Call, 1, None);
+        let v = serde_json::to_value(s.report()).unwrap();
+        assert_eq!(v["client"], "acme");
+        assert_eq!(v["score"], 56.0);
+        assert_eq!(
+            v["history"][1],
+            serde_json::json!({
+                "at": "1970-01-02T00:00:00Z",
+                "seq": 2,
+                "score": 56.0,
+                "change": 6.0,
+                "reason": "first impression, mood +1, weighed ×3"
+            })
+        );
+        let mut keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(keys, ["client", "history", "score"]);
+    }
+
+    // ---- Parameters ----
+
+    #[test]
+    fn defaults_are_valid_and_documented_values() {
+        let p = TrustParams::default();
+        assert_eq!(p.validate(), Ok(()));
+        assert_eq!(
+            (
+                p.first_impression_weight,
+                p.first_impression_seconds,
+                p.recovery_debt_hours
+            ),
+            (3.0, 3, 40.0)
+        );
+    }
+
+    #[test]
+    fn a_config_overrides_any_subset_and_rejects_unknown_keys() {
+        let p: TrustParams = serde_json::from_str(
+            r#"{"broken": 20, "recovery_debt_hours": 10, "contact_minutes": {"call": 30}}"#,
+        )
+        .unwrap();
+        assert_eq!((p.broken, p.recovery_debt_hours), (20.0, 10.0));
+        assert_eq!(
+            (p.contact_minutes.call, p.contact_minutes.meeting),
+            (30, 60)
+        );
+        assert_eq!(p.kept_on_time, TrustParams::default().kept_on_time);
+        let err = serde_json::from_str::<TrustParams>(r#"{"brokn": 20}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `brokn`"), "{err}");
+        let err =
+            serde_json::from_str::<TrustParams>(r#"{"contact_minutes": {"fax": 1}}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field `fax`"), "{err}");
+    }
+
+    #[test]
+    fn validate_lists_every_problem_in_words() {
+        let p = TrustParams {
+            broken: -3.0,
+            recovery_debt_hours: -1.0,
+            debt_positive_factor: 1.5,
+            mood_points: f64::NAN,
+            ..TrustParams::default()
+        };
+        let err = p.validate().unwrap_err();
+        let names: Vec<_> = err.0.iter().map(|e| e.name).collect();
+        assert_eq!(
+            names,
+            [
+                "mood_points",
+                "broken",
+                "recovery_debt_hours",
+                "debt_positive_factor"
+            ]
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("`broken` = -3 (expected a number of points from 0 to 100)"),
+            "{text}"
+        );
+        assert!(text.contains("`debt_positive_factor` = 1.5 (expected a factor from 0 to 1)"));
+    }
+
+    #[test]
+    fn unvalidated_extreme_parameters_never_panic() {
+        let p = TrustParams {
+            broken: f64::INFINITY,
+            mood_points: f64::NAN,
+            recovery_debt_hours: -5.0,
+            ..TrustParams::default()
+        };
+        let mut g = Given::new();
+        g.client("acme");
+        g.talk("acme", InteractionKind::Call, -2, None);
+        g.promise(1, "acme", t(10));
+        g.broken(1);
+        let mut tr = Trust::new(p);
+        g.replay_into(&mut tr);
+        let s = tr.score("acme").unwrap();
+        assert!((0.0..=100.0).contains(&s));
+    }
+
+    #[test]
+    fn date_only_due_kept_at_its_last_second_is_on_time() {
+        let mut s = Story::new("acme");
+        s.talk(0, InteractionKind::Call, 0, None);
+        s.on(
+            1,
+            Event::PromiseMade {
+                promise: 1,
+                client: "acme".into(),
+                what: "x".into(),
+                due: Due {
+                    at: t(DAY - 1),
+                    date_only: true,
+                },
+            },
+        );
+        s.0.keep(1, t(DAY - 1));
+        assert_eq!(s.report().score_points(), 54.0);
+    }
+}
