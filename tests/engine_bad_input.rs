@@ -91,24 +91,25 @@ fn a_text_file_is_not_a_journal_and_is_left_untouched() {
     }
 }
 
-/// Fewer than 8 bytes cannot be told from a journal whose creation was cut
-/// short by their content alone: the writer refuses them unless they are a
-/// prefix of the magic (or zeros), and leaves them untouched. (Nuance:
-/// `verify` calls any file shorter than a header a torn header — damage,
-/// exit 3 — even when its bytes are not a prefix of the magic.)
+/// Fewer bytes than the magic: still "not a journal" unless they are a
+/// prefix of the magic (or zeros), which a creation cut short leaves.
 #[test]
-fn a_tiny_foreign_file_is_refused_and_untouched() {
-    let (dir, path) = dir_with("tiny", b"hi\n");
-    let e = JournalWriter::open(&path, 0, WAIT).err().expect("refused");
-    assert!(
-        matches!(&e, LogError::Truncated { path: p, len: 3 } if *p == path),
-        "{e:?}"
-    );
-    names(&e, &path);
-    let r = verify(&path, None, &mut |_, _| {}).unwrap();
-    assert!(!r.ok());
-    assert_eq!(fs::read(&path).unwrap(), b"hi\n");
-    alone(&dir, &path);
+fn a_tiny_foreign_file_is_not_a_journal_and_untouched() {
+    for bytes in [&b"hi\n"[..], b"x", b"\x89TLX"] {
+        let (dir, path) = dir_with("tiny", bytes);
+        let o = try_everything(&path);
+        for e in [&o.writer, &o.scan, &o.read, &o.head] {
+            assert!(matches!(e, LogError::NotAJournal(p) if *p == path), "{e:?}");
+            names(e, &path);
+        }
+        assert!(
+            matches!(&o.verify, Err(LogError::NotAJournal(_))),
+            "{:?}",
+            o.verify
+        );
+        assert_eq!(fs::read(&path).unwrap(), bytes);
+        alone(&dir, &path);
+    }
 }
 
 #[test]

@@ -294,10 +294,12 @@ fn a_stale_whole_frame_after_a_torn_tail_is_not_the_tail() {
 }
 
 /// A record cut short by a crash and holding a whole valid frame inside its
-/// payload (opaque payloads may hold anything, e.g. journal bytes).
+/// payload (opaque payloads may hold anything, e.g. journal bytes). The
+/// inner frame claims seq 3, the number the torn record should have had, so
+/// the resync search's plausibility check (seq within reach) lets it in.
 fn crash_inside_a_payload_holding_a_frame() -> Vec<u8> {
     let mut p = b"before ".to_vec();
-    encode_frame(&mut p, 99, &[0x42; 32], b"inner");
+    encode_frame(&mut p, 3, &[0x42; 32], b"inner");
     p.extend_from_slice(b" and after the embedded frame");
     let (sim, mut w) = sim_writer();
     w.append(b"acked one").unwrap();
@@ -329,8 +331,8 @@ fn a_frame_inside_a_torn_payload_is_damage_and_the_writer_refuses() {
 }
 
 /// The unsafe side of the same limitation: `repair --salvage` keeps the
-/// embedded frame as record 99 (with holes 3..98) — a record nobody
-/// appended, under a fresh, valid chain. Resynchronising only on frames
+/// embedded frame as record 3 — a record nobody appended, under a fresh,
+/// valid chain. Resynchronising only on frames
 /// whose chain links to an intact neighbour (or salting the frame CRC and
 /// treating unconfirmed frames at the end as part of the torn tail) would
 /// fix it; until then this test is ignored.

@@ -10,7 +10,7 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use trustlog::log::format::{Header, FRAME_LEN, HEADER_LEN};
+use trustlog::log::format::{Header, FRAME_LEN, F_CRC, F_LEN, HEADER_LEN};
 use trustlog::log::scan::{DamageKind, Item};
 use trustlog::log::{
     for_each_record, open_scan, salvage, verify, JournalWriter, LogError, SalvageReport,
@@ -95,8 +95,8 @@ fn check_salvaged(
 fn a_flipped_byte_in_the_middle_record_becomes_a_hole() {
     let ps = payloads(5);
     let (bytes, offsets) = journal_bytes(&ps);
-    // A byte in the payload, one in the chain digest, one in the length.
-    for at in [FRAME_LEN + 1, 20, 2] {
+    // A byte in the payload, the chain digest, the length, the CRC.
+    for at in [FRAME_LEN + 1, 20, F_LEN + 2, F_CRC] {
         let mut damaged = bytes.clone();
         damaged[offsets[2] as usize + at] ^= 0x40;
         let (dir, path, report) = salvage_file(&damaged);
