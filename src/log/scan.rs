@@ -256,8 +256,13 @@ impl<S: Storage> Scanner<S> {
                 let mut seq = [0u8; 8];
                 seq.copy_from_slice(&b[F_SEQ..F_SEQ + 8]);
                 let seq = u64::from_le_bytes(seq);
-                let remaining = (self.file_len - start - i as u64) / FRAME_LEN as u64;
-                if seq == 0 || seq > self.next_seq.saturating_add(remaining) {
+                // Records next_seq..=seq would all lie between the bad spot
+                // and the end of the file, each at least a frame long.
+                // (Counting from this candidate instead ignored the lost
+                // records before it: zeroed sectors followed by a few intact
+                // records read as a torn tail and dropped those records.)
+                let fit = (self.file_len + 1 - from) / FRAME_LEN as u64;
+                if seq == 0 || seq > self.next_seq.saturating_add(fit) {
                     continue;
                 }
                 if let Parse::Ok(f) = parse_frame(b) {
