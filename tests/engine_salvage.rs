@@ -213,3 +213,43 @@ fn salvage_waits_for_the_writer_then_gives_up() {
         Vec::<std::path::PathBuf>::new()
     );
 }
+
+/// Regression: sectors zeroed in the middle of the log (records 3–12 lost),
+/// followed by only two intact records. The resync search's plausibility
+/// bound counted the frames that fit AFTER a candidate instead of after the
+/// bad spot, so records 13 and 14 looked impossible: the zeros read as a
+/// torn tail, normal reads silently dropped 13 and 14, verify called it
+/// torn_tail, and salvage kept only records 1 and 2.
+#[test]
+fn zeroed_sectors_in_the_middle_are_damage_and_salvage_keeps_what_follows() {
+    let ps: Vec<Vec<u8>> = (0..14).map(|i| vec![i as u8 + 1; 60]).collect();
+    let (mut damaged, offsets) = journal_bytes(&ps);
+    damaged[offsets[2] as usize..offsets[12] as usize].fill(0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("journal.tlog");
+    fs::write(&path, &damaged).unwrap();
+
+    let v = verify(&path, None, &mut |_, _| {}).unwrap();
+    assert_eq!(v.damage.len(), 1, "{:?}", v.damage);
+    let d = v.damage[0];
+    assert_eq!(
+        (d.offset, d.seq, d.lost),
+        (offsets[2], Some(3), Some((3, 12)))
+    );
+    assert_ne!(d.kind, DamageKind::TornTail);
+    assert_eq!((v.records, v.last_seq), (4, 14));
+    // Normal reads stop with an error naming the spot, never quietly.
+    let r = for_each_record(&path, |_, _| Ok(()));
+    assert!(
+        matches!(r, Err(LogError::Damaged { offset, seq: Some(3), .. }) if offset == offsets[2]),
+        "{r:?}"
+    );
+
+    let report = salvage(&path, 1_800_000_000_000_000, WAIT).unwrap();
+    assert_eq!((report.kept, report.holes, report.last_seq), (4, 10, 14));
+    let mut want: Vec<(u64, Vec<u8>)> = (1..=14u64).map(|s| (s, Vec::new())).collect();
+    for s in [1usize, 2, 13, 14] {
+        want[s - 1].1 = ps[s - 1].clone();
+    }
+    check_salvaged(&dir, &path, &report, &damaged, &want);
+}

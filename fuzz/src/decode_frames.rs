@@ -16,7 +16,7 @@
 use std::path::Path;
 
 use trustlog::events::codec;
-use trustlog::log::format::{encode_frame, Header, HEADER_LEN};
+use trustlog::log::format::{encode_frame, parse_frame, Header, Parse, HEADER_LEN};
 use trustlog::log::scan::{DamageKind, Item, Scanner};
 use trustlog::log::storage::SimStorage;
 use trustlog::log::writer::find_tail;
@@ -121,6 +121,18 @@ fn tail_agrees_with_forward_scan(file: &[u8]) {
             // Damage inside the log: the writer would refuse; nothing to
             // compare with.
             Item::Damage(_) => return,
+        }
+    }
+    // The resync search skips frames whose sequence number could not fit in
+    // the bytes after the bad spot (bytes were removed, not just damaged),
+    // so the scan may call a region holding intact, chained frames a torn
+    // tail while `find_tail` finds the last of them. Compare only when the
+    // torn region holds no valid frame at all: a real torn write.
+    if let Some((off, _)) = torn {
+        let frame_inside =
+            (off as usize + 1..file.len()).any(|i| matches!(parse_frame(&file[i..]), Parse::Ok(_)));
+        if frame_inside {
+            return;
         }
     }
     let last_seq = sc.last_seq();
