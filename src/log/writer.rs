@@ -339,7 +339,12 @@ impl<S: Storage> Writer<S> {
         self.check_poison()?;
         if let Err(e) = self.storage.sync_data() {
             self.poisoned = Some(format!("fdatasync failed: {e}"));
-            return Err(LogError::io(self.path.clone(), "syncing (fdatasync)", e));
+            // The bytes may or may not be in the file (and may or may not
+            // survive a crash): say so, rather than invite a duplicate.
+            return Err(LogError::SyncFailed {
+                path: self.path.clone(),
+                source: e,
+            });
         }
         Ok(())
     }
