@@ -184,7 +184,7 @@ fn scan(path: &Path, decode: bool) -> Result<(), Box<dyn std::error::Error>> {
 
 fn replay(path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     use trustlog::projections::{
-        audit::Audit, postmortem::Postmortem, retracted_set, state::State, trust::Trust, feed,
+        audit::Audit, feed, postmortem::Postmortem, retracted_set, state::State, trust::Trust,
     };
     let t = Instant::now();
     let mut envs = Vec::new();
@@ -242,6 +242,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("decode") if args.len() == 3 => scan(Path::new(&args[2]), true),
         Some("append") if args.len() == 3 => append(Path::new(&args[2])),
         Some("replay") if args.len() == 3 => replay(Path::new(&args[2])),
-        _ => Err("usage: logbench gen N PATH | scan PATH | decode PATH | append PATH | replay PATH".into()),
+        _ => Err(
+            "usage: logbench gen N PATH | scan PATH | decode PATH | append PATH | replay PATH"
+                .into(),
+        ),
     }
 }
