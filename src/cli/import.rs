@@ -230,10 +230,9 @@ fn checked(
         print_report(ctx, name, a, source, &plan, None)?;
     }
     let mut msg = format!(
-        "nothing imported from {name}: {} rejected, so none of its {} events were written \
-         (the journal is unchanged):",
-        plural(plan.rejected.len(), "event was", "events were"),
-        plan.total
+        "nothing imported from {name}: {} of its {} rejected; the journal is unchanged:",
+        plan.rejected.len(),
+        plural(plan.total, "event", "events"),
     );
     for r in plan.rejected.iter().take(SHOW_REJECTED) {
         msg.push_str(&format!("\n  {}: {}", r.origin, r.reason));

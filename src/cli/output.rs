@@ -211,8 +211,10 @@ pub fn envelope_from_json(m: &Map<String, Value>, extra: &[&str]) -> Result<Enve
     let mut f = Fields {
         m,
         used: Vec::new(),
+        kind: String::new(),
     };
     let kind = f.str("kind")?;
+    f.kind = kind.clone();
     let seq = f.u64("seq")?;
     let recorded_at = f.time("recorded_at")?;
     let occurred_at = f.time("occurred_at")?;
@@ -323,14 +325,18 @@ pub fn envelope_from_json(m: &Map<String, Value>, extra: &[&str]) -> Result<Enve
 struct Fields<'a> {
     m: &'a Map<String, Value>,
     used: Vec<&'static str>,
+    /// The event's kind once read, for messages.
+    kind: String,
 }
 
 impl Fields<'_> {
     fn get(&mut self, key: &'static str) -> Result<&Value, String> {
         self.used.push(key);
-        self.m
-            .get(key)
-            .ok_or_else(|| format!("missing key {key:?}"))
+        match self.m.get(key) {
+            Some(v) => Ok(v),
+            None if self.kind.is_empty() => Err(format!("missing key {key:?}")),
+            None => Err(format!("missing key {key:?} for a {}", self.kind)),
+        }
     }
 
     fn wrong(key: &str, v: &Value, expected: &str) -> String {
