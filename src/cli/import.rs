@@ -125,6 +125,11 @@ pub(crate) struct Source {
     /// Taskwarrior: attributes with no place in trustlog, and on how many
     /// tasks they were set.
     pub ignored_attributes: BTreeMap<String, u64>,
+    /// Promise ids and seqs of lines rejected while reading (they were
+    /// events, but out of order or with a bad id), so that lines referring
+    /// to them say why they cannot.
+    pub rejected_promises: HashMap<PromiseId, String>,
+    pub rejected_seqs: HashMap<Seq, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -432,9 +437,36 @@ pub(crate) fn parse_jsonl(bytes: &[u8]) -> Source {
         let env = match envelope_from_json(&m, &EXPORT_EXTRA_KEYS) {
             Ok(e) => e,
             Err(e) => {
+                // Best effort, so that lines referring to this one say it
+                // was rejected: its seq, and its promise if it makes one
+                // (or its kind is unreadable).
+                let origin = format!("line {line}");
+                if let Some(seq) = m.get("seq").and_then(Value::as_u64) {
+                    src.rejected_seqs.insert(seq, origin.clone());
+                }
+                let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
+                if kind == "PromiseMade" || !crate::events::EVENT_KINDS.contains(&kind) {
+                    if let Some(p) = m.get("promise").and_then(Value::as_u64) {
+                        src.rejected_promises.insert(p, origin);
+                    }
+                }
                 reject(&mut src, e);
                 continue;
             }
+        };
+        // From here on the line is an event: remember what it would have
+        // been referred to by, if it is rejected.
+        let reject = |src: &mut Source, reason: String| {
+            let origin = format!("line {line}");
+            if let Event::PromiseMade { promise, .. } = env.event {
+                src.rejected_promises.insert(promise, origin.clone());
+            }
+            src.rejected_seqs.insert(env.seq, origin.clone());
+            src.rejected.push(Rejection {
+                origin,
+                line,
+                reason,
+            })
         };
         // `client` is only an extra on promise events that carry no client.
         let client_hint = if env.event.client().is_none() {
@@ -816,8 +848,8 @@ impl<'s> Planner<'s> {
             promise_at,
             promise_map: HashMap::new(),
             seq_map: HashMap::new(),
-            rejected_promises: HashMap::new(),
-            rejected_seqs: HashMap::new(),
+            rejected_promises: src.rejected_promises.clone(),
+            rejected_seqs: src.rejected_seqs.clone(),
             next_seq: target.last_seq + 1,
             plan: Plan {
                 new: Vec::new(),
@@ -1660,9 +1692,11 @@ mod taskwarrior {
                         (Some(at), Some(text)) if !text.trim().is_empty() => {
                             annotations.push((at, text.trim().to_string()))
                         }
-                        _ => return Err(format!(
+                        _ => {
+                            return Err(format!(
                             "annotation {a} is not {{\"entry\": <date>, \"description\": <text>}}"
-                        )),
+                        ))
+                        }
                     }
                 }
             }

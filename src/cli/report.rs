@@ -88,7 +88,10 @@ pub fn report(ctx: &Ctx, a: &ReportArgs) -> Result<(), CliError> {
             return Err(invalid(if known.is_empty() {
                 format!("unknown client {h:?}: the journal has no clients (as known then)")
             } else {
-                format!("unknown client {h:?}: known clients are {}", known.join(", "))
+                format!(
+                    "unknown client {h:?}: known clients are {}",
+                    known.join(", ")
+                )
             }));
         }
     }
@@ -199,9 +202,8 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let err = |what: &str, e: std::io::Error| {
-        CliError::Io(format!("{what} {}: {e}", path.display()))
-    };
+    let err =
+        |what: &str, e: std::io::Error| CliError::Io(format!("{what} {}: {e}", path.display()));
     if path.is_dir() {
         return Err(invalid(format!(
             "--html {} is a directory: expected a file name, e.g. {}/report.html",
@@ -398,9 +400,7 @@ fn audit_section(h: &mut String, d: &Data) {
 fn outcome_bar(h: &mut String, a: &AuditReport) {
     let total = a.promises.total.max(1) as f64;
     let mut x = 0.0;
-    h.push_str(
-        "<svg viewBox=\"0 0 600 28\" role=\"img\" aria-label=\"promises by outcome\">\n",
-    );
+    h.push_str("<svg viewBox=\"0 0 600 28\" role=\"img\" aria-label=\"promises by outcome\">\n");
     for (o, words) in OUTCOMES {
         let n = a.promises.get(o);
         if n == 0 {
@@ -666,12 +666,7 @@ fn trust_curve(h: &mut String, t: &TrustReport) {
     // A step line: the score holds until the next event moves it.
     let mut path = format!("M{:.1},{:.1}", xs[0], y(hist[0].score_points()));
     for (i, e) in hist.iter().enumerate().skip(1) {
-        let _ = write!(
-            path,
-            " H{:.1} V{:.1}",
-            xs[i],
-            y(e.score_points())
-        );
+        let _ = write!(path, " H{:.1} V{:.1}", xs[i], y(e.score_points()));
     }
     let _ = writeln!(h, "<path class=\"curve\" d=\"{path}\"/>");
 
@@ -791,11 +786,7 @@ fn postmortem(h: &mut String, r: &PostmortemReport) {
         }
         None => h.push_str("<li>First impression: no interaction recorded</li>\n"),
     }
-    let _ = writeln!(
-        h,
-        "<li>Trust {:.0} at the end</li>",
-        r.trust_at_end
-    );
+    let _ = writeln!(h, "<li>Trust {:.0} at the end</li>", r.trust_at_end);
     if let Some(s) = &r.longest_silence {
         let _ = writeln!(
             h,
@@ -846,11 +837,15 @@ fn postmortem(h: &mut String, r: &PostmortemReport) {
                         esc(&e.text)
                     );
                 }
-                None => h.push_str("<small>wanted</small><br><span class=\"empty\">nothing recorded</span>"),
+                None => h.push_str(
+                    "<small>wanted</small><br><span class=\"empty\">nothing recorded</span>",
+                ),
             }
             h.push_str("</div>\n<div>");
             if s.mismatches.is_empty() {
-                h.push_str("<small>not what they expected</small><br><span class=\"empty\">none</span>");
+                h.push_str(
+                    "<small>not what they expected</small><br><span class=\"empty\">none</span>",
+                );
             }
             for m in &s.mismatches {
                 let _ = write!(
