@@ -320,17 +320,17 @@ fn render(d: &Data) -> String {
     clients_section(&mut h, d);
     postmortem_section(&mut h, d);
     h.push_str("</main>\n<footer>\n");
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<p>Made by trustlog from the journal <code>{}</code>. Promises are judged against their <em>original</em> due; \
-         a slip the client caused is still a slip.</p>\n",
+         a slip the client caused is still a slip.</p>",
         esc(&d.journal_name)
     );
     if let Some((seq, digest)) = &d.head {
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<p>Journal head when this page was made: event #{seq}, digest <code>{}</code>. \
-             <code>trustlog verify --head {}</code> proves that history up to it was not rewritten.</p>\n",
+             <code>trustlog verify --head {}</code> proves that history up to it was not rewritten.</p>",
             esc(digest),
             esc(digest)
         );
@@ -369,9 +369,9 @@ fn audit_section(h: &mut String, d: &Data) {
         h.push_str("<p class=\"empty\">No promises yet.</p>\n");
     }
     if a.moves.after_due > 0 {
-        let _ = write!(
+        let _ = writeln!(
             h,
-            "<p>{} move(s) recorded after the due had already passed.</p>\n",
+            "<p>{} move(s) recorded after the due had already passed.</p>",
             a.moves.after_due
         );
     }
