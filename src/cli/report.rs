@@ -513,16 +513,31 @@ fn overdue_section(h: &mut String, d: &Data) {
         "<div class=\"scroll\"><table>\n<thead><tr><th class=\"num\">#</th><th>client</th><th>what</th>\
          <th>due</th><th>first promised</th><th class=\"num\">days overdue</th><th class=\"num\">moves</th></tr></thead>\n<tbody>\n",
     );
+    // How the original due was said (a day, or a time), from the audit.
+    let original: std::collections::HashMap<u64, Due> = d
+        .audit
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.promise,
+                Due {
+                    at: r.original_due,
+                    date_only: r.original_due_date_only,
+                },
+            )
+        })
+        .collect();
     for p in &d.overdue {
         let _ = writeln!(
             h,
-            "<tr><td class=\"num\">{}</td><td>{}{}</td><td>{}</td><td class=\"when\">{}</td><td class=\"when\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td class=\"num\">{}</td><td>{}{}</td><td class=\"text\">{}</td><td class=\"when\">{}</td><td class=\"when\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             p.promise,
             esc(&p.client),
             if p.client_lost { " <small>(lost)</small>" } else { "" },
             esc(&p.what),
             esc(&due_text(&Due { at: p.due, date_only: p.date_only })),
-            when(p.original_due),
+            esc(&original.get(&p.promise).map_or_else(|| p.original_due.to_local_string(), due_text)),
             p.days_overdue,
             p.moves
         );
@@ -549,7 +564,7 @@ fn promise_table(h: &mut String, a: &AuditReport) {
     for r in &a.rows {
         let _ = writeln!(
             h,
-            "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"when\">{}</td><td class=\"when\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td class=\"num\">{}</td><td>{}</td><td class=\"text\">{}</td><td class=\"when\">{}</td><td class=\"when\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
             r.promise,
             esc(&r.client),
             esc(&r.what),
@@ -713,15 +728,18 @@ fn trust_curve(h: &mut String, t: &TrustReport) {
     }
     h.push_str("</svg>\n");
     if !big.is_empty() {
+        // The reason on a row of its own, under its numbers: it is the
+        // longest cell, and a phone has no room for it beside them.
         h.push_str(
-            "<div class=\"scroll\"><table>\n<thead><tr><th class=\"num\"></th><th>when</th>\
-             <th class=\"num\">change</th><th class=\"num\">score</th><th>why</th></tr></thead>\n<tbody>\n",
+            "<table class=\"moves\">\n<thead><tr><th class=\"num\"></th><th>when</th>\
+             <th class=\"num\">change</th><th class=\"num\">score</th></tr></thead>\n<tbody>\n",
         );
         for (n, &i) in big.iter().enumerate() {
             let e = &hist[i];
             let _ = writeln!(
                 h,
-                "<tr><td class=\"num\">{}</td><td class=\"when\">{}</td><td class=\"num\">{:+.1}</td><td class=\"num\">{:.0}</td><td>{}</td></tr>",
+                "<tr><td class=\"num\">{}</td><td class=\"when\">{}</td><td class=\"num\">{:+.1}</td><td class=\"num\">{:.0}</td></tr>\n\
+                 <tr class=\"why\"><td></td><td colspan=\"3\">{}</td></tr>",
                 n + 1,
                 when(e.at),
                 e.change_points(),
@@ -729,7 +747,7 @@ fn trust_curve(h: &mut String, t: &TrustReport) {
                 esc(&e.reason)
             );
         }
-        h.push_str("</tbody></table></div>\n");
+        h.push_str("</tbody></table>\n");
     }
 }
 
@@ -876,7 +894,7 @@ fn postmortem(h: &mut String, r: &PostmortemReport) {
         };
         let _ = writeln!(
             h,
-            "<tr{class}><td class=\"when\">{}</td><td class=\"num\">{}</td><td>{}{note}</td><td class=\"num\">{}</td></tr>",
+            "<tr{class}><td class=\"when\">{}</td><td class=\"num\">{}</td><td class=\"text\">{}{note}</td><td class=\"num\">{}</td></tr>",
             when(e.occurred_at),
             e.seq,
             esc(&e.text),
