@@ -26,7 +26,7 @@ use crate::projections::trust::Trust;
 pub struct AsOfArg {
     /// Answer as it was known then: only events recorded by WHEN count, and
     /// "now" is WHEN
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
     pub as_of: Option<String>,
 }
 
@@ -174,13 +174,14 @@ pub struct DueArgs {
 
 #[derive(Args, Debug)]
 pub struct AuditArgs {
+    /// Only this client's promises
     #[arg(long, value_name = "HANDLE")]
     pub client: Option<String>,
     /// Promises whose ORIGINAL due is at or after WHEN
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
     pub from: Option<String>,
     /// …and at or before WHEN (a date means the end of that day)
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
     pub to: Option<String>,
     /// One CSV row per promise instead of the report
     #[arg(long)]
@@ -216,7 +217,7 @@ fn parse_span(s: &str) -> Result<i64, CliError> {
         "d" | "day" | "days" => 86_400,
         "w" | "week" | "weeks" => 7 * 86_400,
         "h" | "hour" | "hours" => 3_600,
-        "min" | "m" | "minutes" => 60,
+        "min" | "mins" | "minutes" => 60,
         _ => return Err(span_error(s)),
     };
     n.checked_mul(unit_s).ok_or_else(|| span_error(s))
@@ -301,7 +302,7 @@ pub fn status(ctx: &Ctx, a: &StatusArgs) -> Result<(), CliError> {
             c.overdue.to_string(),
             opt_local(c.last_contact),
             c.trust
-                .map(|s| format!("{s:.0}"))
+                .map(|s| format!("{:.0}", s.round()))
                 .unwrap_or_else(|| "-".into()),
         ]);
     }
@@ -310,8 +311,23 @@ pub fn status(ctx: &Ctx, a: &StatusArgs) -> Result<(), CliError> {
 }
 
 pub fn due(ctx: &Ctx, a: &DueArgs) -> Result<(), CliError> {
-    let within = a.within.as_deref().map(parse_span).transpose()?;
+    let span = a.within.as_deref().map(parse_span).transpose()?;
     let (envs, now) = load(ctx, &a.as_of)?;
+    // "Due within 7d" includes whatever is due on the seventh day, so a span
+    // of whole days runs to the end of that (local) day.
+    let within = span.map(|s| {
+        if s % 86_400 != 0 {
+            return s;
+        }
+        let end = now.plus_seconds(s);
+        match end.to_local().and_then(|d| {
+            let next = d.date_naive().succ_opt()?.and_hms_opt(0, 0, 0)?;
+            next.and_local_timezone(chrono::Local).earliest()
+        }) {
+            Some(midnight) => now.seconds_until(Timestamp::from_datetime(&midnight)) - 1,
+            None => s,
+        }
+    });
     let mut state = State::new();
     replay_into(&envs, &mut [&mut state]);
     let r = due::report(&state, now, within);
@@ -365,6 +381,9 @@ fn in_words(seconds: i64) -> String {
 }
 
 pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
+    if a.csv && ctx.json {
+        return Err(invalid("--csv and --json ask for two formats: choose one"));
+    }
     let from = a
         .from
         .as_deref()
@@ -400,9 +419,6 @@ pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
             to,
         },
     );
-    if a.csv && ctx.json {
-        return Err(invalid("--csv and --json ask for two formats: choose one"));
-    }
     if a.csv {
         let mut out = String::new();
         out.push_str(&csv_line(
@@ -415,12 +431,18 @@ pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
         return Ok(());
     }
     if ctx.json {
-        let mut v = r.to_json();
-        if let Some(c) = &a.client {
-            v["client"] = json!(c);
+        // SPEC's keys in SPEC's order, the client first when asked for.
+        #[derive(serde::Serialize)]
+        struct WithClient<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            client: Option<&'a str>,
+            #[serde(flatten)]
+            report: &'a AuditReport,
         }
-        println!("{v}");
-        return Ok(());
+        return json_out(&WithClient {
+            client: a.client.as_deref(),
+            report: &r,
+        });
     }
     print_audit(&r);
     Ok(())
@@ -450,7 +472,7 @@ fn print_audit(r: &AuditReport) {
             f.map(|t| t.to_local_string())
                 .unwrap_or_else(|| "the start".into()),
             t.map(|t| t.to_local_string())
-                .unwrap_or_else(|| "now".into())
+                .unwrap_or_else(|| "any time later".into())
         ),
     };
     println!("deadline audit: {scope}, {period}");
@@ -543,7 +565,7 @@ pub fn trust(ctx: &Ctx, a: &TrustArgs) -> Result<(), CliError> {
     if ctx.json {
         return json_out(&r);
     }
-    println!("{}: trust {:.0} / 100", r.client, r.score_points());
+    println!("{}: trust {:.0} / 100", r.client, r.score_points().round());
     if r.debt_minutes_left > 0 {
         println!(
             "recovery debt: {:.1} h of positive contact still owed after a bad first impression",
@@ -621,8 +643,8 @@ fn print_postmortem(r: &PostmortemReport) {
     }
     println!(
         "trust: {:.0} at the end, {:.0} now",
-        r.trust_at_end,
-        r.trust.score_points()
+        r.trust_at_end.round(),
+        r.trust.score_points().round()
     );
     if let Some(s) = &r.longest_silence {
         println!(
@@ -678,7 +700,7 @@ fn print_postmortem(r: &PostmortemReport) {
             e.seq.to_string(),
             text,
             e.trust_after
-                .map(|s| format!("{s:.0}"))
+                .map(|s| format!("{:.0}", s.round()))
                 .unwrap_or_else(|| "-".into()),
         ]);
     }

@@ -19,7 +19,7 @@ use crate::projections::state::{PromiseStatus, State};
 #[derive(Args, Debug, Clone, Default)]
 pub struct AtArg {
     /// When it happened (default: now). Same forms as --due.
-    #[arg(long, value_name = "WHEN", global = true)]
+    #[arg(long, value_name = "WHEN", global = true, allow_hyphen_values = true)]
     pub at: Option<String>,
 }
 
@@ -104,14 +104,15 @@ pub struct PromiseMakeArgs {
     /// What was promised
     pub what: String,
     /// When it is due (a date means the end of that day)
-    #[arg(long, value_name = "WHEN")]
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
     pub due: String,
 }
 
 #[derive(Args, Debug)]
 pub struct PromiseMoveArgs {
     pub id: PromiseId,
-    #[arg(long, value_name = "WHEN")]
+    /// The new due (a date means the end of that day)
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
     pub due: String,
     /// Who caused the move: us, client or external
     #[arg(long)]

@@ -273,7 +273,7 @@ impl Audit {
                     Cause::Client => {
                         moves.client += 1;
                         b.0 += 1;
-                        b.2 = m.seq;
+                        b.2 = b.2.max(m.seq);
                     }
                     Cause::External => moves.external += 1,
                 }
@@ -301,8 +301,12 @@ impl Audit {
         }
         rows.sort_by_key(|r| (r.original_due, r.promise));
 
+        // Within a kind, by the seq of the event concerned.
+        move_flags.sort_by_key(|f| f.seq);
+        keep_flags.sort_by_key(|f| f.seq);
         let mut flags = move_flags;
         flags.extend(keep_flags);
+        let blame_start = flags.len();
         for (client, (by_client, all, seq)) in blame {
             if by_client >= BLAME_MIN_CLIENT_MOVES && by_client * 2 > all {
                 flags.push(Flag {
@@ -320,7 +324,10 @@ impl Audit {
                 });
             }
         }
-        flags.extend(self.retraction_flags(q));
+        flags[blame_start..].sort_by_key(|f| f.seq);
+        let mut retraction_flags: Vec<Flag> = self.retraction_flags(q).collect();
+        retraction_flags.sort_by_key(|f| f.seq);
+        flags.extend(retraction_flags);
 
         let denominator = counts.total - counts.released - counts.open;
         AuditReport {

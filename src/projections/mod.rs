@@ -147,11 +147,14 @@ pub const DAY_SECONDS: i64 = 86_400;
 /// late: a date-only due ends at 23:59:59, so a delivery at 00:00:00 the
 /// next day is a day late); 0 when `to` is not after `from`.
 pub fn days_after(from: Timestamp, to: Timestamp) -> i64 {
-    let s = from.seconds_until(to);
-    if s <= 0 {
+    // In microseconds: a date-only due ends at 23:59:59.999999, and a
+    // delivery one microsecond later is late.
+    let us = to.0.saturating_sub(from.0);
+    let day = DAY_SECONDS * Timestamp::MICROS_PER_SECOND;
+    if us <= 0 {
         0
     } else {
-        s / DAY_SECONDS + i64::from(s % DAY_SECONDS != 0)
+        us / day + i64::from(us % day != 0)
     }
 }
 
@@ -171,6 +174,13 @@ pub(crate) mod ser {
             Some(t) => s.serialize_str(&t.to_rfc3339()),
             None => s.serialize_none(),
         }
+    }
+
+    pub fn interaction<S: Serializer>(
+        k: &crate::events::InteractionKind,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_str(k.as_str())
     }
 
     pub fn fit<S: Serializer>(f: &Fit, s: S) -> Result<S::Ok, S::Error> {

@@ -284,6 +284,7 @@ pub struct FirstImpression {
     pub seq: Seq,
     #[serde(serialize_with = "ser::ts")]
     pub at: Timestamp,
+    #[serde(serialize_with = "ser::interaction")]
     pub kind: InteractionKind,
     pub mood: i8,
     pub minutes: Option<u32>,

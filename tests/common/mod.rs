@@ -72,7 +72,8 @@ impl Tl {
             .env("TRUSTLOG_AUTHOR", &self.author)
             .env("TZ", &self.tz)
             .env("HOME", self.dir.path().join("home"))
-            .env("XDG_DATA_HOME", self.dir.path().join("home/.local/share"));
+            .env("XDG_DATA_HOME", self.dir.path().join("home/.local/share"))
+            .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"));
         c
     }
 
@@ -161,4 +162,136 @@ pub fn end_of_day(day: &str) -> Timestamp {
             .timestamp_micros()
             - 1,
     )
+}
+
+// ---------------------------------------------------------------------------
+// Helpers of the query tests (`tests/query_*.rs`).
+
+impl Tl {
+    /// Pins the clock of the following runs (`TRUSTLOG_NOW`).
+    pub fn set_now(&mut self, now: &str) -> &mut Self {
+        self.now = now.to_string();
+        self
+    }
+
+    /// `command()` with the config directory also pointed into the temp
+    /// dir, so neither `$XDG_CONFIG_HOME` nor `~/.config/trustlog` of the
+    /// caller can change the trust parameters of a query.
+    pub fn query_command(&self) -> Command {
+        let mut c = self.command();
+        c.env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"));
+        c
+    }
+
+    /// Runs `trustlog --journal <journal> <args…>` with the config isolated.
+    pub fn query<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
+        let mut c = self.query_command();
+        c.arg("--journal").arg(&self.journal).args(args);
+        output(c)
+    }
+
+    /// Like `query`, and the command must succeed with nothing on stderr.
+    pub fn query_ok<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
+        let out = self.query(args);
+        assert!(
+            out.code == 0 && out.stderr.is_empty(),
+            "trustlog {:?} failed: {out:?}",
+            args.iter().map(|a| a.as_ref()).collect::<Vec<_>>()
+        );
+        out
+    }
+
+    /// `trustlog --json <args…>`, which must succeed: its one JSON value.
+    pub fn query_json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        self.query_ok(&all).json()
+    }
+
+    /// Like `query`, and the command must fail with `code`, print nothing
+    /// on stdout and say why on stderr: the stderr.
+    pub fn query_fails(&self, code: i32, args: &[&str]) -> String {
+        let out = self.query(args);
+        assert!(
+            out.code == code && out.stdout.is_empty() && !out.stderr.trim().is_empty(),
+            "trustlog {args:?}: expected exit {code} with a message, got {out:?}"
+        );
+        out.stderr
+    }
+}
+
+/// A sequence of recording commands, each with the clock it runs under:
+/// played into a journal, in full or only its first steps (a journal "cut"
+/// at a given step).
+#[derive(Debug, Clone, Default)]
+pub struct Script {
+    now: String,
+    pub steps: Vec<(String, Vec<String>)>,
+}
+
+impl Script {
+    pub fn new() -> Script {
+        Script {
+            now: NOW.to_string(),
+            steps: Vec::new(),
+        }
+    }
+
+    /// The clock of the following steps.
+    pub fn at(&mut self, now: &str) -> &mut Self {
+        self.now = now.to_string();
+        self
+    }
+
+    /// One recording command (without `--journal`).
+    pub fn cmd(&mut self, args: &[&str]) -> &mut Self {
+        self.steps.push((
+            self.now.clone(),
+            args.iter().map(|a| a.to_string()).collect(),
+        ));
+        self
+    }
+
+    /// Plays the first `k` steps into `tl`, each of which must succeed;
+    /// leaves `tl`'s clock as it was.
+    pub fn play_first(&self, tl: &mut Tl, k: usize) {
+        let before = tl.now.clone();
+        for (now, args) in &self.steps[..k] {
+            tl.set_now(now);
+            tl.ok(args);
+        }
+        tl.set_now(&before);
+    }
+
+    /// Plays every step.
+    pub fn play(&self, tl: &mut Tl) {
+        self.play_first(tl, self.steps.len());
+    }
+
+    /// A new journal holding every step.
+    pub fn journal(&self) -> Tl {
+        let mut tl = Tl::new();
+        self.play(&mut tl);
+        tl
+    }
+
+    /// How many steps were recorded at or before `t` (a local date-time in
+    /// the test zone, as `ts` reads it). The clocks of a script never go
+    /// backwards, so these are its first steps.
+    pub fn recorded_by(&self, t: &str) -> usize {
+        let t = ts(t);
+        let mut n = 0;
+        for (i, (now, _)) in self.steps.iter().enumerate() {
+            if i > 0 {
+                assert!(
+                    ts(now) >= ts(&self.steps[i - 1].0),
+                    "test bug: the script's clock goes backwards at step {i}"
+                );
+            }
+            if ts(now) <= t {
+                n = i + 1;
+            }
+        }
+        n
+    }
 }
