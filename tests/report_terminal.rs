@@ -76,12 +76,27 @@ fn audit_draws_the_on_time_rate_by_month_only_on_a_terminal() {
     let Some(tty) = on_a_terminal(&t, "audit") else {
         return;
     };
-    assert!(tty.contains("kept as originally promised, by month of the original due:"), "{tty}");
+    assert!(
+        tty.contains("kept as originally promised, by month of the original due:"),
+        "{tty}"
+    );
     // September: two promises, one on time; October: one, late.
-    let sep = tty.lines().find(|l| l.starts_with("2026-09  ")).expect("a September bar");
-    assert!(sep.contains("██████████░░░░░░░░░░") && sep.contains("50%  1 of 2"), "{sep}");
-    let oct = tty.lines().find(|l| l.starts_with("2026-10  ")).expect("an October bar");
-    assert!(oct.contains("░░░░░░░░░░░░░░░░░░░░") && oct.contains("0%  0 of 1"), "{oct}");
+    let sep = tty
+        .lines()
+        .find(|l| l.starts_with("2026-09  "))
+        .expect("a September bar");
+    assert!(
+        sep.contains("██████████░░░░░░░░░░") && sep.contains("50%  1 of 2"),
+        "{sep}"
+    );
+    let oct = tty
+        .lines()
+        .find(|l| l.starts_with("2026-10  "))
+        .expect("an October bar");
+    assert!(
+        oct.contains("░░░░░░░░░░░░░░░░░░░░") && oct.contains("0%  0 of 1"),
+        "{oct}"
+    );
     // Everything else is as in a pipe.
     for line in piped.lines() {
         assert!(tty.contains(line), "missing on the terminal: {line}");

@@ -808,8 +808,8 @@ struct Planner<'s> {
     tids: Identities,
     /// Identities of the source's events.
     sids: Identities,
-    /// The journal's events, then the accepted new ones.
-    all: Vec<Envelope>,
+    /// The journal's events (the accepted new ones are `plan.new`).
+    journal: Vec<Envelope>,
     /// The state of `all`: what new events are validated against.
     state: State,
     /// The journal's promise id of each `PromiseMade` seq.
@@ -843,7 +843,7 @@ impl<'s> Planner<'s> {
             same_journal: src.journal.is_some() && src.journal == target.journal,
             tids,
             sids: Identities::default(),
-            all: target.envs,
+            journal: target.envs,
             state,
             promise_at,
             promise_map: HashMap::new(),
@@ -928,17 +928,23 @@ impl<'s> Planner<'s> {
         let content = content_digest(&env, reference);
         *self.tids.occurrences.entry(content).or_insert(0) += 1;
         self.tids.record(&env, id);
-        self.all.push(env.clone());
-        if matches!(env.event, Event::Retracted { .. }) {
-            // A retraction changes what earlier events mean: replay.
-            self.state = State::new();
-            replay_into(&self.all, &mut [&mut self.state]);
-        } else {
+        let retraction = matches!(env.event, Event::Retracted { .. });
+        if !retraction {
             self.state.apply(&env);
         }
         self.next_seq += 1;
         self.plan.payloads.push(payload);
         self.plan.new.push(env);
+        if retraction {
+            // A retraction changes what earlier events mean: replay the
+            // journal and the new events.
+            let all = || self.journal.iter().chain(self.plan.new.iter());
+            let retracted = crate::projections::retracted_set(all());
+            self.state = State::new();
+            for e in all() {
+                crate::projections::feed(&mut self.state, e, &retracted);
+            }
+        }
         Ok(())
     }
 

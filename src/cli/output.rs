@@ -425,3 +425,164 @@ pub fn parse_rfc3339(s: &str) -> Option<crate::events::Timestamp> {
         .ok()
         .map(|d| crate::events::Timestamp::from_datetime(&d))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{AdvocacyKind, Cause, Fit, InteractionKind, Party, Timestamp};
+
+    fn every_kind() -> Vec<Event> {
+        let due = Due {
+            at: Timestamp(1_790_000_000_123_456),
+            date_only: true,
+        };
+        vec![
+            Event::ClientAdded {
+                handle: "acme".into(),
+                name: "Acme, \"Ltd\"".into(),
+                fit: Fit::OffTarget,
+                note: "line\nbreak".into(),
+            },
+            Event::FitChanged {
+                client: "acme".into(),
+                fit: Fit::Target,
+                reason: "".into(),
+            },
+            Event::ExpectationNoted {
+                client: "acme".into(),
+                text: "a logo".into(),
+            },
+            Event::MismatchNoted {
+                client: "acme".into(),
+                text: "not that".into(),
+            },
+            Event::Interacted {
+                client: "acme".into(),
+                kind: InteractionKind::Visit,
+                mood: -2,
+                minutes: None,
+                initiated_by: Party::Client,
+                note: "".into(),
+            },
+            Event::Interacted {
+                client: "acme".into(),
+                kind: InteractionKind::Call,
+                mood: 1,
+                minutes: Some(30),
+                initiated_by: Party::Us,
+                note: "ok".into(),
+            },
+            Event::PromiseMade {
+                promise: 7,
+                client: "acme".into(),
+                what: "logo".into(),
+                due,
+            },
+            Event::PromiseMoved {
+                promise: 7,
+                due: Due {
+                    date_only: false,
+                    ..due
+                },
+                cause: Cause::External,
+                agreed_by_client: true,
+                reason: "strike".into(),
+            },
+            Event::PromiseKept {
+                promise: 7,
+                note: "".into(),
+            },
+            Event::PromiseBroken {
+                promise: 7,
+                reason: "x".into(),
+            },
+            Event::PromiseReleased {
+                promise: 7,
+                reason: "y".into(),
+            },
+            Event::Advocated {
+                client: "acme".into(),
+                kind: AdvocacyKind::CrossSell,
+                initiated_by_client: false,
+                note: "".into(),
+            },
+            Event::ClientLost {
+                client: "acme".into(),
+                reason: "gone".into(),
+            },
+            Event::ClientReturned {
+                client: "acme".into(),
+                note: "back".into(),
+            },
+            Event::Retracted {
+                seq: 3,
+                reason: "typo".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn envelope_json_reads_back_exactly_for_every_kind() {
+        for (i, event) in every_kind().into_iter().enumerate() {
+            let env = Envelope {
+                seq: i as u64 + 1,
+                recorded_at: Timestamp(1_789_000_000_000_001),
+                occurred_at: Timestamp(-5),
+                author: "ålice".into(),
+                event,
+            };
+            let Value::Object(m) = envelope_json(&env) else {
+                panic!("not an object")
+            };
+            assert_eq!(envelope_from_json(&m, &[]), Ok(env.clone()), "{m:?}");
+        }
+        // Instants outside the calendar read back too.
+        let t = crate::events::Timestamp(i64::MAX);
+        assert_eq!(parse_rfc3339(&t.to_rfc3339()), Some(t));
+    }
+
+    #[test]
+    fn refusals_name_the_key_and_what_was_expected() {
+        let env = Envelope {
+            seq: 1,
+            recorded_at: Timestamp(0),
+            occurred_at: Timestamp(0),
+            author: "a".into(),
+            event: Event::ClientLost {
+                client: "acme".into(),
+                reason: "gone".into(),
+            },
+        };
+        let Value::Object(good) = envelope_json(&env) else {
+            panic!("not an object")
+        };
+        let bad = |f: &dyn Fn(&mut Map<String, Value>)| {
+            let mut m = good.clone();
+            f(&mut m);
+            envelope_from_json(&m, &["id"]).unwrap_err()
+        };
+        assert_eq!(
+            bad(&|m| {
+                m.remove("reason");
+            }),
+            "missing key \"reason\" for a ClientLost"
+        );
+        assert_eq!(
+            bad(&|m| {
+                m.insert("extra".into(), json!(1));
+            }),
+            "unknown key \"extra\" for a ClientLost: expected only kind, seq, recorded_at, occurred_at, author, client, reason, id"
+        );
+        assert_eq!(
+            bad(&|m| {
+                m.insert("seq".into(), json!(-1));
+            }),
+            "\"seq\" is -1: expected a whole number, 0 or more"
+        );
+        assert!(bad(&|m| {
+            m.insert("recorded_at".into(), json!("2026-13-01T00:00:00Z"));
+        })
+        .contains("expected an RFC 3339 time"));
+        assert!(envelope_from_json(&good, &["id"]).is_ok());
+    }
+}
