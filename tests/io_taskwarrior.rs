@@ -352,3 +352,99 @@ fn a_malformed_taskwarrior_file_is_refused_whole() {
         assert_eq!(t.bytes().unwrap(), before, "{text}");
     }
 }
+
+#[test]
+fn after_the_migration_the_journal_has_the_last_word() {
+    let mut t = Tl::new();
+    let task = |uuid: &str, what: &str, status: &str, end: Option<&str>| {
+        let mut v = json!({"uuid": uuid, "description": what, "status": status, "project": "acme",
+                           "entry": "20261101T090000Z", "due": "20261110T170000Z"});
+        if let Some(e) = end {
+            v["end"] = json!(e);
+        }
+        v
+    };
+    let first = json!([
+        task("aaaaaaaa-1", "kept here", "pending", None),
+        task("bbbbbbbb-2", "retracted here", "pending", None),
+        task("cccccccc-3", "done there", "pending", None),
+    ]);
+    let v = import(&t, &write(&t, "1.json", &first.to_string()));
+    assert_eq!(v["new"], 4, "a client and three promises: {v}");
+
+    // In trustlog: promise 1 is kept, promise 2's PromiseMade (#3) retracted.
+    t.now = "2026-11-12T09:00".into();
+    t.ok(&["promise", "keep", "1"]);
+    t.ok(&["retract", "3", "--reason", "not a promise after all"]);
+    t.now = NOW.into();
+
+    // Meanwhile in Taskwarrior all three were completed.
+    let second = json!([
+        task(
+            "aaaaaaaa-1",
+            "kept here",
+            "completed",
+            Some("20261115T090000Z")
+        ),
+        task(
+            "bbbbbbbb-2",
+            "retracted here",
+            "completed",
+            Some("20261115T090000Z")
+        ),
+        task(
+            "cccccccc-3",
+            "done there",
+            "completed",
+            Some("20261115T090000Z")
+        ),
+    ]);
+    let before = t.bytes().unwrap();
+    let v = import(&t, &write(&t, "2.json", &second.to_string()));
+    assert_eq!(
+        v["new"], 1,
+        "only the completion the journal does not have: {v}"
+    );
+    let reasons: Vec<String> = v["not_mapped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            format!(
+                "{}: {}",
+                n["description"].as_str().unwrap(),
+                n["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:#?}");
+    assert!(
+        reasons[0].starts_with("kept here: completed in Taskwarrior")
+            && reasons[0].contains("already kept in the journal"),
+        "{reasons:#?}"
+    );
+    assert!(
+        reasons[1].starts_with("retracted here: imported before as promise 2, which was retracted"),
+        "{reasons:#?}"
+    );
+    assert!(t.bytes().unwrap().starts_with(&before), "appended only");
+    let kept = t.ok(&["log", "--json", "--kind", "PromiseKept"]).json();
+    let kept: Vec<(u64, &str)> = kept
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["promise"].as_u64().unwrap(),
+                k["occurred_at"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [(1, "2026-11-12T09:00:00Z"), (3, "2026-11-15T09:00:00Z")]
+    );
+    // And once more: nothing new.
+    let again = import(&t, &write(&t, "2.json", &second.to_string()));
+    assert_eq!(again["new"], 0, "{again}");
+}

@@ -157,10 +157,12 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
     let mut progress = Progress::new();
     // The source is read against the journal's state: Taskwarrior projects
     // become new clients only when the journal does not have them.
-    let read_source = |state: &State| -> Result<Source, CliError> {
+    let read_source = |target: &Target| -> Result<Source, CliError> {
         match a.format {
             ImportFormat::Jsonl => Ok(parse_jsonl(&bytes)),
-            ImportFormat::Taskwarrior => taskwarrior::convert(&bytes, state, &ctx.author),
+            ImportFormat::Taskwarrior => {
+                taskwarrior::convert(&bytes, &target.state(), &target.envs, &ctx.author)
+            }
         }
     };
 
@@ -170,7 +172,7 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
     if ctx.journal.exists() {
         let locked = JournalWriter::lock(&ctx.journal, DEFAULT_LOCK_WAIT, false)?;
         let target = Target::read(&ctx.journal)?;
-        let source = read_source(&target.state())?;
+        let source = read_source(&target)?;
         let plan = make_plan(target, &source, now, &mut progress);
         progress.finish();
         let plan = checked(ctx, &name, a, &source, plan)?;
@@ -180,7 +182,7 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
         let mut writer = locked.into_writer(now.0)?;
         write_plan(ctx, &name, a, &source, &plan, &mut writer)
     } else {
-        let source = read_source(&State::new())?;
+        let source = read_source(&Target::empty())?;
         let plan = make_plan(Target::empty(), &source, now, &mut progress);
         progress.finish();
         let plan = checked(ctx, &name, a, &source, plan)?;
@@ -190,7 +192,7 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
         let mut writer = JournalWriter::open(&ctx.journal, now.0, DEFAULT_LOCK_WAIT)?;
         // Another process may have created it meanwhile: plan again.
         let target = Target::read(&ctx.journal)?;
-        let source = read_source(&target.state())?;
+        let source = read_source(&target)?;
         let plan = make_plan(target, &source, now, &mut progress);
         progress.finish();
         let plan = checked(ctx, &name, a, &source, plan)?;
@@ -1316,7 +1318,9 @@ impl Progress {
 /// recurring templates (their instances are imported), and a task whose due
 /// was changed in Taskwarrior after an earlier import (its promise keeps
 /// the due it was imported with: a move needs a cause Taskwarrior does not
-/// record, so `trustlog promise move` it).
+/// record, so `trustlog promise move` it). After the migration the journal
+/// has the last word: a completion or deletion of a task whose promise was
+/// since closed or retracted in trustlog is listed, not imported.
 mod taskwarrior {
     use super::*;
     use chrono::NaiveDateTime;
@@ -1355,9 +1359,30 @@ mod taskwarrior {
         }
     }
 
-    pub(crate) fn convert(bytes: &[u8], state: &State, author: &str) -> Result<Source, CliError> {
+    pub(crate) fn convert(
+        bytes: &[u8],
+        state: &State,
+        journal: &[Envelope],
+        author: &str,
+    ) -> Result<Source, CliError> {
         let mut src = Source::default();
         let tasks = read_tasks(bytes, &mut src)?;
+        // Promises of the journal that were retracted: a task imported
+        // before whose promise was then retracted stays out.
+        let retracted = crate::projections::retracted_set(journal);
+        let retracted_made: Vec<(&str, &str, Timestamp, PromiseId)> = journal
+            .iter()
+            .filter(|e| retracted.contains(&e.seq))
+            .filter_map(|e| match &e.event {
+                Event::PromiseMade {
+                    promise,
+                    client,
+                    what,
+                    ..
+                } => Some((client.as_str(), what.as_str(), e.occurred_at, *promise)),
+                _ => None,
+            })
+            .collect();
 
         // Events before sorting: (time, rank, task index, n, client, event).
         // Rank orders what happens at one instant: a client before its
@@ -1405,11 +1430,11 @@ mod taskwarrior {
                     },
                 ));
             }
-            let promise = promise_for(t, &handle, state);
+            let promise = promise_for(t, &handle, state, &retracted_made);
             match promise {
                 Err(reason) => not_mapped(&mut src, reason),
-                Ok((due, note)) => {
-                    if let Some(n) = note {
+                Ok(PromisePlan { due, notes, close }) => {
+                    for n in notes {
                         not_mapped(&mut src, n);
                     }
                     promise_ids += 1;
@@ -1431,6 +1456,7 @@ mod taskwarrior {
                         },
                     ));
                     match (t.status.as_str(), t.end) {
+                        _ if !close => {}
                         ("completed", Some(end)) => {
                             times.push(end);
                             out.push((
@@ -1515,13 +1541,26 @@ mod taskwarrior {
         Ok(src)
     }
 
-    /// The due of the task's promise, and a note when it differs from the
-    /// one imported before; or why the task is not a promise.
+    /// What a task with a due becomes.
+    struct PromisePlan {
+        /// The due of its `PromiseMade`.
+        due: Timestamp,
+        /// What is listed as not mapped about it.
+        notes: Vec<String>,
+        /// Whether its completion or deletion becomes an event.
+        close: bool,
+    }
+
+    /// The promise a task becomes, or why it is none. A task imported
+    /// before is found in the journal by client, entry time and description:
+    /// it keeps the due it was imported with, and what the journal has
+    /// since recorded (kept, broken, released, retracted) stands.
     fn promise_for(
         t: &Task,
         handle: &str,
         state: &State,
-    ) -> Result<(Timestamp, Option<String>), String> {
+        retracted_made: &[(&str, &str, Timestamp, PromiseId)],
+    ) -> Result<PromisePlan, String> {
         let Some(due) = t.due else {
             return Err(match t.annotations.len() {
                 0 => "no due date: a task without a due is not a promise".into(),
@@ -1531,17 +1570,17 @@ mod taskwarrior {
                 ),
             });
         };
-        match t.status.as_str() {
-            "pending" | "waiting" => {}
-            "completed" | "deleted" if t.end.is_none() => {
-                return Err(format!("{} without an end date: when is unknown", t.status))
-            }
-            "completed" | "deleted" => {}
+        let closing = match t.status.as_str() {
+            "pending" | "waiting" => None,
+            "completed" | "deleted" => match t.end {
+                Some(end) => Some((t.status.as_str(), end)),
+                None => return Err(format!("{} without an end date: when is unknown", t.status)),
+            },
             "recurring" => {
                 return Err("a recurring template: its instances are imported one by one".into())
             }
             other => return Err(format!("unknown status {other:?}")),
-        }
+        };
         if due < t.entry {
             return Err(format!(
                 "due {} is before the task was entered ({}): a promise cannot be due before it is made",
@@ -1549,7 +1588,7 @@ mod taskwarrior {
                 t.entry.to_local_string()
             ));
         }
-        if let Some(end) = t.end {
+        if let Some((_, end)) = closing {
             if end < t.entry {
                 return Err(format!(
                     "ended {} before it was entered ({})",
@@ -1558,27 +1597,65 @@ mod taskwarrior {
                 ));
             }
         }
-        // Imported before with another due? Keep that promise (and its due).
-        let earlier = state.promises.values().find(|p| {
-            p.client == handle
-                && p.made_at == t.entry
-                && p.what == t.description
-                && p.original_due.at != due
-        });
-        if let Some(p) = earlier {
-            return Ok((
-                p.original_due.at,
-                Some(format!(
-                    "due changed in Taskwarrior to {} since it was imported as promise {} (due {}): \
-                     not moved — record it with `trustlog promise move {} --due … --cause …`",
-                    due.to_local_string(),
-                    p.id,
-                    p.original_due.at.to_local_string(),
-                    p.id
-                )),
+        let same = |client: &str, what: &str, made: Timestamp| {
+            client == handle && made == t.entry && what == t.description
+        };
+        let Some(p) = state
+            .promises
+            .values()
+            .find(|p| same(&p.client, &p.what, p.made_at))
+        else {
+            if let Some((.., id)) = retracted_made.iter().find(|r| same(r.0, r.1, r.2)) {
+                return Err(format!(
+                    "imported before as promise {id}, which was retracted in the journal: left out"
+                ));
+            }
+            return Ok(PromisePlan {
+                due,
+                notes: Vec::new(),
+                close: closing.is_some(),
+            });
+        };
+        // Imported before.
+        let mut notes = Vec::new();
+        if p.original_due.at != due {
+            notes.push(format!(
+                "due changed in Taskwarrior to {} since it was imported as promise {} (due {}): \
+                 not moved — record it with `trustlog promise move {} --due … --cause …`",
+                due.to_local_string(),
+                p.id,
+                p.original_due.at.to_local_string(),
+                p.id
             ));
         }
-        Ok((due, None))
+        let close = match (p.status, closing) {
+            (_, None) => false,
+            (PromiseStatus::Open, Some(_)) => true,
+            // Closed by the earlier import of this very completion.
+            (PromiseStatus::Kept, Some(("completed", end)))
+            | (PromiseStatus::Released, Some(("deleted", end)))
+                if p.closed.map(|c| c.0) == Some(end) =>
+            {
+                true
+            }
+            (status, Some((tw, end))) => {
+                notes.push(format!(
+                    "{tw} in Taskwarrior on {}, but promise {} is already {} in the journal{}: left as the journal has it",
+                    end.to_local_string(),
+                    p.id,
+                    status.as_str(),
+                    p.closed
+                        .map(|c| format!(" (on {})", c.0.to_local_string()))
+                        .unwrap_or_default()
+                ));
+                false
+            }
+        };
+        Ok(PromisePlan {
+            due: p.original_due.at,
+            notes,
+            close,
+        })
     }
 
     /// Lowercase letters and digits; anything else becomes one `-`; at most
