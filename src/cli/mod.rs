@@ -295,11 +295,23 @@ where
             return code;
         }
     };
-    match dispatch(cli) {
-        Ok(()) => 0,
-        Err(e) => {
+    // `println!` panics when stdout cannot be written (a full disk behind a
+    // redirect). Any append has been made durable before output is printed,
+    // so report it as a failure (exit 1), not as a crash (101).
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli)));
+    match outcome {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
             let _ = writeln!(std::io::stderr(), "trustlog: error: {e}");
             e.exit_code()
+        }
+        Err(_) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "trustlog: error: the command stopped early (see the message above); \
+                 anything it recorded before that is durable: check with `trustlog log`"
+            );
+            1
         }
     }
 }

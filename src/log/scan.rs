@@ -194,7 +194,7 @@ impl<S: Storage> Scanner<S> {
 
     /// Sequence number of the last record returned (0 if none).
     pub fn last_seq(&self) -> u64 {
-        self.next_seq - 1
+        self.next_seq.wrapping_sub(1)
     }
 
     /// Makes bytes `[pos, pos + need)` available (fewer at end of file) and
@@ -256,8 +256,13 @@ impl<S: Storage> Scanner<S> {
                 let mut seq = [0u8; 8];
                 seq.copy_from_slice(&b[F_SEQ..F_SEQ + 8]);
                 let seq = u64::from_le_bytes(seq);
-                let remaining = (self.file_len - start - i as u64) / FRAME_LEN as u64;
-                if seq == 0 || seq > self.next_seq.saturating_add(remaining) {
+                // Records next_seq..=seq would all lie between the bad spot
+                // and the end of the file, each at least a frame long.
+                // (Counting from this candidate instead ignored the lost
+                // records before it: zeroed sectors followed by a few intact
+                // records read as a torn tail and dropped those records.)
+                let fit = (self.file_len + 1 - from) / FRAME_LEN as u64;
+                if seq == 0 || seq > self.next_seq.saturating_add(fit) {
                     continue;
                 }
                 if let Parse::Ok(f) = parse_frame(b) {
@@ -341,7 +346,9 @@ impl<S: Storage> Scanner<S> {
         }
         self.chain_known = true;
         self.prev_chain = chain;
-        self.next_seq = seq + 1;
+        // Wrapping: a hostile frame numbered u64::MAX must not panic; the
+        // next frame is then out of sequence and reported.
+        self.next_seq = seq.wrapping_add(1);
         self.pos += total as u64;
         let start = (offset - self.buf_start) as usize;
         Ok(Some(Item::Record(Record {
