@@ -536,3 +536,53 @@ fn standard_input_and_dry_runs() {
     );
     assert_eq!(a.replay(), b.replay());
 }
+
+/// Offsets at which the records of the journal at `path` start.
+fn record_offsets(path: &Path) -> Vec<u64> {
+    let mut sc = trustlog::log::open_scan(path, false, false).expect("scan");
+    let mut out = Vec::new();
+    while let Some(item) = sc.next_item().expect("read") {
+        match item {
+            trustlog::log::Item::Record(r) => out.push(r.offset),
+            trustlog::log::Item::Damage(d) => panic!("damage: {d:?}"),
+        }
+    }
+    out
+}
+
+#[test]
+fn an_import_cut_short_by_a_crash_is_completed_by_running_it_again() {
+    // A batch is not atomic (docs/format.md): a crash can leave a prefix of
+    // it, whole records then perhaps a torn one. Running the import again
+    // adds exactly what is missing.
+    let mut a = Tl::new();
+    rich(&mut a);
+    let file = write(&a, "a.jsonl", &export(&a, &[]));
+    let b = other(&a, "b.tlog");
+    import_json(&b, &file, &[]);
+    let whole = b.bytes().unwrap();
+    let offsets = record_offsets(&b.journal);
+    for (keep, torn) in [(0usize, 0usize), (10, 0), (10, 7), (26, 30)] {
+        let c = other(&a, &format!("c{keep}-{torn}.tlog"));
+        let cut = offsets[keep] as usize + torn;
+        fs::write(&c.journal, &whole[..cut]).unwrap();
+        let out = c.run(&["import", file.to_str().unwrap(), "--json"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(
+            out.stderr.contains("cut 30 bytes") || out.stderr.contains("cut 7 bytes"),
+            torn > 0,
+            "{out:?}"
+        );
+        let v = out.json();
+        assert_eq!(
+            counts(&v),
+            (27 - keep as u64, keep as u64, 0),
+            "keep {keep}, torn {torn}: {v}"
+        );
+        assert_eq!(
+            c.bytes().unwrap(),
+            whole,
+            "keep {keep}, torn {torn}: the same journal"
+        );
+    }
+}
