@@ -375,7 +375,10 @@ fn append(w: &mut Writer<SimStorage>, m: &mut Model, batch: Vec<Vec<u8>>, ctx: &
     m.records.extend(batch);
     if m.armed {
         // One append is one write and one sync: the armed fault fires now.
-        assert!(matches!(r, Err(LogError::Io { .. } | LogError::SyncFailed { .. })), "{ctx}: {r:?}");
+        assert!(
+            matches!(r, Err(LogError::Io { .. } | LogError::SyncFailed { .. })),
+            "{ctx}: {r:?}"
+        );
         m.armed = false;
         m.poisoned = true;
     } else {
