@@ -311,13 +311,14 @@ fn crash_inside_a_payload_holding_a_frame() -> Vec<u8> {
     sim.crash_image(extra - 10, &[])
 }
 
-/// Known limitation, pinned on its safe side: the valid frame after the
-/// torn spot makes the scanner report damage inside the log instead of a
-/// torn tail (its rule: a valid frame after a bad spot means damage). Both
-/// acknowledged records are still read, and the writer refuses to open
-/// rather than append after the bytes.
+/// A frame inside a torn payload is not a record: the resync search only
+/// accepts a frame that ends the file or is followed by a frame chained to
+/// it. So the crash reads as the torn tail it is, the writer cuts it, and
+/// nothing fake survives. (Regression: the embedded frame used to make the
+/// scanner report damage, the writer refuse to open, and salvage keep the
+/// frame as record 3.)
 #[test]
-fn a_frame_inside_a_torn_payload_is_damage_and_the_writer_refuses() {
+fn a_frame_inside_a_torn_payload_is_part_of_the_torn_tail() {
     let img = crash_inside_a_payload_holding_a_frame();
     let t = read_tolerant(SimStorage::from_bytes(img.clone()));
     assert_eq!(
@@ -325,19 +326,17 @@ fn a_frame_inside_a_torn_payload_is_damage_and_the_writer_refuses() {
         vec![b"acked one".to_vec(), b"acked two".to_vec()]
     );
     let d = t.end.expect("a finding");
-    assert_eq!((d.offset, d.seq), (t.position, Some(3)));
-    let r = find_tail(&SimStorage::from_bytes(img), &header(), &mem_path());
-    assert!(matches!(r, Err(LogError::Damaged { .. })), "{r:?}");
+    assert_eq!(
+        (d.offset, d.seq, d.kind),
+        (t.position, Some(3), trustlog::log::DamageKind::TornTail)
+    );
+    let tail = find_tail(&SimStorage::from_bytes(img), &header(), &mem_path())
+        .expect("a torn tail, not damage");
+    assert_eq!((tail.last_seq, tail.end), (2, t.position));
+    assert!(tail.torn.is_some());
 }
 
-/// The unsafe side of the same limitation: `repair --salvage` keeps the
-/// embedded frame as record 3 — a record nobody appended, under a fresh,
-/// valid chain. Resynchronising only on frames
-/// whose chain links to an intact neighbour (or salting the frame CRC and
-/// treating unconfirmed frames at the end as part of the torn tail) would
-/// fix it; until then this test is ignored.
 #[test]
-#[ignore = "known bug: salvage keeps a frame found inside a torn payload"]
 fn salvage_never_keeps_a_frame_found_inside_a_torn_payload() {
     let img = crash_inside_a_payload_holding_a_frame();
     let dir = tempfile::tempdir().unwrap();

@@ -16,7 +16,7 @@
 use std::io;
 
 use super::format::{
-    chain_next, parse_frame, Digest, Header, HeaderError, Parse, FRAME_LEN, F_LEN, F_SEQ,
+    chain_next, parse_frame, Digest, Frame, Header, HeaderError, Parse, FRAME_LEN, F_LEN, F_SEQ,
     HEADER_LEN, MAX_PAYLOAD,
 };
 use super::storage::{read_full, Storage};
@@ -266,7 +266,10 @@ impl<S: Storage> Scanner<S> {
                     continue;
                 }
                 if let Parse::Ok(f) = parse_frame(b) {
-                    return Ok(Some((start + i as u64, f.seq)));
+                    let at = start + i as u64;
+                    if self.confirmed(at, &f)? {
+                        return Ok(Some((at, f.seq)));
+                    }
                 }
             }
             start += scan_to as u64;
@@ -275,6 +278,43 @@ impl<S: Storage> Scanner<S> {
             }
         }
         Ok(None)
+    }
+
+    /// Whether a frame found by the resync search is a real record and not
+    /// bytes inside a payload that happen to form a frame (a payload may
+    /// hold anything, e.g. an imported note): it must end exactly at the
+    /// end of the file, or be followed by a frame whose chain digest follows
+    /// from it. An unconfirmed frame is skipped, so a crash in the middle of
+    /// such a payload stays a torn tail. (Residual risk: a crash that cuts
+    /// the file exactly at the end of an embedded frame.)
+    fn confirmed(&self, at: u64, f: &Frame<'_>) -> io::Result<bool> {
+        let end = at + f.total_len() as u64;
+        if end == self.file_len {
+            return Ok(true);
+        }
+        let mut head = [0u8; FRAME_LEN];
+        if read_full(&self.storage, end, &mut head)? < FRAME_LEN {
+            return Ok(false);
+        }
+        let len = u32::from_le_bytes([
+            head[F_LEN],
+            head[F_LEN + 1],
+            head[F_LEN + 2],
+            head[F_LEN + 3],
+        ]);
+        if len > MAX_PAYLOAD || end + (FRAME_LEN as u64) + u64::from(len) > self.file_len {
+            return Ok(false);
+        }
+        let mut next = vec![0u8; FRAME_LEN + len as usize];
+        if read_full(&self.storage, end, &mut next)? < next.len() {
+            return Ok(false);
+        }
+        Ok(match parse_frame(&next) {
+            Parse::Ok(n) => {
+                n.seq == f.seq.wrapping_add(1) && chain_next(&f.chain, n.seq, n.payload) == n.chain
+            }
+            _ => false,
+        })
     }
 
     /// The next record or finding; `None` at the end of the file or after a
