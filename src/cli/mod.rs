@@ -16,6 +16,7 @@ pub mod integrity;
 pub mod output;
 pub mod query;
 pub mod record;
+pub mod replay;
 pub mod table;
 pub mod when;
 

@@ -233,7 +233,7 @@ fn known_client(state: &State, handle: &str) -> Result<(), CliError> {
     if state.clients.contains_key(handle) {
         return Ok(());
     }
-    let known: Vec<&str> = state.clients.keys().map(String::as_str).take(10).collect();
+    let known: Vec<&str> = state.clients.keys().take(10).collect();
     Err(invalid(if known.is_empty() {
         format!("unknown client {handle:?}: the journal has no clients (as known then)")
     } else {

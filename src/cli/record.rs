@@ -249,13 +249,13 @@ fn client<'s>(
 ) -> Result<&'s crate::projections::state::Client, CliError> {
     let c = state.clients.get(handle).ok_or_else(|| {
         let mut msg = format!("unknown client {handle:?}");
-        match closest(handle, state.clients.keys().map(String::as_str)) {
+        match closest(handle, state.clients.keys()) {
             Some(best) => msg.push_str(&format!(": did you mean {best:?}?")),
             None if state.clients.is_empty() => {
                 msg.push_str(": the journal has no clients yet; add one with `trustlog client add`")
             }
             None => {
-                let known: Vec<&str> = state.clients.keys().map(String::as_str).take(10).collect();
+                let known: Vec<&str> = state.clients.keys().take(10).collect();
                 let more = if state.clients.len() > known.len() {
                     ", …"
                 } else {

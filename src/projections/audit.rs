@@ -28,12 +28,14 @@
 //! - Events about promises or clients that do not exist (e.g. their
 //!   `PromiseMade` or `ClientAdded` was retracted) are ignored.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use serde::Serialize;
+use rustc_hash::FxHashSet;
+use serde::{Deserialize, Serialize};
 
+use super::table::IdMap;
 use super::{days_after, ser, words, Projection};
-use crate::events::{Cause, Due, Envelope, Event, PromiseId, Seq, Timestamp};
+use crate::events::{Cause, Due, EnvelopeRef, EventRef, PromiseId, Seq, Timestamp, EVENT_KINDS};
 
 /// Stable `kind` strings of [`Flag`].
 pub const FLAG_MOVE_AFTER_DUE: &str = "move_after_due";
@@ -117,7 +119,7 @@ impl Outcome {
 }
 
 /// One move of a promise, as the audit keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Move {
     pub seq: Seq,
     pub recorded_at: Timestamp,
@@ -136,14 +138,14 @@ impl Move {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum CloseKind {
     Kept,
     Broken,
     Released,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Close {
     kind: CloseKind,
     seq: Seq,
@@ -151,7 +153,7 @@ struct Close {
     recorded_at: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Tracked {
     id: PromiseId,
     client: String,
@@ -194,16 +196,17 @@ impl Tracked {
 
 /// What we know of a retracted (skipped) event, so its retraction can say
 /// what it took back and whom it concerned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Skipped {
-    kind: &'static str,
+    /// Index into `EVENT_KINDS`.
+    kind: u8,
     client: Option<String>,
     promise: Option<PromiseId>,
     occurred_at: Timestamp,
     summary: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Retraction {
     seq: Seq,
     by: Seq,
@@ -211,10 +214,12 @@ struct Retraction {
 }
 
 /// The audit projection; see the module docs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Audit {
-    clients: BTreeSet<String>,
-    promises: BTreeMap<PromiseId, Tracked>,
+    /// Set by [`Audit::for_client`]: only that client's promises are kept.
+    only: Option<String>,
+    clients: FxHashSet<Box<str>>,
+    promises: IdMap<Tracked>,
     /// Client and original due of promises whose `PromiseMade` was
     /// retracted: a retraction of it is still in the period of that due.
     retracted_promises: BTreeMap<PromiseId, (String, Timestamp)>,
@@ -225,6 +230,16 @@ pub struct Audit {
 impl Audit {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The audit of one client only (for the post-mortem): the same answers
+    /// as [`Audit::new`] for `AuditQuery::client(handle)`, without keeping
+    /// every other client's promises.
+    pub fn for_client(handle: &str) -> Self {
+        Audit {
+            only: Some(handle.to_string()),
+            ..Self::default()
+        }
     }
 
     /// The moves of a promise, oldest first (empty for an unknown promise).
@@ -369,7 +384,8 @@ impl Audit {
             let described = match what {
                 Some(s) => {
                     let whom = client.map(|c| format!(", {c}")).unwrap_or_default();
-                    format!("event #{} ({}{whom}: {})", r.seq, s.kind, s.summary)
+                    let kind = EVENT_KINDS.get(usize::from(s.kind)).copied().unwrap_or("?");
+                    format!("event #{} ({kind}{whom}: {})", r.seq, s.summary)
                 }
                 None => format!("event #{} (not in the journal)", r.seq),
             };
@@ -452,12 +468,14 @@ fn backdated_keep_flag(p: &Tracked) -> Option<Flag> {
 }
 
 impl Projection for Audit {
-    fn apply(&mut self, env: &Envelope) {
-        match &env.event {
-            Event::ClientAdded { handle, .. } => {
-                self.clients.insert(handle.clone());
+    fn apply(&mut self, env: &EnvelopeRef<'_>) {
+        match env.event {
+            EventRef::ClientAdded { handle, .. } => {
+                if !self.clients.contains(handle) {
+                    self.clients.insert(handle.into());
+                }
             }
-            Event::PromiseMade {
+            EventRef::PromiseMade {
                 promise,
                 client,
                 what,
@@ -466,73 +484,79 @@ impl Projection for Audit {
                 if !self.clients.contains(client) {
                     return;
                 }
+                if self.only.as_ref().is_some_and(|o| o != client) {
+                    // Not followed; but a repeated id still replaces the
+                    // followed client's promise, as in a full audit.
+                    self.promises.remove(&promise);
+                    return;
+                }
                 // A repeated id replaces the promise, as in `State`.
                 self.promises.insert(
-                    *promise,
+                    promise,
                     Tracked {
-                        id: *promise,
-                        client: client.clone(),
-                        what: what.clone(),
-                        original_due: *due,
-                        due: *due,
+                        id: promise,
+                        client: client.to_string(),
+                        what: what.to_string(),
+                        original_due: due,
+                        due,
                         moves: Vec::new(),
                         close: None,
                     },
                 );
             }
-            Event::PromiseMoved {
+            EventRef::PromiseMoved {
                 promise,
                 due,
                 cause,
                 agreed_by_client,
                 ..
             } => {
-                if let Some(p) = self.promises.get_mut(promise) {
+                if let Some(p) = self.promises.get_mut(&promise) {
                     if p.close.is_none() {
                         p.moves.push(Move {
                             seq: env.seq,
                             recorded_at: env.recorded_at,
                             occurred_at: env.occurred_at,
                             from: p.due,
-                            to: *due,
-                            cause: *cause,
-                            agreed: *agreed_by_client,
+                            to: due,
+                            cause,
+                            agreed: agreed_by_client,
                         });
-                        p.due = *due;
+                        p.due = due;
                     }
                 }
             }
-            Event::PromiseKept { promise, .. } => self.close(*promise, CloseKind::Kept, env),
-            Event::PromiseBroken { promise, .. } => self.close(*promise, CloseKind::Broken, env),
-            Event::PromiseReleased { promise, .. } => {
-                self.close(*promise, CloseKind::Released, env)
+            EventRef::PromiseKept { promise, .. } => self.close(promise, CloseKind::Kept, env),
+            EventRef::PromiseBroken { promise, .. } => self.close(promise, CloseKind::Broken, env),
+            EventRef::PromiseReleased { promise, .. } => {
+                self.close(promise, CloseKind::Released, env)
             }
-            Event::Retracted { seq, reason } => self.retractions.push(Retraction {
-                seq: *seq,
+            EventRef::Retracted { seq, reason } => self.retractions.push(Retraction {
+                seq,
                 by: env.seq,
-                reason: reason.clone(),
+                reason: reason.to_string(),
             }),
-            Event::FitChanged { .. }
-            | Event::ExpectationNoted { .. }
-            | Event::MismatchNoted { .. }
-            | Event::Interacted { .. }
-            | Event::Advocated { .. }
-            | Event::ClientLost { .. }
-            | Event::ClientReturned { .. } => {}
+            EventRef::FitChanged { .. }
+            | EventRef::ExpectationNoted { .. }
+            | EventRef::MismatchNoted { .. }
+            | EventRef::Interacted { .. }
+            | EventRef::Advocated { .. }
+            | EventRef::ClientLost { .. }
+            | EventRef::ClientReturned { .. } => {}
         }
     }
 
-    fn skip(&mut self, env: &Envelope) {
+    fn skip(&mut self, env: &EnvelopeRef<'_>) {
         let promise = env.event.promise();
-        if let Event::PromiseMade {
+        if let EventRef::PromiseMade {
             promise,
             client,
             due,
             ..
-        } = &env.event
+        } = env.event
         {
             self.retracted_promises
-                .insert(*promise, (client.clone(), due.at));
+                .insert(promise, (client.to_string(), due.at));
         }
         let client = env.event.client().map(str::to_string).or_else(|| {
             promise
@@ -542,7 +566,7 @@ impl Projection for Audit {
         self.skipped.insert(
             env.seq,
             Skipped {
-                kind: env.event.kind_name(),
+                kind: env.event.kind_index() as u8,
                 client,
                 promise,
                 occurred_at: env.occurred_at,
@@ -553,7 +577,7 @@ impl Projection for Audit {
 }
 
 impl Audit {
-    fn close(&mut self, id: PromiseId, kind: CloseKind, env: &Envelope) {
+    fn close(&mut self, id: PromiseId, kind: CloseKind, env: &EnvelopeRef<'_>) {
         if let Some(p) = self.promises.get_mut(&id) {
             if p.close.is_none() {
                 p.close = Some(Close {
@@ -731,7 +755,7 @@ impl AuditRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{Due, Fit};
+    use crate::events::{Due, Event, Fit};
     use crate::projections::testkit::*;
 
     const DAY: i64 = 86_400;

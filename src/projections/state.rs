@@ -4,10 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use super::Projection;
-use crate::events::{Due, Envelope, Event, Fit, PromiseId, Seq, Timestamp};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+use super::table::{HandleMap, IdMap};
+use super::Projection;
+use crate::events::{Due, EnvelopeRef, EventRef, Fit, PromiseId, Seq, Timestamp, EVENT_KINDS};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
     pub handle: String,
     pub name: String,
@@ -21,7 +24,7 @@ pub struct Client {
     pub last_contact: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PromiseStatus {
     Open,
     Kept,
@@ -40,7 +43,7 @@ impl PromiseStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Promise {
     pub id: PromiseId,
     pub client: String,
@@ -56,17 +59,21 @@ pub struct Promise {
     pub closed: Option<(Timestamp, Seq)>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `kinds` entry of a seq with no event (a hole, or not yet seen).
+const NO_KIND: u8 = u8::MAX;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
-    pub clients: BTreeMap<String, Client>,
-    pub promises: BTreeMap<PromiseId, Promise>,
+    pub clients: HandleMap<Client>,
+    pub promises: IdMap<Promise>,
     /// Highest promise id ever handed out, retracted ones included, so an
     /// id is never reused.
     pub max_promise_id: PromiseId,
     pub last_seq: Seq,
-    /// Event kind per seq (index = seq), `None` for holes; lets `retract`
-    /// say what it would retract.
-    kinds: Vec<Option<&'static str>>,
+    /// Event kind per seq (index = seq; an index into `EVENT_KINDS`,
+    /// `NO_KIND` for holes): lets `retract` say what it would retract. One
+    /// byte per event, so it stays small in memory and in a checkpoint.
+    kinds: Vec<u8>,
     retracted: BTreeMap<Seq, Seq>,
 }
 
@@ -81,7 +88,8 @@ impl State {
 
     /// The kind of event at `seq`, if the journal has one there.
     pub fn kind_at(&self, seq: Seq) -> Option<&'static str> {
-        self.kinds.get(seq as usize).copied().flatten()
+        let k = *self.kinds.get(usize::try_from(seq).ok()?)?;
+        EVENT_KINDS.get(usize::from(k)).copied()
     }
 
     /// The seq of the `ClientAdded` event of `handle`.
@@ -94,19 +102,25 @@ impl State {
         self.retracted.get(&seq).copied()
     }
 
-    fn note(&mut self, env: &Envelope) {
-        let i = env.seq as usize;
-        if self.kinds.len() <= i {
-            self.kinds.resize(i + 1, None);
+    fn note(&mut self, env: &EnvelopeRef<'_>) {
+        // A seq far beyond the events seen (only a damaged or hostile
+        // journal has one: the log checks that seqs follow each other) is
+        // not given a slot, so it cannot make this vector huge.
+        if let Ok(i) = usize::try_from(env.seq) {
+            if i < self.kinds.len() + (1 << 20) {
+                if self.kinds.len() <= i {
+                    self.kinds.resize(i + 1, NO_KIND);
+                }
+                self.kinds[i] = env.event.kind_index() as u8;
+            }
         }
-        self.kinds[i] = Some(env.event.kind_name());
         self.last_seq = self.last_seq.max(env.seq);
         if let Some(id) = env.event.promise() {
             self.max_promise_id = self.max_promise_id.max(id);
         }
     }
 
-    fn close(&mut self, id: PromiseId, status: PromiseStatus, env: &Envelope) {
+    fn close(&mut self, id: PromiseId, status: PromiseStatus, env: &EnvelopeRef<'_>) {
         if let Some(p) = self.promises.get_mut(&id) {
             if p.status == PromiseStatus::Open {
                 p.status = status;
@@ -117,19 +131,19 @@ impl State {
 }
 
 impl Projection for State {
-    fn apply(&mut self, env: &Envelope) {
+    fn apply(&mut self, env: &EnvelopeRef<'_>) {
         self.note(env);
         let at = env.occurred_at;
-        match &env.event {
-            Event::ClientAdded {
+        match env.event {
+            EventRef::ClientAdded {
                 handle, name, fit, ..
             } => {
                 self.clients.insert(
-                    handle.clone(),
+                    handle,
                     Client {
-                        handle: handle.clone(),
-                        name: name.clone(),
-                        fit: *fit,
+                        handle: handle.to_string(),
+                        name: name.to_string(),
+                        fit,
                         added_at: at,
                         added_seq: env.seq,
                         lost: None,
@@ -137,73 +151,73 @@ impl Projection for State {
                     },
                 );
             }
-            Event::FitChanged { client, fit, .. } => {
+            EventRef::FitChanged { client, fit, .. } => {
                 if let Some(c) = self.clients.get_mut(client) {
-                    c.fit = *fit;
+                    c.fit = fit;
                 }
             }
-            Event::Interacted { client, .. } => {
+            EventRef::Interacted { client, .. } => {
                 if let Some(c) = self.clients.get_mut(client) {
                     c.last_contact = Some(c.last_contact.map_or(at, |l| l.max(at)));
                 }
             }
-            Event::ClientLost { client, reason } => {
+            EventRef::ClientLost { client, reason } => {
                 if let Some(c) = self.clients.get_mut(client) {
-                    c.lost = Some((at, reason.clone()));
+                    c.lost = Some((at, reason.to_string()));
                 }
             }
-            Event::ClientReturned { client, .. } => {
+            EventRef::ClientReturned { client, .. } => {
                 if let Some(c) = self.clients.get_mut(client) {
                     c.lost = None;
                 }
             }
-            Event::PromiseMade {
+            EventRef::PromiseMade {
                 promise,
                 client,
                 what,
                 due,
             } => {
                 self.promises.insert(
-                    *promise,
+                    promise,
                     Promise {
-                        id: *promise,
-                        client: client.clone(),
-                        what: what.clone(),
+                        id: promise,
+                        client: client.to_string(),
+                        what: what.to_string(),
                         made_seq: env.seq,
                         made_at: at,
-                        original_due: *due,
-                        due: *due,
+                        original_due: due,
+                        due,
                         moves: 0,
                         status: PromiseStatus::Open,
                         closed: None,
                     },
                 );
             }
-            Event::PromiseMoved { promise, due, .. } => {
-                if let Some(p) = self.promises.get_mut(promise) {
+            EventRef::PromiseMoved { promise, due, .. } => {
+                if let Some(p) = self.promises.get_mut(&promise) {
                     if p.status == PromiseStatus::Open {
-                        p.due = *due;
+                        p.due = due;
                         p.moves += 1;
                     }
                 }
             }
-            Event::PromiseKept { promise, .. } => self.close(*promise, PromiseStatus::Kept, env),
-            Event::PromiseBroken { promise, .. } => {
-                self.close(*promise, PromiseStatus::Broken, env)
+            EventRef::PromiseKept { promise, .. } => self.close(promise, PromiseStatus::Kept, env),
+            EventRef::PromiseBroken { promise, .. } => {
+                self.close(promise, PromiseStatus::Broken, env)
             }
-            Event::PromiseReleased { promise, .. } => {
-                self.close(*promise, PromiseStatus::Released, env)
+            EventRef::PromiseReleased { promise, .. } => {
+                self.close(promise, PromiseStatus::Released, env)
             }
-            Event::Retracted { seq, .. } => {
-                self.retracted.insert(*seq, env.seq);
+            EventRef::Retracted { seq, .. } => {
+                self.retracted.insert(seq, env.seq);
             }
-            Event::ExpectationNoted { .. }
-            | Event::MismatchNoted { .. }
-            | Event::Advocated { .. } => {}
+            EventRef::ExpectationNoted { .. }
+            | EventRef::MismatchNoted { .. }
+            | EventRef::Advocated { .. } => {}
         }
     }
 
-    fn skip(&mut self, env: &Envelope) {
+    fn skip(&mut self, env: &EnvelopeRef<'_>) {
         self.note(env);
     }
 }
@@ -211,7 +225,7 @@ impl Projection for State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::Cause;
+    use crate::events::{Cause, Envelope, Event};
     use crate::projections::{replay, retracted_set};
 
     fn env(seq: Seq, event: Event) -> Envelope {
@@ -289,7 +303,7 @@ mod tests {
         let r = retracted_set(&envs);
         let mut s = State::new();
         replay(&mut s, &envs, &r);
-        let p = &s.promises[&1];
+        let p = s.promises.get(&1).unwrap();
         assert_eq!(
             (p.status, p.moves, p.due, p.original_due),
             (PromiseStatus::Kept, 1, due(200), due(100))
