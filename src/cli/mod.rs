@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::{CommandFactory, Parser, Subcommand};
 
 pub mod chart;
+pub mod checkpoint;
 pub mod config;
 pub mod context;
 pub mod error;

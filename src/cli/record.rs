@@ -5,7 +5,8 @@
 
 use clap::Args;
 
-use super::context::{read_all, replay_into, Ctx};
+use super::checkpoint::{self, Folded, Needs};
+use super::context::Ctx;
 use super::error::{invalid, CliError};
 use super::output;
 use crate::events::{
@@ -172,22 +173,24 @@ where
     };
     // Validate before anything touches the file (not even a header or the
     // cut of a torn tail): under the lock when the journal exists, so the
-    // answer still holds at the append.
-    let state_of = |path| -> Result<State, CliError> {
-        let mut state = State::new();
-        replay_into(&read_all(path)?, &mut [&mut state]);
-        Ok(state)
+    // answer still holds at the append. The state comes from the checkpoint
+    // plus the events after it (a full replay only without a usable one).
+    let params = ctx.trust_params().ok();
+    let state_of = |path: &std::path::Path| -> Result<Folded, CliError> {
+        checkpoint::fold(path, None, &Needs::default(), params.as_ref(), false)
     };
-    let (mut writer, event) = if ctx.journal.exists() {
+    let (mut writer, event, mut folded) = if ctx.journal.exists() {
         let locked = JournalWriter::lock(&ctx.journal, DEFAULT_LOCK_WAIT, false)?;
-        let event = build(&state_of(&ctx.journal)?, occurred_at)?;
-        (locked.into_writer(now.0)?, event)
+        let folded = state_of(&ctx.journal)?;
+        let event = build(&folded.core.state, occurred_at)?;
+        (locked.into_writer(now.0)?, event, folded)
     } else {
         build(&State::new(), occurred_at)?;
         let writer = JournalWriter::open(&ctx.journal, now.0, DEFAULT_LOCK_WAIT)?;
         // Another process may have created it meanwhile: check again.
-        let event = build(&state_of(&ctx.journal)?, occurred_at)?;
-        (writer, event)
+        let folded = state_of(&ctx.journal)?;
+        let event = build(&folded.core.state, occurred_at)?;
+        (writer, event, folded)
     };
     if let Some(cut) = &writer.cut {
         eprintln!(
@@ -209,6 +212,22 @@ where
     let appended = writer.append(&payload)?;
     env.seq = appended.first_seq;
     output::print_recorded(ctx, &env);
+    if folded.worth_saving {
+        // The fold read enough of the journal to be worth keeping: save it
+        // with the new event, still under the lock (after the answer: the
+        // append is acknowledged either way, and a checkpoint is a cache, so
+        // failing to write one is not the command's failure).
+        let frame = (crate::log::format::FRAME_LEN + payload.len()) as u64;
+        folded.push_appended(
+            &env.as_ref(),
+            appended.end - frame,
+            appended.end,
+            appended.head,
+        );
+        if folded.worth_saving {
+            let _ = folded.save(&ctx.journal);
+        }
+    }
     Ok(())
 }
 
