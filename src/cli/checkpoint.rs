@@ -59,7 +59,7 @@ const MAGIC: [u8; 8] = *b"\x89TLCKPT\n";
 const VERSION: u16 = 1;
 /// Version of the sections' encoding (the projections' serde form). Bump it
 /// whenever a field of a checkpointed projection changes.
-pub const LAYOUT: u32 = 1;
+pub const LAYOUT: u32 = 3;
 
 // Header fields (offsets; all integers little-endian).
 const H_MAGIC: usize = 0; // 8
@@ -75,7 +75,7 @@ const H_MAX_RECORDED: usize = 96; // i64
 const H_TRUST_PARAMS: usize = 104; // 32: BLAKE3 of the encoded TrustParams
 const H_PROGRAM: usize = 136; // 16: trustlog version, zero-padded
 const H_SECTIONS: usize = 152; // SECTIONS × 24: kind u32, crc u32, offset u64, len u64
-const SECTIONS: usize = 4;
+const SECTIONS: usize = 5;
 const H_CRC: usize = H_SECTIONS + SECTIONS * 24; // u32: CRC-32 of bytes 0..H_CRC
 /// Header size; the sections follow.
 pub const HEADER_LEN: usize = H_CRC + 4;
@@ -84,6 +84,7 @@ const S_RETRACTED: u32 = 1;
 const S_STATE: u32 = 2;
 const S_AUDIT: u32 = 3;
 const S_TRUST: u32 = 4;
+const S_STATE_COLD: u32 = 5;
 
 /// Bytes of journal a fold must read before it writes a checkpoint;
 /// `$TRUSTLOG_CHECKPOINT_BYTES` overrides the 1 MiB default (tests use a
@@ -119,7 +120,7 @@ pub struct Core {
 
 impl Core {
     fn complete(&self) -> bool {
-        self.audit.is_some() && self.trust.is_some()
+        !self.state.is_partial() && self.audit.is_some() && self.trust.is_some()
     }
 }
 
@@ -147,6 +148,10 @@ impl Projection for Core {
 /// What a command needs folded besides the state.
 #[derive(Debug, Clone, Default)]
 pub struct Needs {
+    /// The whole state, closed promises and event kinds included (the
+    /// checkpoint keeps them apart: most commands need only clients and
+    /// open promises).
+    pub full_state: bool,
     pub audit: bool,
     /// Trust scores folded with these parameters.
     pub trust: Option<TrustParams>,
@@ -265,7 +270,10 @@ impl Loaded {
     /// The projections named by `want`, decoded, with the retracted set.
     fn resume(&self, want: &Want) -> Option<Resume<Core>> {
         let retracted: Vec<Seq> = self.decode(S_RETRACTED, "retracted")?;
-        let state: State = self.decode(S_STATE, "state")?;
+        let mut state: State = self.decode(S_STATE, "state")?;
+        if want.full_state {
+            state = state.with_cold(self.decode(S_STATE_COLD, "closed promises")?);
+        }
         let audit = match want.audit {
             true => Some(self.decode::<Audit>(S_AUDIT, "audit")?),
             false => None,
@@ -288,6 +296,7 @@ impl Loaded {
 
 /// Which sections to load.
 struct Want {
+    full_state: bool,
     audit: bool,
     trust: bool,
 }
@@ -341,6 +350,7 @@ pub fn fold(
     // Fold everything a checkpoint holds when this fold will be saved.
     let saving = as_of.is_none() && params.is_some() && threshold.is_some_and(|t| tail >= t);
     let want = Want {
+        full_state: needs.full_state || saving,
         audit: needs.audit || saving,
         // A saved checkpoint carries trust scores: the checkpoint's own
         // (whatever their parameters: they stay consistent, and are keyed
@@ -426,9 +436,12 @@ impl Folded {
 
     /// Writes the checkpoint next to `journal`, atomically.
     pub fn save(&self, journal: &Path) -> Result<(), CliError> {
-        let (Some(header), Some(audit), Some(trust)) =
-            (&self.header, &self.core.audit, &self.core.trust)
-        else {
+        let (Some(header), Some(audit), Some(trust), Some(cold)) = (
+            &self.header,
+            &self.core.audit,
+            &self.core.trust,
+            self.core.state.cold(),
+        ) else {
             return Ok(());
         };
         let mut retracted: Vec<Seq> = self.retracted.iter().copied().collect();
@@ -438,6 +451,7 @@ impl Folded {
             (S_STATE, codec::encode_checkpoint(&self.core.state)?),
             (S_AUDIT, codec::encode_checkpoint(audit)?),
             (S_TRUST, codec::encode_checkpoint(trust)?),
+            (S_STATE_COLD, codec::encode_checkpoint(&cold)?),
         ];
         let mut h = [0u8; HEADER_LEN];
         h[H_MAGIC..H_MAGIC + 8].copy_from_slice(&MAGIC);
@@ -505,6 +519,6 @@ mod tests {
     fn header_fields_fit_and_do_not_overlap() {
         assert_eq!(H_SECTIONS, H_PROGRAM + 16);
         assert_eq!(H_PROGRAM, H_TRUST_PARAMS + 32);
-        assert_eq!(HEADER_LEN, 152 + 4 * 24 + 4);
+        assert_eq!(HEADER_LEN, 152 + SECTIONS * 24 + 4);
     }
 }

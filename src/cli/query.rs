@@ -16,7 +16,7 @@ use super::output::{due_text, envelope_json, summary};
 use super::replay;
 use super::table::Table;
 use crate::events::{Due, Envelope, Event, Timestamp, EVENT_KINDS};
-use crate::projections::audit::{AuditQuery, AuditReport, AuditRow};
+use crate::projections::audit::{Audit, AuditQuery, AuditReport, AuditRow};
 use crate::projections::due;
 use crate::projections::postmortem::{Postmortem, PostmortemReport};
 use crate::projections::state::State;
@@ -285,8 +285,8 @@ pub fn status(ctx: &Ctx, a: &StatusArgs) -> Result<(), CliError> {
     let params = ctx.trust_params()?;
     let (t, now) = as_of_and_now(ctx, &a.as_of)?;
     let needs = Needs {
-        audit: false,
         trust: Some(params.clone()),
+        ..Needs::default()
     };
     let core = checkpoint::fold(&ctx.journal, t, &needs, Some(&params), true)?.core;
     let st = Status {
@@ -441,7 +441,7 @@ pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
     let params = ctx.trust_params().ok();
     let needs = Needs {
         audit: true,
-        trust: None,
+        ..Needs::default()
     };
     let core = checkpoint::fold(&ctx.journal, t, &needs, params.as_ref(), true)?.core;
     let state = core.state;
@@ -449,7 +449,15 @@ pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
     if let Some(h) = &a.client {
         known_client(&state, h)?;
     }
-    let r = au.report(
+    // JSON has no rows: skip building one per promise.
+    let json_only = ctx.json && !a.csv;
+    let report = if json_only {
+        Audit::summary
+    } else {
+        Audit::report
+    };
+    let r = report(
+        &au,
         now,
         &AuditQuery {
             client: a.client.clone(),

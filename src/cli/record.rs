@@ -175,21 +175,36 @@ where
     // cut of a torn tail): under the lock when the journal exists, so the
     // answer still holds at the append. The state comes from the checkpoint
     // plus the events after it (a full replay only without a usable one).
+    // The state from a checkpoint holds clients and open promises, which is
+    // all that accepting an event needs; what it refuses is checked again
+    // against the full state (closed promises, the kind of every event), so
+    // that the answer and its message are those of a full replay.
     let params = ctx.trust_params().ok();
-    let state_of = |path: &std::path::Path| -> Result<Folded, CliError> {
-        checkpoint::fold(path, None, &Needs::default(), params.as_ref(), false)
+    let validated = |path: &std::path::Path| -> Result<(Folded, Event), CliError> {
+        let folded = checkpoint::fold(path, None, &Needs::default(), params.as_ref(), false)?;
+        match build(&folded.core.state, occurred_at) {
+            Ok(event) => Ok((folded, event)),
+            Err(_) if folded.core.state.is_partial() => {
+                let needs = Needs {
+                    full_state: true,
+                    ..Needs::default()
+                };
+                let folded = checkpoint::fold(path, None, &needs, params.as_ref(), false)?;
+                let event = build(&folded.core.state, occurred_at)?;
+                Ok((folded, event))
+            }
+            Err(e) => Err(e),
+        }
     };
     let (mut writer, event, mut folded) = if ctx.journal.exists() {
         let locked = JournalWriter::lock(&ctx.journal, DEFAULT_LOCK_WAIT, false)?;
-        let folded = state_of(&ctx.journal)?;
-        let event = build(&folded.core.state, occurred_at)?;
+        let (folded, event) = validated(&ctx.journal)?;
         (locked.into_writer(now.0)?, event, folded)
     } else {
         build(&State::new(), occurred_at)?;
         let writer = JournalWriter::open(&ctx.journal, now.0, DEFAULT_LOCK_WAIT)?;
         // Another process may have created it meanwhile: check again.
-        let folded = state_of(&ctx.journal)?;
-        let event = build(&folded.core.state, occurred_at)?;
+        let (folded, event) = validated(&ctx.journal)?;
         (writer, event, folded)
     };
     if let Some(cut) = &writer.cut {
@@ -325,7 +340,7 @@ fn open_promise(
     state: &State,
     id: PromiseId,
 ) -> Result<&crate::projections::state::Promise, CliError> {
-    let p = state.promises.get(&id).ok_or_else(|| {
+    let p = state.promise(id).ok_or_else(|| {
         if (1..=state.max_promise_id).contains(&id) {
             invalid(format!("promise {id} was retracted: it no longer counts"))
         } else if state.max_promise_id == 0 {

@@ -30,10 +30,10 @@
 
 use std::collections::BTreeMap;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::table::IdMap;
+use super::table::{Arena, HandleMap, IdMap};
 use super::{days_after, ser, words, Projection};
 use crate::events::{Cause, Due, EnvelopeRef, EventRef, PromiseId, Seq, Timestamp, EVENT_KINDS};
 
@@ -156,8 +156,10 @@ struct Close {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Tracked {
     id: PromiseId,
-    client: String,
-    what: String,
+    /// Row of the client in `Audit::clients`.
+    client: u32,
+    /// Number of the text in `Audit::whats`.
+    what: u32,
     original_due: Due,
     due: Due,
     moves: Vec<Move>,
@@ -218,8 +220,11 @@ struct Retraction {
 pub struct Audit {
     /// Set by [`Audit::for_client`]: only that client's promises are kept.
     only: Option<String>,
-    clients: FxHashSet<Box<str>>,
+    /// Every client added (the value is unused: rows name clients).
+    clients: HandleMap<()>,
     promises: IdMap<Tracked>,
+    /// What each promise is about.
+    whats: Arena,
     /// Client and original due of promises whose `PromiseMade` was
     /// retracted: a retraction of it is still in the period of that due.
     retracted_promises: BTreeMap<PromiseId, (String, Timestamp)>,
@@ -251,7 +256,7 @@ impl Audit {
     /// retracted.
     fn promise_facts(&self, id: PromiseId) -> Option<(&str, Timestamp)> {
         match self.promises.get(&id) {
-            Some(p) => Some((&p.client, p.original_due.at)),
+            Some(p) => Some((self.client_of(p), p.original_due.at)),
             None => self
                 .retracted_promises
                 .get(&id)
@@ -259,29 +264,46 @@ impl Audit {
         }
     }
 
+    fn client_of(&self, p: &Tracked) -> &str {
+        self.clients.key_at(p.client).unwrap_or("")
+    }
+
     /// The audit for `q`, with open promises judged against `now`.
     pub fn report(&self, now: Timestamp, q: &AuditQuery) -> AuditReport {
+        self.report_with(now, q, true)
+    }
+
+    /// [`Audit::report`] without its `rows` (empty): what `audit --json`
+    /// prints, without a row per promise built and sorted for nothing.
+    pub fn summary(&self, now: Timestamp, q: &AuditQuery) -> AuditReport {
+        self.report_with(now, q, false)
+    }
+
+    fn report_with(&self, now: Timestamp, q: &AuditQuery, with_rows: bool) -> AuditReport {
+        // `Some(None)`: a client asked for that has no row, so no promise.
+        let row = q.client.as_ref().map(|c| self.clients.index_of(c));
         let in_scope: Vec<&Tracked> = self
             .promises
             .values()
-            .filter(|p| q.client.as_ref().is_none_or(|c| *c == p.client))
+            .filter(|p| row.is_none_or(|r| r == Some(p.client)))
             .filter(|p| q.in_period(p.original_due.at))
             .collect();
 
         let mut counts = OutcomeCounts::default();
         let mut moves = MoveCounts::default();
-        let mut rows = Vec::with_capacity(in_scope.len());
+        let mut rows = Vec::with_capacity(if with_rows { in_scope.len() } else { 0 });
         let mut move_flags = Vec::new();
         let mut keep_flags = Vec::new();
         // client → (client-caused moves, all moves, seq of the last
         // client-caused move)
-        let mut blame: BTreeMap<&str, (u64, u64, Seq)> = BTreeMap::new();
+        let mut blame: FxHashMap<u32, (u64, u64, Seq)> = FxHashMap::default();
 
         for p in &in_scope {
             let outcome = p.outcome(now);
             counts.add(outcome);
+            let (client, what) = (self.client_of(p), self.whats.get(p.what));
             for m in &p.moves {
-                let b = blame.entry(&p.client).or_insert((0, 0, 0));
+                let b = blame.entry(p.client).or_insert((0, 0, 0));
                 b.1 += 1;
                 match m.cause {
                     Cause::Us => moves.us += 1,
@@ -294,16 +316,19 @@ impl Audit {
                 }
                 if m.after_due() {
                     moves.after_due += 1;
-                    move_flags.push(move_after_due_flag(p, m));
+                    move_flags.push(move_after_due_flag(p, client, what, m));
                 }
             }
-            if let Some(f) = backdated_keep_flag(p) {
+            if let Some(f) = backdated_keep_flag(p, client, what) {
                 keep_flags.push(f);
+            }
+            if !with_rows {
+                continue;
             }
             rows.push(AuditRow {
                 promise: p.id,
-                client: p.client.clone(),
-                what: p.what.clone(),
+                client: client.to_string(),
+                what: what.to_string(),
                 original_due: p.original_due.at,
                 original_due_date_only: p.original_due.date_only,
                 last_due: p.due.at,
@@ -322,7 +347,8 @@ impl Audit {
         let mut flags = move_flags;
         flags.extend(keep_flags);
         let blame_start = flags.len();
-        for (client, (by_client, all, seq)) in blame {
+        for (row, (by_client, all, seq)) in blame {
+            let client = self.clients.key_at(row).unwrap_or("");
             if by_client >= BLAME_MIN_CLIENT_MOVES && by_client * 2 > all {
                 flags.push(Flag {
                     kind: FLAG_BLAME_PATTERN,
@@ -407,7 +433,7 @@ impl Audit {
     }
 }
 
-fn move_after_due_flag(p: &Tracked, m: &Move) -> Flag {
+fn move_after_due_flag(p: &Tracked, client: &str, what: &str, m: &Move) -> Flag {
     let backdated = if m.occurred_at <= m.from.at {
         format!(" (dated {}, before the due)", words::when(m.occurred_at))
     } else {
@@ -415,7 +441,7 @@ fn move_after_due_flag(p: &Tracked, m: &Move) -> Flag {
     };
     Flag {
         kind: FLAG_MOVE_AFTER_DUE,
-        client: Some(p.client.clone()),
+        client: Some(client.to_string()),
         promise: Some(p.id),
         seq: Some(m.seq),
         retracted_by: None,
@@ -424,8 +450,8 @@ fn move_after_due_flag(p: &Tracked, m: &Move) -> Flag {
             "promise #{} ({}) for {}: move #{} to {} was recorded {}{backdated}, after the due \
              it moved ({}) had passed — a miss moved out of sight",
             p.id,
-            p.what,
-            p.client,
+            what,
+            client,
             m.seq,
             words::due(&m.to),
             words::when(m.recorded_at),
@@ -437,7 +463,7 @@ fn move_after_due_flag(p: &Tracked, m: &Move) -> Flag {
 /// A keep is backdated when its `occurred_at` is on time against a due
 /// (original or last) that had already passed when it was recorded: the
 /// date it carries gives it a better outcome than the date it was written.
-fn backdated_keep_flag(p: &Tracked) -> Option<Flag> {
+fn backdated_keep_flag(p: &Tracked, client: &str, what: &str) -> Option<Flag> {
     let c = p.close.filter(|c| c.kind == CloseKind::Kept)?;
     let hides = |d: &Due| c.occurred_at <= d.at && d.at < c.recorded_at;
     let due = if hides(&p.due) {
@@ -449,7 +475,7 @@ fn backdated_keep_flag(p: &Tracked) -> Option<Flag> {
     };
     Some(Flag {
         kind: FLAG_BACKDATED_KEEP,
-        client: Some(p.client.clone()),
+        client: Some(client.to_string()),
         promise: Some(p.id),
         seq: Some(c.seq),
         retracted_by: None,
@@ -458,8 +484,8 @@ fn backdated_keep_flag(p: &Tracked) -> Option<Flag> {
             "promise #{} ({}) for {}: kept on {} by its date, but recorded only on {}, after \
              its due {} had passed (backdated)",
             p.id,
-            p.what,
-            p.client,
+            what,
+            client,
             words::when(c.occurred_at),
             words::when(c.recorded_at),
             words::due(&due)
@@ -471,8 +497,8 @@ impl Projection for Audit {
     fn apply(&mut self, env: &EnvelopeRef<'_>) {
         match env.event {
             EventRef::ClientAdded { handle, .. } => {
-                if !self.clients.contains(handle) {
-                    self.clients.insert(handle.into());
+                if !self.clients.contains_key(handle) {
+                    self.clients.insert(handle, ());
                 }
             }
             EventRef::PromiseMade {
@@ -481,9 +507,9 @@ impl Projection for Audit {
                 what,
                 due,
             } => {
-                if !self.clients.contains(client) {
+                let Some(row) = self.clients.index_of(client) else {
                     return;
-                }
+                };
                 if self.only.as_ref().is_some_and(|o| o != client) {
                     // Not followed; but a repeated id still replaces the
                     // followed client's promise, as in a full audit.
@@ -495,8 +521,8 @@ impl Projection for Audit {
                     promise,
                     Tracked {
                         id: promise,
-                        client: client.to_string(),
-                        what: what.to_string(),
+                        client: row,
+                        what: self.whats.push(what),
                         original_due: due,
                         due,
                         moves: Vec::new(),

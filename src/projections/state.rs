@@ -62,24 +62,91 @@ pub struct Promise {
 /// `kinds` entry of a seq with no event (a hole, or not yet seen).
 const NO_KIND: u8 = u8::MAX;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The state. Its serde form (what a checkpoint stores) is the *hot* part:
+/// clients, open promises and counters, which grow with clients and open
+/// work, not with the length of the journal. The *cold* part (closed
+/// promises, the kind of every event) is [`StateCold`], stored apart and
+/// loaded only by what needs it; a state decoded without it is *partial*.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     pub clients: HandleMap<Client>,
+    /// The open promises.
     pub promises: IdMap<Promise>,
     /// Highest promise id ever handed out, retracted ones included, so an
     /// id is never reused.
     pub max_promise_id: PromiseId,
     pub last_seq: Seq,
+    retracted: BTreeMap<Seq, Seq>,
+    /// Kept, broken and released promises (cold).
+    #[serde(skip)]
+    closed: IdMap<Promise>,
     /// Event kind per seq (index = seq; an index into `EVENT_KINDS`,
     /// `NO_KIND` for holes): lets `retract` say what it would retract. One
-    /// byte per event, so it stays small in memory and in a checkpoint.
+    /// byte per event (cold).
+    #[serde(skip)]
     kinds: Vec<u8>,
-    retracted: BTreeMap<Seq, Seq>,
+    /// Decoded without its cold part: `closed` and `kinds` are incomplete,
+    /// so [`State::promise`] and [`State::kind_at`] may miss what they ask
+    /// for (callers then ask the full state: see `cli::record`).
+    #[serde(skip, default = "partial_when_decoded")]
+    partial: bool,
+}
+
+fn partial_when_decoded() -> bool {
+    true
+}
+
+/// The cold part of a [`State`] (see there), as a checkpoint stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateCold {
+    closed: IdMap<Promise>,
+    kinds: Vec<u8>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            clients: HandleMap::new(),
+            promises: IdMap::new(),
+            max_promise_id: 0,
+            last_seq: 0,
+            retracted: BTreeMap::new(),
+            closed: IdMap::new(),
+            kinds: Vec::new(),
+            partial: false,
+        }
+    }
 }
 
 impl State {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// True for a state decoded without its cold part.
+    pub fn is_partial(&self) -> bool {
+        self.partial
+    }
+
+    /// The cold part, to store it (`None` for a partial state).
+    pub fn cold(&self) -> Option<StateCold> {
+        (!self.partial).then(|| StateCold {
+            closed: self.closed.clone(),
+            kinds: self.kinds.clone(),
+        })
+    }
+
+    /// Completes a partial state with its cold part.
+    pub fn with_cold(mut self, cold: StateCold) -> Self {
+        self.closed = cold.closed;
+        self.kinds = cold.kinds;
+        self.partial = false;
+        self
+    }
+
+    /// A promise, open or closed.
+    pub fn promise(&self, id: PromiseId) -> Option<&Promise> {
+        self.promises.get(&id).or_else(|| self.closed.get(&id))
     }
 
     pub fn next_promise_id(&self) -> PromiseId {
@@ -103,6 +170,13 @@ impl State {
     }
 
     fn note(&mut self, env: &EnvelopeRef<'_>) {
+        self.last_seq = self.last_seq.max(env.seq);
+        if let Some(id) = env.event.promise() {
+            self.max_promise_id = self.max_promise_id.max(id);
+        }
+        if self.partial {
+            return;
+        }
         // A seq far beyond the events seen (only a damaged or hostile
         // journal has one: the log checks that seqs follow each other) is
         // not given a slot, so it cannot make this vector huge.
@@ -114,18 +188,13 @@ impl State {
                 self.kinds[i] = env.event.kind_index() as u8;
             }
         }
-        self.last_seq = self.last_seq.max(env.seq);
-        if let Some(id) = env.event.promise() {
-            self.max_promise_id = self.max_promise_id.max(id);
-        }
     }
 
     fn close(&mut self, id: PromiseId, status: PromiseStatus, env: &EnvelopeRef<'_>) {
-        if let Some(p) = self.promises.get_mut(&id) {
-            if p.status == PromiseStatus::Open {
-                p.status = status;
-                p.closed = Some((env.occurred_at, env.seq));
-            }
+        if let Some(mut p) = self.promises.remove(&id) {
+            p.status = status;
+            p.closed = Some((env.occurred_at, env.seq));
+            self.closed.insert(id, p);
         }
     }
 }
@@ -177,6 +246,8 @@ impl Projection for State {
                 what,
                 due,
             } => {
+                // A repeated id replaces the promise.
+                self.closed.remove(&promise);
                 self.promises.insert(
                     promise,
                     Promise {
@@ -195,10 +266,8 @@ impl Projection for State {
             }
             EventRef::PromiseMoved { promise, due, .. } => {
                 if let Some(p) = self.promises.get_mut(&promise) {
-                    if p.status == PromiseStatus::Open {
-                        p.due = due;
-                        p.moves += 1;
-                    }
+                    p.due = due;
+                    p.moves += 1;
                 }
             }
             EventRef::PromiseKept { promise, .. } => self.close(promise, PromiseStatus::Kept, env),
@@ -303,15 +372,12 @@ mod tests {
         let r = retracted_set(&envs);
         let mut s = State::new();
         replay(&mut s, &envs, &r);
-        let p = s.promises.get(&1).unwrap();
+        let p = s.promise(1).unwrap();
         assert_eq!(
             (p.status, p.moves, p.due, p.original_due),
             (PromiseStatus::Kept, 1, due(200), due(100))
         );
-        assert!(
-            !s.promises.contains_key(&2),
-            "retracted promise must not exist"
-        );
+        assert!(s.promise(2).is_none(), "retracted promise must not exist");
         assert_eq!(s.next_promise_id(), 3, "a retracted id is never reused");
         assert_eq!(s.retracted_by(4), Some(5));
         assert_eq!(s.kind_at(4), Some("PromiseMade"));

@@ -73,6 +73,11 @@ impl<T> HandleMap<T> {
         self.index.get(handle).copied()
     }
 
+    /// The handle at a row.
+    pub fn key_at(&self, row: u32) -> Option<&str> {
+        self.rows.get(row as usize).map(|r| &*r.0)
+    }
+
     pub fn get_at(&self, row: u32) -> Option<&T> {
         self.rows.get(row as usize).map(|r| &r.1)
     }
@@ -165,6 +170,66 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for HandleMap<T> {
             }
         }
         d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}
+
+/// Texts stored end to end in one string, each known by its number: a
+/// projection keeps, say, what every promise was about without one heap
+/// allocation per promise, and a checkpoint decodes them as one string.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Arena {
+    text: String,
+    /// `ends[i]`: where text `i` ends (it starts where `i - 1` ends).
+    ends: Vec<u64>,
+}
+
+impl Arena {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stores `s`; returns its number.
+    pub fn push(&mut self, s: &str) -> u32 {
+        self.text.push_str(s);
+        self.ends.push(self.text.len() as u64);
+        (self.ends.len() - 1) as u32
+    }
+
+    /// Text number `i` ("" for a number never handed out).
+    pub fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        let Some(&end) = self.ends.get(i) else {
+            return "";
+        };
+        let start = match i.checked_sub(1) {
+            Some(j) => self.ends.get(j).copied().unwrap_or(0),
+            None => 0,
+        };
+        self.text.get(start as usize..end as usize).unwrap_or("")
+    }
+}
+
+impl<'de> Deserialize<'de> for Arena {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            text: String,
+            ends: Vec<u64>,
+        }
+        let raw = Raw::deserialize(d)?;
+        // Every end must follow the previous one and fall on a character
+        // boundary, so that `get` slices only whole texts.
+        let mut prev = 0u64;
+        for &e in &raw.ends {
+            if e < prev || e > raw.text.len() as u64 || !raw.text.is_char_boundary(e as usize) {
+                return Err(serde::de::Error::custom("text arena: bad end offset"));
+            }
+            prev = e;
+        }
+        Ok(Arena {
+            text: raw.text,
+            ends: raw.ends,
+        })
     }
 }
 
@@ -347,6 +412,19 @@ mod tests {
         *m.get_mut("cora").unwrap() += 10;
         assert_eq!(m.get("cora"), Some(&11));
         assert_eq!(m.len(), 3);
+    }
+
+    #[test]
+    fn arena_gives_back_each_text_and_nothing_for_unknown_numbers() {
+        let mut a = Arena::new();
+        let ids: Vec<u32> = ["logo", "", "Zürich brief"]
+            .iter()
+            .map(|s| a.push(s))
+            .collect();
+        assert_eq!(ids, [0, 1, 2]);
+        assert_eq!((a.get(0), a.get(1), a.get(2)), ("logo", "", "Zürich brief"));
+        assert_eq!(a.get(3), "");
+        assert_eq!(a.get(u32::MAX), "");
     }
 
     #[test]
