@@ -163,6 +163,13 @@ pub fn replay<P: Projection>(
             }
         };
         let resume_seq = at.seq;
+        // What the resume point knew: a retraction of any other seq at or
+        // before it means it folded an event it should have skipped.
+        let known_at_resume = if resumed {
+            retracted.clone()
+        } else {
+            FxHashSet::default()
+        };
         retracted.extend(extra.iter().copied());
         let mut progress = Progress::new(at.end, sc.file_len());
         let mut events_read = 0;
@@ -192,6 +199,10 @@ pub fn replay<P: Projection>(
             PassEnd::Conflict { before_resume } => {
                 collect_retractions(path, &mut sc, &mut retracted, as_of)?;
                 progress.finish();
+                let before_resume = before_resume
+                    || retracted
+                        .iter()
+                        .any(|s| *s <= resume_seq && !known_at_resume.contains(s));
                 if before_resume && resumed {
                     use_resume = false;
                     abandoned = true;
