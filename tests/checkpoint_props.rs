@@ -207,7 +207,12 @@ fn answers(tl: &Tl, every: &str, as_of: &[String]) -> Vec<String> {
     ];
     for h in HANDLES {
         queries.push(vec!["status".into(), h.into(), "--json".into()]);
-        queries.push(vec!["audit".into(), "--client".into(), h.into(), "--json".into()]);
+        queries.push(vec![
+            "audit".into(),
+            "--client".into(),
+            h.into(),
+            "--json".into(),
+        ]);
         queries.push(vec!["trust".into(), h.into(), "--json".into()]);
         queries.push(vec!["postmortem".into(), h.into(), "--json".into()]);
     }
@@ -231,13 +236,45 @@ fn recordings(envs: &[Envelope]) -> Vec<Vec<String>> {
     let last = envs.len() as u64;
     vec![
         vec!["promise".into(), "keep".into(), "1".into()],
-        vec!["promise".into(), "break".into(), "2".into(), "--reason".into(), "x".into()],
-        vec!["promise".into(), "move".into(), "3".into(), "--due".into(), "+5d".into(), "--cause".into(), "us".into()],
+        vec![
+            "promise".into(),
+            "break".into(),
+            "2".into(),
+            "--reason".into(),
+            "x".into(),
+        ],
+        vec![
+            "promise".into(),
+            "move".into(),
+            "3".into(),
+            "--due".into(),
+            "+5d".into(),
+            "--cause".into(),
+            "us".into(),
+        ],
         vec!["talk".into(), "beta".into(), "--mood".into(), "1".into()],
-        vec!["promise".into(), "make".into(), "cora".into(), "more".into(), "--due".into(), "+2d".into()],
-        vec!["retract".into(), last.max(1).to_string(), "--reason".into(), "r".into()],
+        vec![
+            "promise".into(),
+            "make".into(),
+            "cora".into(),
+            "more".into(),
+            "--due".into(),
+            "+2d".into(),
+        ],
+        vec![
+            "retract".into(),
+            last.max(1).to_string(),
+            "--reason".into(),
+            "r".into(),
+        ],
         vec!["retract".into(), "1".into(), "--reason".into(), "r".into()],
-        vec!["client".into(), "lost".into(), "acme".into(), "--reason".into(), "r".into()],
+        vec![
+            "client".into(),
+            "lost".into(),
+            "acme".into(),
+            "--reason".into(),
+            "r".into(),
+        ],
     ]
 }
 

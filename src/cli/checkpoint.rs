@@ -332,14 +332,20 @@ pub fn fold(
     let journal_len = std::fs::metadata(journal).map(|m| m.len()).unwrap_or(0);
 
     // Is the checkpoint usable for this fold (before looking at the log)?
-    let loaded = match threshold {
-        None => None,
-        Some(_) => Loaded::open(&ck_path).filter(|l| {
-            journal_header(journal)
-                .is_some_and(|h| h.journal_id == l.journal_id && h.created_micros == l.created)
-                && as_of.is_none_or(|t| l.at.max_recorded_at <= t)
-                && l.at.end <= journal_len
-        }),
+    // One that is there but damaged, of another version or journal, or
+    // past the journal's end is bad: the fold replaces it.
+    let (loaded, bad_file) = match threshold {
+        None => (None, false),
+        Some(_) => {
+            let opened = Loaded::open(&ck_path).filter(|l| {
+                journal_header(journal)
+                    .is_some_and(|h| h.journal_id == l.journal_id && h.created_micros == l.created)
+                    && l.at.end <= journal_len
+            });
+            let bad = opened.is_none() && ck_path.exists();
+            let usable = opened.filter(|l| as_of.is_none_or(|t| l.at.max_recorded_at <= t));
+            (usable, bad)
+        }
     };
     // Its trust scores count only if folded with the parameters asked for.
     let trust_matches = loaded
@@ -348,7 +354,8 @@ pub fn fold(
     let loaded = loaded.filter(|_| needs.trust.is_none() || trust_matches);
     let tail = journal_len.saturating_sub(loaded.as_ref().map_or(0, |l| l.at.end));
     // Fold everything a checkpoint holds when this fold will be saved.
-    let saving = as_of.is_none() && params.is_some() && threshold.is_some_and(|t| tail >= t);
+    let saving =
+        as_of.is_none() && params.is_some() && threshold.is_some_and(|t| tail >= t || bad_file);
     let want = Want {
         full_state: needs.full_state || saving,
         audit: needs.audit || saving,
@@ -381,7 +388,7 @@ pub fn fold(
         r
     };
     let r = replay::replay(journal, as_of, &mut fresh, &mut resume)?;
-    let rebuilt = !r.resumed && loaded.is_some();
+    let rebuilt = !r.resumed && (loaded.is_some() || bad_file);
     let read = r.at.end.saturating_sub(if r.resumed {
         loaded.as_ref().map_or(0, |l| l.at.end)
     } else {
