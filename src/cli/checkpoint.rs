@@ -374,7 +374,12 @@ pub fn fold(
             && params.is_some()
             && threshold.is_some();
         Core {
-            state: State::new(),
+            // Closed promises and event kinds only when they will be used.
+            state: if want.full_state || all {
+                State::new()
+            } else {
+                State::hot_only()
+            },
             audit: (want.audit || all).then(Audit::new),
             trust: (want.trust || all).then(|| Trust::scores_only(fresh_params.clone())),
         }

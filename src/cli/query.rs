@@ -595,7 +595,10 @@ pub fn trust(ctx: &Ctx, a: &TrustArgs) -> Result<(), CliError> {
     let params = ctx.trust_params()?;
     let (t, _) = as_of_and_now(ctx, &a.as_of)?;
     let (state, tr) = replay_full(ctx, t, || {
-        (State::new(), Trust::for_client(&a.handle, params.clone()))
+        (
+            State::hot_only(),
+            Trust::for_client(&a.handle, params.clone()),
+        )
     })?;
     known_client(&state, &a.handle)?;
     let r = tr
@@ -638,7 +641,10 @@ pub fn postmortem(ctx: &Ctx, a: &PostmortemArgs) -> Result<(), CliError> {
     let params = ctx.trust_params()?;
     let (t, now) = as_of_and_now(ctx, &a.as_of)?;
     let (state, pm) = replay_full(ctx, t, || {
-        (State::new(), Postmortem::new(&a.handle, params.clone()))
+        (
+            State::hot_only(),
+            Postmortem::new(&a.handle, params.clone()),
+        )
     })?;
     known_client(&state, &a.handle)?;
     let r = pm

@@ -117,7 +117,20 @@ pub fn decode(seq: Seq, payload: &[u8]) -> Result<Envelope, EventsError> {
 
 /// Decodes a payload read from record `seq` into a view that borrows its
 /// text from `payload`: no allocation. Same rules as [`decode`].
+///
+/// Replay decodes every event of the journal, so the common case takes a
+/// hand-written path ([`fast`]) that reads the same bytes as bincode's
+/// serde decoder for envelope version 1, and accepts only their canonical
+/// form; anything else (an error, an unusual but valid encoding) goes to
+/// bincode, which decides.
 pub fn decode_ref(seq: Seq, payload: &[u8]) -> Result<EnvelopeRef<'_>, EventsError> {
+    if let Some(env) = fast::envelope(seq, payload) {
+        return Ok(env);
+    }
+    decode_ref_bincode(seq, payload)
+}
+
+fn decode_ref_bincode(seq: Seq, payload: &[u8]) -> Result<EnvelopeRef<'_>, EventsError> {
     let (stored, used): (StoredEnvelopeView<'_>, usize) =
         bincode::serde::borrow_decode_from_slice(payload, config()).map_err(|e| {
             EventsError::Decode {
@@ -148,6 +161,224 @@ pub fn decode_ref(seq: Seq, payload: &[u8]) -> Result<EnvelopeRef<'_>, EventsErr
             author,
             event,
         }),
+    }
+}
+
+/// A reader of bincode 2's standard configuration (little-endian, varint
+/// integers) for exactly the types of envelope version 1. It returns `None`
+/// whenever it meets anything it is not sure of, never a different value:
+/// a test checks it against bincode on every variant and on damaged bytes.
+mod fast {
+    use super::super::model::{
+        AdvocacyKind, Cause, Due, EnvelopeRef, EventRef, Fit, InteractionKind, Party, Seq,
+    };
+    use super::super::time::Timestamp;
+
+    struct R<'a> {
+        b: &'a [u8],
+        at: usize,
+    }
+
+    impl<'a> R<'a> {
+        fn byte(&mut self) -> Option<u8> {
+            let x = *self.b.get(self.at)?;
+            self.at += 1;
+            Some(x)
+        }
+
+        fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
+            let end = self.at.checked_add(n)?;
+            let s = self.b.get(self.at..end)?;
+            self.at = end;
+            Some(s)
+        }
+
+        /// A varint: one byte up to 250, else a marker and 2, 4 or 8 bytes.
+        fn u64(&mut self) -> Option<u64> {
+            match self.byte()? {
+                x @ 0..=250 => Some(u64::from(x)),
+                251 => Some(u64::from(u16::from_le_bytes(
+                    self.bytes(2)?.try_into().ok()?,
+                ))),
+                252 => Some(u64::from(u32::from_le_bytes(
+                    self.bytes(4)?.try_into().ok()?,
+                ))),
+                253 => Some(u64::from_le_bytes(self.bytes(8)?.try_into().ok()?)),
+                _ => None,
+            }
+        }
+
+        /// A `u32` varint: bincode does not take the 8-byte form here.
+        fn u32(&mut self) -> Option<u32> {
+            match self.b.get(self.at)? {
+                253.. => None,
+                _ => u32::try_from(self.u64()?).ok(),
+            }
+        }
+
+        fn i64(&mut self) -> Option<i64> {
+            let n = self.u64()?;
+            // Zig-zag.
+            Some(if n % 2 == 0 {
+                (n / 2) as i64
+            } else {
+                !(n / 2) as i64
+            })
+        }
+
+        fn ts(&mut self) -> Option<Timestamp> {
+            Some(Timestamp(self.i64()?))
+        }
+
+        fn bool(&mut self) -> Option<bool> {
+            match self.byte()? {
+                0 => Some(false),
+                1 => Some(true),
+                _ => None,
+            }
+        }
+
+        fn str(&mut self) -> Option<&'a str> {
+            let n = usize::try_from(self.u64()?).ok()?;
+            std::str::from_utf8(self.bytes(n)?).ok()
+        }
+
+        fn due(&mut self) -> Option<Due> {
+            Some(Due {
+                at: self.ts()?,
+                date_only: self.bool()?,
+            })
+        }
+
+        fn fit(&mut self) -> Option<Fit> {
+            Some(match self.u32()? {
+                0 => Fit::Target,
+                1 => Fit::OffTarget,
+                _ => return None,
+            })
+        }
+    }
+
+    pub(super) fn envelope(seq: Seq, payload: &[u8]) -> Option<EnvelopeRef<'_>> {
+        let mut r = R { b: payload, at: 0 };
+        if r.u32()? != 0 {
+            return None;
+        }
+        let recorded_at = r.ts()?;
+        let occurred_at = r.ts()?;
+        let author = r.str()?;
+        let event = match r.u32()? {
+            0 => EventRef::ClientAdded {
+                handle: r.str()?,
+                name: r.str()?,
+                fit: r.fit()?,
+                note: r.str()?,
+            },
+            1 => EventRef::FitChanged {
+                client: r.str()?,
+                fit: r.fit()?,
+                reason: r.str()?,
+            },
+            2 => EventRef::ExpectationNoted {
+                client: r.str()?,
+                text: r.str()?,
+            },
+            3 => EventRef::MismatchNoted {
+                client: r.str()?,
+                text: r.str()?,
+            },
+            4 => EventRef::Interacted {
+                client: r.str()?,
+                kind: match r.u32()? {
+                    0 => InteractionKind::Meeting,
+                    1 => InteractionKind::Call,
+                    2 => InteractionKind::Email,
+                    3 => InteractionKind::Message,
+                    4 => InteractionKind::Visit,
+                    5 => InteractionKind::Delivery,
+                    6 => InteractionKind::Other,
+                    _ => return None,
+                },
+                mood: r.byte()? as i8,
+                minutes: match r.byte()? {
+                    0 => None,
+                    1 => Some(r.u32()?),
+                    _ => return None,
+                },
+                initiated_by: match r.u32()? {
+                    0 => Party::Us,
+                    1 => Party::Client,
+                    _ => return None,
+                },
+                note: r.str()?,
+            },
+            5 => EventRef::PromiseMade {
+                promise: r.u64()?,
+                client: r.str()?,
+                what: r.str()?,
+                due: r.due()?,
+            },
+            6 => EventRef::PromiseMoved {
+                promise: r.u64()?,
+                due: r.due()?,
+                cause: match r.u32()? {
+                    0 => Cause::Us,
+                    1 => Cause::Client,
+                    2 => Cause::External,
+                    _ => return None,
+                },
+                agreed_by_client: r.bool()?,
+                reason: r.str()?,
+            },
+            7 => EventRef::PromiseKept {
+                promise: r.u64()?,
+                note: r.str()?,
+            },
+            8 => EventRef::PromiseBroken {
+                promise: r.u64()?,
+                reason: r.str()?,
+            },
+            9 => EventRef::PromiseReleased {
+                promise: r.u64()?,
+                reason: r.str()?,
+            },
+            10 => EventRef::Advocated {
+                client: r.str()?,
+                kind: match r.u32()? {
+                    0 => AdvocacyKind::Referral,
+                    1 => AdvocacyKind::Testimonial,
+                    2 => AdvocacyKind::Upsell,
+                    3 => AdvocacyKind::CrossSell,
+                    _ => return None,
+                },
+                initiated_by_client: r.bool()?,
+                note: r.str()?,
+            },
+            11 => EventRef::ClientLost {
+                client: r.str()?,
+                reason: r.str()?,
+            },
+            12 => EventRef::ClientReturned {
+                client: r.str()?,
+                note: r.str()?,
+            },
+            13 => EventRef::Retracted {
+                seq: r.u64()?,
+                reason: r.str()?,
+            },
+            _ => return None,
+        };
+        // A payload is exactly one envelope.
+        if r.at != payload.len() {
+            return None;
+        }
+        Some(EnvelopeRef {
+            seq,
+            recorded_at,
+            occurred_at,
+            author,
+            event,
+        })
     }
 }
 
@@ -205,6 +436,55 @@ mod tests {
         })
         .unwrap();
         assert_eq!(kinds.len(), crate::events::EVENT_KINDS.len());
+    }
+
+    /// The hand-written reader agrees with bincode on every record of the
+    /// fixture, and on every damaged copy of them: whenever it answers, it
+    /// gives bincode's answer.
+    #[test]
+    fn fast_path_agrees_with_bincode_on_intact_and_damaged_payloads() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1.tlog");
+        let mut payloads = Vec::new();
+        crate::log::for_each_record(&path, |seq, payload| {
+            payloads.push((seq, payload.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        // Large values take the longer varint forms.
+        let big = Envelope {
+            seq: 1,
+            recorded_at: Timestamp(i64::MIN),
+            occurred_at: Timestamp(i64::MAX),
+            author: "é".repeat(300),
+            event: Event::Retracted {
+                seq: u64::MAX,
+                reason: "x".repeat(70_000),
+            },
+        };
+        payloads.push((1, encode(&big).unwrap()));
+        for (seq, p) in &payloads {
+            let fast = fast::envelope(*seq, p).expect("intact payloads take the fast path");
+            assert_eq!(fast, decode_ref_bincode(*seq, p).unwrap());
+            for i in 0..p.len().min(64) {
+                for bit in [0x01u8, 0x80, 0xff] {
+                    let mut bad = p.clone();
+                    bad[i] ^= bit;
+                    if let Some(f) = fast::envelope(*seq, &bad) {
+                        assert_eq!(
+                            Ok(f),
+                            decode_ref_bincode(*seq, &bad).map_err(|e| e.to_string())
+                        );
+                    }
+                }
+                let cut = &p[..i];
+                if let Some(f) = fast::envelope(*seq, cut) {
+                    assert_eq!(
+                        Ok(f),
+                        decode_ref_bincode(*seq, cut).map_err(|e| e.to_string())
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -328,6 +328,16 @@ impl<T> IdMap<T> {
         };
         if old.is_some() {
             self.len -= 1;
+            // Mostly empty slots (the open promises of a long journal: ids
+            // run into the millions, a few hundred are open): keep the few
+            // entries in the map instead of a slot per id ever seen.
+            if self.dense.len() >= 1024 && self.len < self.dense.len() / 8 {
+                for (k, v) in std::mem::take(&mut self.dense).into_iter().enumerate() {
+                    if let Some(v) = v {
+                        self.sparse.insert(k as u64, v);
+                    }
+                }
+            }
         }
         old
     }
@@ -444,6 +454,24 @@ mod tests {
         assert_eq!(m.remove(&3), None);
         assert_eq!(m.get(&u64::MAX), Some(&u64::MAX));
         assert_eq!(m.len(), 6);
+    }
+
+    #[test]
+    fn id_map_gives_up_its_vector_when_most_slots_are_empty() {
+        let mut m = IdMap::new();
+        for id in 0..10_000u64 {
+            m.insert(id, id);
+            if id >= 10 {
+                m.remove(&(id - 10));
+            }
+        }
+        assert!(m.dense.len() < 10_000, "slots of removed ids are not kept");
+        assert_eq!(
+            m.keys().collect::<Vec<_>>(),
+            (9_990..10_000).collect::<Vec<_>>()
+        );
+        assert_eq!(m.get(&9_995), Some(&9_995));
+        assert_eq!(m.len(), 10);
     }
 
     #[test]
