@@ -59,7 +59,7 @@ const MAGIC: [u8; 8] = *b"\x89TLCKPT\n";
 const VERSION: u16 = 1;
 /// Version of the sections' encoding (the projections' serde form). Bump it
 /// whenever a field of a checkpointed projection changes.
-pub const LAYOUT: u32 = 3;
+pub const LAYOUT: u32 = 4;
 
 // Header fields (offsets; all integers little-endian).
 const H_MAGIC: usize = 0; // 8

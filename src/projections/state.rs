@@ -70,22 +70,21 @@ const NO_KIND: u8 = u8::MAX;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     pub clients: HandleMap<Client>,
-    /// The open promises.
+    /// Every promise; only the open ones in a partial state. The serde
+    /// form holds the open ones (the closed ones are in [`StateCold`]).
+    #[serde(serialize_with = "open_promises")]
     pub promises: IdMap<Promise>,
     /// Highest promise id ever handed out, retracted ones included, so an
     /// id is never reused.
     pub max_promise_id: PromiseId,
     pub last_seq: Seq,
     retracted: BTreeMap<Seq, Seq>,
-    /// Kept, broken and released promises (cold).
-    #[serde(skip)]
-    closed: IdMap<Promise>,
     /// Event kind per seq (index = seq; an index into `EVENT_KINDS`,
     /// `NO_KIND` for holes): lets `retract` say what it would retract. One
     /// byte per event (cold).
     #[serde(skip)]
     kinds: Vec<u8>,
-    /// Decoded without its cold part: `closed` and `kinds` are incomplete,
+    /// Decoded without its cold part: closed promises and `kinds` are missing,
     /// so [`State::promise`] and [`State::kind_at`] may miss what they ask
     /// for (callers then ask the full state: see `cli::record`).
     #[serde(skip, default = "partial_when_decoded")]
@@ -96,10 +95,22 @@ fn partial_when_decoded() -> bool {
     true
 }
 
+/// The promises still open, as `IdMap`'s serde form (a sequence of
+/// `(id, promise)`).
+fn open_promises<S: serde::Serializer>(m: &IdMap<Promise>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let is_open = |e: &(PromiseId, &Promise)| e.1.status == PromiseStatus::Open;
+    let mut seq = s.serialize_seq(Some(m.iter().filter(is_open).count()))?;
+    for e in m.iter().filter(is_open) {
+        seq.serialize_element(&e)?;
+    }
+    seq.end()
+}
+
 /// The cold part of a [`State`] (see there), as a checkpoint stores it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateCold {
-    closed: IdMap<Promise>,
+    closed: Vec<(PromiseId, Promise)>,
     kinds: Vec<u8>,
 }
 
@@ -111,7 +122,6 @@ impl Default for State {
             max_promise_id: 0,
             last_seq: 0,
             retracted: BTreeMap::new(),
-            closed: IdMap::new(),
             kinds: Vec::new(),
             partial: false,
         }
@@ -143,14 +153,24 @@ impl State {
     /// The cold part, to store it (`None` for a partial state).
     pub fn cold(&self) -> Option<StateCold> {
         (!self.partial).then(|| StateCold {
-            closed: self.closed.clone(),
+            closed: self
+                .promises
+                .iter()
+                .filter(|(_, p)| p.status != PromiseStatus::Open)
+                .map(|(id, p)| (id, p.clone()))
+                .collect(),
             kinds: self.kinds.clone(),
         })
     }
 
     /// Completes a partial state with its cold part.
     pub fn with_cold(mut self, cold: StateCold) -> Self {
-        self.closed = cold.closed;
+        for (id, p) in cold.closed {
+            // An id is open or closed, never both; the open one wins.
+            if !self.promises.contains_key(&id) {
+                self.promises.insert(id, p);
+            }
+        }
         self.kinds = cold.kinds;
         self.partial = false;
         self
@@ -158,7 +178,7 @@ impl State {
 
     /// A promise, open or closed.
     pub fn promise(&self, id: PromiseId) -> Option<&Promise> {
-        self.promises.get(&id).or_else(|| self.closed.get(&id))
+        self.promises.get(&id)
     }
 
     pub fn next_promise_id(&self) -> PromiseId {
@@ -203,13 +223,22 @@ impl State {
     }
 
     fn close(&mut self, id: PromiseId, status: PromiseStatus, env: &EnvelopeRef<'_>) {
-        if let Some(mut p) = self.promises.remove(&id) {
-            if self.partial {
-                return;
+        if self.partial {
+            // Closed promises are not kept (see `hot_only`).
+            if self
+                .promises
+                .get(&id)
+                .is_some_and(|p| p.status == PromiseStatus::Open)
+            {
+                self.promises.remove(&id);
             }
-            p.status = status;
-            p.closed = Some((env.occurred_at, env.seq));
-            self.closed.insert(id, p);
+            return;
+        }
+        if let Some(p) = self.promises.get_mut(&id) {
+            if p.status == PromiseStatus::Open {
+                p.status = status;
+                p.closed = Some((env.occurred_at, env.seq));
+            }
         }
     }
 }
@@ -262,7 +291,6 @@ impl Projection for State {
                 due,
             } => {
                 // A repeated id replaces the promise.
-                self.closed.remove(&promise);
                 self.promises.insert(
                     promise,
                     Promise {
@@ -281,8 +309,10 @@ impl Projection for State {
             }
             EventRef::PromiseMoved { promise, due, .. } => {
                 if let Some(p) = self.promises.get_mut(&promise) {
-                    p.due = due;
-                    p.moves += 1;
+                    if p.status == PromiseStatus::Open {
+                        p.due = due;
+                        p.moves += 1;
+                    }
                 }
             }
             EventRef::PromiseKept { promise, .. } => self.close(promise, PromiseStatus::Kept, env),
