@@ -13,11 +13,14 @@ pub mod checkpoint;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod export;
+pub mod import;
 pub mod integrity;
 pub mod output;
 pub mod query;
 pub mod record;
 pub mod replay;
+pub mod report;
 pub mod table;
 pub mod when;
 
@@ -120,6 +123,21 @@ pub enum Command {
         after_help = "Examples:\n  trustlog log --client acme\n  trustlog log --kind PromiseMoved --as-of 2026-10-01"
     )]
     Log(query::LogArgs),
+    /// Every event out, as JSON lines (what `import` reads) or CSV
+    #[command(
+        after_help = "Examples:\n  trustlog export > backup.jsonl\n  trustlog export --format csv --client acme --from 2026-01-01 > acme.csv"
+    )]
+    Export(export::ExportArgs),
+    /// Events in, from an export or from Taskwarrior; importing twice adds nothing
+    #[command(
+        after_help = "Examples:\n  trustlog import backup.jsonl\n  task export > tasks.json && trustlog import tasks.json --format taskwarrior\n  trustlog import other.jsonl --dry-run"
+    )]
+    Import(import::ImportArgs),
+    /// One self-contained HTML page: audit, overdue, trust curves, post-mortems
+    #[command(
+        after_help = "Examples:\n  trustlog report --html report.html\n  trustlog report --html acme.html --client acme --as-of 2026-10-01"
+    )]
+    Report(report::ReportArgs),
     /// Print the last sequence number and the chain digest (write it down)
     #[command(after_help = "Example:\n  trustlog head    # 42 9f86d081884c7d65…")]
     Head,
@@ -279,11 +297,23 @@ where
             return code;
         }
     };
-    match dispatch(cli) {
-        Ok(()) => 0,
-        Err(e) => {
+    // `println!` panics when stdout cannot be written (a full disk behind a
+    // redirect). Any append has been made durable before output is printed,
+    // so report it as a failure (exit 1), not as a crash (101).
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli)));
+    match outcome {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => {
             let _ = writeln!(std::io::stderr(), "trustlog: error: {e}");
             e.exit_code()
+        }
+        Err(_) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "trustlog: error: the command stopped early (see the message above); \
+                 anything it recorded before that is durable: check with `trustlog log`"
+            );
+            1
         }
     }
 }
@@ -325,6 +355,9 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Trust(a) => query::trust(&ctx, a),
         Command::Postmortem(a) => query::postmortem(&ctx, a),
         Command::Log(a) => query::log(&ctx, a),
+        Command::Export(a) => export::export(&ctx, a),
+        Command::Import(a) => import::import(&ctx, a),
+        Command::Report(a) => report::report(&ctx, a),
         Command::Head => integrity::head(&ctx),
         Command::Verify(a) => integrity::verify(&ctx, a),
         Command::Repair(a) => integrity::repair(&ctx, a),

@@ -542,6 +542,13 @@ fn print_audit(r: &AuditReport) {
         t.row(vec![name.to_string(), n.to_string()]);
     }
     print!("{t}");
+    if std::io::stdout().is_terminal() && !r.rows.is_empty() {
+        println!("kept as originally promised, by month of the original due:");
+        print!(
+            "{}",
+            chart::month_bars(&chart::on_time_by_month(&r.rows), 20, 12)
+        );
+    }
     println!(
         "moves: {} by us, {} by the client, {} external; {} recorded after the due had passed",
         r.moves.us, r.moves.client, r.moves.external, r.moves.after_due

@@ -36,6 +36,12 @@ pub enum LogError {
         seq: Option<u64>,
         kind: DamageKind,
     },
+    /// `fdatasync` failed: nothing was acknowledged, but the bytes may be
+    /// in the file.
+    SyncFailed {
+        path: PathBuf,
+        source: io::Error,
+    },
     /// An earlier write or sync failed; this writer accepts nothing more.
     Poisoned {
         path: PathBuf,
@@ -129,6 +135,12 @@ impl fmt::Display for LogError {
                     kind.as_str()
                 )
             }
+            LogError::SyncFailed { path, source } => write!(
+                f,
+                "syncing {} to disk (fdatasync) failed: {source}; the record was not acknowledged, \
+                 but it may still show up in the journal: check `trustlog log` before recording it again",
+                path.display()
+            ),
             LogError::Poisoned { path, cause } => write!(
                 f,
                 "writing to {} failed earlier ({cause}); nothing more is accepted by this process \
@@ -146,7 +158,7 @@ impl fmt::Display for LogError {
 impl std::error::Error for LogError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            LogError::Io { source, .. } => Some(source),
+            LogError::Io { source, .. } | LogError::SyncFailed { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -16,7 +16,7 @@
 use std::io;
 
 use super::format::{
-    chain_next, parse_frame, Digest, Header, HeaderError, Parse, FRAME_LEN, F_LEN, F_SEQ,
+    chain_next, parse_frame, Digest, Frame, Header, HeaderError, Parse, FRAME_LEN, F_LEN, F_SEQ,
     HEADER_LEN, MAX_PAYLOAD,
 };
 use super::storage::{read_full, Storage};
@@ -243,7 +243,7 @@ impl<S: Storage> Scanner<S> {
 
     /// Sequence number of the last record returned (0 if none).
     pub fn last_seq(&self) -> u64 {
-        self.next_seq - 1
+        self.next_seq.wrapping_sub(1)
     }
 
     /// Makes bytes `[pos, pos + need)` available (fewer at end of file) and
@@ -305,12 +305,20 @@ impl<S: Storage> Scanner<S> {
                 let mut seq = [0u8; 8];
                 seq.copy_from_slice(&b[F_SEQ..F_SEQ + 8]);
                 let seq = u64::from_le_bytes(seq);
-                let remaining = (self.file_len - start - i as u64) / FRAME_LEN as u64;
-                if seq == 0 || seq > self.next_seq.saturating_add(remaining) {
+                // Records next_seq..=seq would all lie between the bad spot
+                // and the end of the file, each at least a frame long.
+                // (Counting from this candidate instead ignored the lost
+                // records before it: zeroed sectors followed by a few intact
+                // records read as a torn tail and dropped those records.)
+                let fit = (self.file_len + 1 - from) / FRAME_LEN as u64;
+                if seq == 0 || seq > self.next_seq.saturating_add(fit) {
                     continue;
                 }
                 if let Parse::Ok(f) = parse_frame(b) {
-                    return Ok(Some((start + i as u64, f.seq)));
+                    let at = start + i as u64;
+                    if self.confirmed(at, &f)? {
+                        return Ok(Some((at, f.seq)));
+                    }
                 }
             }
             start += scan_to as u64;
@@ -319,6 +327,43 @@ impl<S: Storage> Scanner<S> {
             }
         }
         Ok(None)
+    }
+
+    /// Whether a frame found by the resync search is a real record and not
+    /// bytes inside a payload that happen to form a frame (a payload may
+    /// hold anything, e.g. an imported note): it must end exactly at the
+    /// end of the file, or be followed by a frame whose chain digest follows
+    /// from it. An unconfirmed frame is skipped, so a crash in the middle of
+    /// such a payload stays a torn tail. (Residual risk: a crash that cuts
+    /// the file exactly at the end of an embedded frame.)
+    fn confirmed(&self, at: u64, f: &Frame<'_>) -> io::Result<bool> {
+        let end = at + f.total_len() as u64;
+        if end == self.file_len {
+            return Ok(true);
+        }
+        let mut head = [0u8; FRAME_LEN];
+        if read_full(&self.storage, end, &mut head)? < FRAME_LEN {
+            return Ok(false);
+        }
+        let len = u32::from_le_bytes([
+            head[F_LEN],
+            head[F_LEN + 1],
+            head[F_LEN + 2],
+            head[F_LEN + 3],
+        ]);
+        if len > MAX_PAYLOAD || end + (FRAME_LEN as u64) + u64::from(len) > self.file_len {
+            return Ok(false);
+        }
+        let mut next = vec![0u8; FRAME_LEN + len as usize];
+        if read_full(&self.storage, end, &mut next)? < next.len() {
+            return Ok(false);
+        }
+        Ok(match parse_frame(&next) {
+            Parse::Ok(n) => {
+                n.seq == f.seq.wrapping_add(1) && chain_next(&f.chain, n.seq, n.payload) == n.chain
+            }
+            _ => false,
+        })
     }
 
     /// The next record or finding; `None` at the end of the file or after a
@@ -390,7 +435,9 @@ impl<S: Storage> Scanner<S> {
         }
         self.chain_known = true;
         self.prev_chain = chain;
-        self.next_seq = seq + 1;
+        // Wrapping: a hostile frame numbered u64::MAX must not panic; the
+        // next frame is then out of sequence and reported.
+        self.next_seq = seq.wrapping_add(1);
         self.pos += total as u64;
         let start = (offset - self.buf_start) as usize;
         Ok(Some(Item::Record(Record {

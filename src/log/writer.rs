@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use super::error::LogError;
 use super::format::{
-    chain_next, encode_frame, parse_frame, Digest, Header, Parse, FRAME_LEN, F_LEN, HEADER_LEN,
-    MAX_PAYLOAD,
+    chain_next, encode_frame, parse_frame, Digest, Frame, Header, Parse, FRAME_LEN, F_LEN,
+    HEADER_LEN, MAX_PAYLOAD,
 };
 use super::scan::{DamageKind, Item, OpenError, Scanner};
 use super::storage::{read_full, Storage};
@@ -40,8 +40,9 @@ pub struct Appended {
 }
 
 /// Finds the tail. Fast path: the last record ends exactly at the end of the
-/// file, found by trying each possible payload length backwards from the end
-/// (a few hundred bytes read for typical records). Only when that fails (a
+/// file, found by trying each possible payload length in the last bytes of
+/// the file (64 KiB, then the largest frame) and confirmed by its chain link
+/// to the record before it (see `last_record_in`). Only when that fails (a
 /// torn tail after a crash) does it scan the log from the start, once.
 pub fn find_tail<S: Storage>(storage: &S, header: &Header, path: &Path) -> Result<Tail, LogError> {
     let io = |op, e| LogError::io(path, op, e);
@@ -59,34 +60,73 @@ pub fn find_tail<S: Storage>(storage: &S, header: &Header, path: &Path) -> Resul
         let w = window.min(body);
         let mut buf = vec![0u8; w as usize];
         let got = read_full(storage, file_len - w, &mut buf).map_err(|e| io("reading", e))?;
-        buf.truncate(got);
-        if buf.len() < FRAME_LEN {
+        if got as u64 != w || buf.len() < FRAME_LEN {
             break;
         }
-        // Candidate starts, nearest the end first.
-        for start in (0..=buf.len() - FRAME_LEN).rev() {
-            let k = buf.len() - FRAME_LEN - start;
-            let l = start + F_LEN;
-            let len = u32::from_le_bytes([buf[l], buf[l + 1], buf[l + 2], buf[l + 3]]);
-            if len as usize != k {
-                continue;
-            }
-            if let Parse::Ok(f) = parse_frame(&buf[start..]) {
-                if f.seq >= 1 {
-                    return Ok(Tail {
-                        end: file_len,
-                        last_seq: f.seq,
-                        last_chain: f.chain,
-                        torn: None,
-                    });
-                }
-            }
+        if let Some(tail) = last_record_in(&buf, file_len - w, header) {
+            return Ok(tail);
         }
         if w == body {
             break;
         }
     }
     slow_tail(storage, path)
+}
+
+/// The length field of a frame starting at `at`.
+fn len_field(b: &[u8], at: usize) -> usize {
+    let l = at + F_LEN;
+    u32::from_le_bytes([b[l], b[l + 1], b[l + 2], b[l + 3]]) as usize
+}
+
+/// The last record, when the last bytes of the file (`buf`, starting at
+/// file offset `base`) show it unambiguously: a frame that ends exactly at
+/// the end of the file and whose chain digest follows from the record just
+/// before it (or from the header's seed, for record 1).
+///
+/// Candidates are tried earliest first: of two valid frames ending at the
+/// end of the file, the later one lies inside the earlier one's payload (a
+/// record that stores journal bytes, or a note crafted to look like a
+/// frame), so the nearest one to the end is the least trustworthy. The chain
+/// link rules out such payload bytes when the real record starts before the
+/// window, and stale copies of old frames after a torn tail. An unconfirmed
+/// candidate ends the search in this window: the last record may start
+/// before it, so the caller looks further back or scans.
+fn last_record_in(buf: &[u8], base: u64, header: &Header) -> Option<Tail> {
+    let end = base + buf.len() as u64;
+    for start in 0..=buf.len() - FRAME_LEN {
+        if len_field(buf, start) != buf.len() - FRAME_LEN - start {
+            continue;
+        }
+        let Parse::Ok(f) = parse_frame(&buf[start..]) else {
+            continue;
+        };
+        let linked = if base + start as u64 == HEADER_LEN as u64 {
+            f.seq == 1 && chain_next(&header.chain_seed(), 1, f.payload) == f.chain
+        } else {
+            f.seq > 1 && links_back(&buf[..start], &f)
+        };
+        return linked.then_some(Tail {
+            end,
+            last_seq: f.seq,
+            last_chain: f.chain,
+            torn: None,
+        });
+    }
+    None
+}
+
+/// True if `before` ends with an intact frame numbered `f.seq - 1` whose
+/// digest `f`'s digest follows from. `f.seq` is at least 2.
+fn links_back(before: &[u8], f: &Frame<'_>) -> bool {
+    if before.len() < FRAME_LEN {
+        return false;
+    }
+    (0..=before.len() - FRAME_LEN).rev().any(|start| {
+        len_field(before, start) == before.len() - FRAME_LEN - start
+            && matches!(parse_frame(&before[start..]), Parse::Ok(p)
+                if p.seq == f.seq - 1 && chain_next(&p.chain, f.seq, f.payload) == f.chain)
+    })
 }
 
 fn slow_tail<S: Storage>(storage: &S, path: &Path) -> Result<Tail, LogError> {
@@ -299,7 +339,12 @@ impl<S: Storage> Writer<S> {
         self.check_poison()?;
         if let Err(e) = self.storage.sync_data() {
             self.poisoned = Some(format!("fdatasync failed: {e}"));
-            return Err(LogError::io(self.path.clone(), "syncing (fdatasync)", e));
+            // The bytes may or may not be in the file (and may or may not
+            // survive a crash): say so, rather than invite a duplicate.
+            return Err(LogError::SyncFailed {
+                path: self.path.clone(),
+                source: e,
+            });
         }
         Ok(())
     }

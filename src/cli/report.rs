@@ -1,0 +1,926 @@
+//! `report --html FILE`: one self-contained HTML page to show a client, a
+//! partner or oneself — the deadline audit (summary, outcomes, month by
+//! month, every promise), the overdue promises, a trust curve per client
+//! with the events that moved it marked, and the post-mortem of each lost
+//! client.
+//!
+//! Self-contained means: the CSS is inline, the charts are inline SVG, no
+//! script runs, nothing is fetched (no fonts, images or URLs), so the file
+//! reads the same offline, in a mail attachment and on paper. Every string
+//! that comes from the journal is HTML-escaped. The page is responsive
+//! (phone first; tables scroll sideways inside their box) and has print
+//! styles. It is written atomically: a temp file in the same directory,
+//! synced, renamed over FILE, and the directory synced.
+//!
+//! The numbers are the projections' own (`Audit::report`, `due::report`,
+//! `Trust::report`, `Postmortem::report`, `Status::report`), replayed as
+//! known at `--as-of`, so the page agrees with `audit`, `due`, `trust`,
+//! `postmortem` and `status` run with the same options.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::chart::{on_time_by_month, MonthRate};
+use super::context::{replay_into, Ctx};
+use super::error::{invalid, CliError};
+use super::output::due_text;
+use super::query::{load, AsOfArg};
+use crate::events::{Due, Timestamp};
+use crate::projections::audit::{Audit, AuditQuery, AuditReport, Outcome};
+use crate::projections::due;
+use crate::projections::postmortem::{Postmortem, PostmortemReport};
+use crate::projections::state::State;
+use crate::projections::status::{Status, StatusReport};
+use crate::projections::trust::{Trust, TrustReport};
+use crate::projections::Projection;
+
+const STYLE: &str = include_str!("report/style.css");
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Write the report to FILE (replaced atomically if it exists)
+    #[arg(long, value_name = "FILE")]
+    pub html: PathBuf,
+    /// Only this client
+    #[arg(long, value_name = "HANDLE")]
+    pub client: Option<String>,
+    #[command(flatten)]
+    pub as_of: AsOfArg,
+}
+
+/// Everything the page shows, computed before any HTML is written.
+struct Data {
+    now: Timestamp,
+    as_of: bool,
+    client: Option<String>,
+    journal_name: String,
+    last_seq: u64,
+    head: Option<(u64, String)>,
+    status: StatusReport,
+    audit: AuditReport,
+    overdue: Vec<due::DueItem>,
+    trust: Vec<TrustReport>,
+    postmortems: Vec<PostmortemReport>,
+}
+
+pub fn report(ctx: &Ctx, a: &ReportArgs) -> Result<(), CliError> {
+    refuse_journal_path(&ctx.journal, &a.html)?;
+    let params = ctx.trust_params()?;
+    let (envs, now) = load(ctx, &a.as_of)?;
+    let mut status = Status {
+        state: State::new(),
+        trust: Trust::new(params.clone()),
+    };
+    let mut audit = Audit::new();
+    replay_into(&envs, &mut [&mut status, &mut audit]);
+    if let Some(h) = &a.client {
+        if !status.state.clients.contains_key(h) {
+            let known: Vec<&str> = status
+                .state
+                .clients
+                .keys()
+                .take(10)
+                .collect();
+            return Err(invalid(if known.is_empty() {
+                format!("unknown client {h:?}: the journal has no clients (as known then)")
+            } else {
+                format!(
+                    "unknown client {h:?}: known clients are {}",
+                    known.join(", ")
+                )
+            }));
+        }
+    }
+    let in_scope = |h: &str| a.client.as_deref().is_none_or(|c| c == h);
+
+    // Post-mortems of the clients lost (as known then), in one more pass.
+    let lost: Vec<String> = status
+        .state
+        .clients
+        .values()
+        .filter(|c| c.lost.is_some() && in_scope(&c.handle))
+        .map(|c| c.handle.clone())
+        .collect();
+    let mut pms: Vec<Postmortem> = lost
+        .iter()
+        .map(|h| Postmortem::new(h, params.clone()))
+        .collect();
+    if !pms.is_empty() {
+        let mut refs: Vec<&mut dyn Projection> =
+            pms.iter_mut().map(|p| p as &mut dyn Projection).collect();
+        replay_into(&envs, &mut refs);
+    }
+
+    let head = crate::log::head(&ctx.journal)
+        .ok()
+        .map(|(seq, d)| (seq, crate::log::journal::digest_hex(&d)));
+    let data = Data {
+        now,
+        as_of: a.as_of.as_of.is_some(),
+        client: a.client.clone(),
+        journal_name: ctx
+            .journal
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        last_seq: envs.last().map_or(0, |e| e.seq),
+        head,
+        status: status.report(now, a.client.as_deref()),
+        audit: audit.report(
+            now,
+            &AuditQuery {
+                client: a.client.clone(),
+                from: None,
+                to: None,
+            },
+        ),
+        overdue: due::report(&status.state, now, None)
+            .promises
+            .into_iter()
+            .filter(|p| p.overdue && in_scope(&p.client))
+            .collect(),
+        trust: status
+            .state
+            .clients
+            .keys()
+            .filter(|h| in_scope(h))
+            .filter_map(|h| status.trust.report(h))
+            .collect(),
+        postmortems: pms.iter().filter_map(|p| p.report(now)).collect(),
+    };
+    let html = render(&data);
+    write_atomic(&a.html, html.as_bytes())?;
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "file": a.html.display().to_string(),
+                "bytes": html.len(),
+                "clients": data.trust.len(),
+                "promises": data.audit.promises.total,
+                "overdue": data.overdue.len(),
+                "postmortems": data.postmortems.len(),
+            })
+        );
+    } else {
+        println!(
+            "wrote {} ({} clients, {} promises, {} overdue, {} post-mortems)",
+            a.html.display(),
+            data.trust.len(),
+            data.audit.promises.total,
+            data.overdue.len(),
+            data.postmortems.len()
+        );
+    }
+    Ok(())
+}
+
+/// A report must never replace the journal it reports on.
+fn refuse_journal_path(journal: &Path, out: &Path) -> Result<(), CliError> {
+    let same = match (journal.canonicalize(), out.canonicalize()) {
+        (Ok(j), Ok(o)) => j == o,
+        _ => journal == out,
+    };
+    if same {
+        return Err(invalid(format!(
+            "--html {} is the journal itself: expected another file for the report",
+            out.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Temp file in the same directory, written, synced, renamed over `path`,
+/// then the directory synced: at every instant `path` is the old report or
+/// the whole new one.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let err =
+        |what: &str, e: std::io::Error| CliError::Io(format!("{what} {}: {e}", path.display()));
+    if path.is_dir() {
+        return Err(invalid(format!(
+            "--html {} is a directory: expected a file name, e.g. {}/report.html",
+            path.display(),
+            path.display()
+        )));
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".trustlog-report-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| err("creating a temp file next to", e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| err("writing the report", e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| err("syncing the report", e))?;
+    tmp.persist(path)
+        .map_err(|e| err("renaming the report to", e.error))?;
+    std::fs::File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| err("syncing the directory of", e))?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// HTML
+
+/// Escapes text for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map(|x| format!("{:.0}%", x * 100.0))
+        .unwrap_or_else(|| "n/a".into())
+}
+
+fn when(t: Timestamp) -> String {
+    esc(&t.to_local_string())
+}
+
+/// The outcomes in the order people read them, with their words.
+const OUTCOMES: [(Outcome, &str); 7] = [
+    (Outcome::KeptOnTime, "kept on time"),
+    (Outcome::KeptAfterMove, "kept after a move"),
+    (Outcome::KeptLate, "kept late"),
+    (Outcome::Broken, "broken"),
+    (Outcome::OpenOverdue, "open, overdue"),
+    (Outcome::Open, "open"),
+    (Outcome::Released, "released"),
+];
+
+fn outcome_words(o: Outcome) -> &'static str {
+    OUTCOMES
+        .iter()
+        .find(|(x, _)| *x == o)
+        .map_or("", |(_, w)| w)
+}
+
+fn chip(o: Outcome) -> String {
+    format!(
+        "<span class=\"chip o-{}\">{}</span>",
+        o.as_str(),
+        outcome_words(o)
+    )
+}
+
+fn render(d: &Data) -> String {
+    let mut h = String::with_capacity(64 * 1024);
+    let scope = match &d.client {
+        Some(c) => format!("client {c}"),
+        None => "all clients".to_string(),
+    };
+    let date = d.now.to_local_string();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"trustlog\">\n\
+         <title>Promises and trust — {} — {}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n",
+        esc(&scope),
+        esc(&date)
+    );
+    let _ = write!(
+        h,
+        "<header>\n<h1>Promises and trust</h1>\n<p class=\"meta\">{} · {} {} · {} events</p>\n",
+        esc(&scope),
+        if d.as_of { "as known on" } else { "as of" },
+        esc(&date),
+        d.last_seq
+    );
+    h.push_str(
+        "<nav><ul><li><a href=\"#audit\">Deadline audit</a></li>\
+         <li><a href=\"#overdue\">Overdue</a></li>\
+         <li><a href=\"#promises\">Every promise</a></li>\
+         <li><a href=\"#clients\">Clients and trust</a></li>\
+         <li><a href=\"#postmortems\">Post-mortems</a></li></ul></nav>\n</header>\n<main>\n",
+    );
+    audit_section(&mut h, d);
+    overdue_section(&mut h, d);
+    promises_section(&mut h, d);
+    clients_section(&mut h, d);
+    postmortem_section(&mut h, d);
+    h.push_str("</main>\n<footer>\n");
+    let _ = writeln!(
+        h,
+        "<p>Made by trustlog from the journal <code>{}</code>. Promises are judged against their <em>original</em> due; \
+         a slip the client caused is still a slip.</p>",
+        esc(&d.journal_name)
+    );
+    if let Some((seq, digest)) = &d.head {
+        let _ = writeln!(
+            h,
+            "<p>Journal head when this page was made: event #{seq}, digest <code>{}</code>. \
+             <code>trustlog verify --head {}</code> proves that history up to it was not rewritten.</p>",
+            esc(digest),
+            esc(digest)
+        );
+    }
+    h.push_str("</footer>\n</body>\n</html>\n");
+    h
+}
+
+fn audit_section(h: &mut String, d: &Data) {
+    let a = &d.audit;
+    let p = &a.promises;
+    h.push_str("<section id=\"audit\">\n<h2>Deadline audit</h2>\n<div class=\"kpis\">\n");
+    let rate_class = match a.original_date_hit_rate {
+        Some(r) if r >= 0.8 => "kpi good",
+        Some(r) if r < 0.5 => "kpi bad",
+        _ => "kpi",
+    };
+    let _ = write!(
+        h,
+        "<div class=\"{rate_class}\"><b>{}</b>kept as originally promised</div>\n\
+         <div class=\"kpi\"><b>{}</b>promises</div>\n\
+         <div class=\"kpi{}\"><b>{}</b>open and overdue</div>\n\
+         <div class=\"kpi\"><b>{}</b>moves ({} by us, {} by the client, {} external)</div>\n</div>\n",
+        pct(a.original_date_hit_rate),
+        p.total,
+        if p.open_overdue > 0 { " bad" } else { "" },
+        p.open_overdue,
+        a.moves.us + a.moves.client + a.moves.external,
+        a.moves.us,
+        a.moves.client,
+        a.moves.external,
+    );
+    if p.total > 0 {
+        outcome_bar(h, a);
+    } else {
+        h.push_str("<p class=\"empty\">No promises yet.</p>\n");
+    }
+    if a.moves.after_due > 0 {
+        let _ = writeln!(
+            h,
+            "<p>{} move(s) recorded after the due had already passed.</p>",
+            a.moves.after_due
+        );
+    }
+    if !a.flags.is_empty() {
+        h.push_str("<h3>Flags</h3>\n<ul class=\"flags\">\n");
+        for f in &a.flags {
+            let _ = writeln!(
+                h,
+                "<li><span class=\"kind\">{}</span> {}</li>",
+                esc(f.kind),
+                esc(&f.message)
+            );
+        }
+        h.push_str("</ul>\n");
+    }
+    let months = on_time_by_month(&a.rows);
+    if !months.is_empty() {
+        h.push_str("<h3>Kept as originally promised, by month of the original due</h3>\n");
+        month_chart(h, &months);
+    }
+    h.push_str("</section>\n");
+}
+
+/// The seven outcomes as one stacked bar, with a legend that carries the
+/// numbers (the bar alone would need colour to be read).
+fn outcome_bar(h: &mut String, a: &AuditReport) {
+    let total = a.promises.total.max(1) as f64;
+    let mut x = 0.0;
+    h.push_str("<svg viewBox=\"0 0 600 28\" role=\"img\" aria-label=\"promises by outcome\">\n");
+    for (o, words) in OUTCOMES {
+        let n = a.promises.get(o);
+        if n == 0 {
+            continue;
+        }
+        let w = 600.0 * n as f64 / total;
+        let _ = writeln!(
+            h,
+            "<rect x=\"{x:.2}\" y=\"0\" width=\"{w:.2}\" height=\"28\" style=\"fill:var(--{})\"><title>{words}: {n}</title></rect>",
+            css_var(o)
+        );
+        x += w;
+    }
+    h.push_str("</svg>\n<ul class=\"legend\">\n");
+    for (o, words) in OUTCOMES {
+        let _ = writeln!(
+            h,
+            "<li style=\"--c:var(--{})\">{words}: <b>{}</b></li>",
+            css_var(o),
+            a.promises.get(o)
+        );
+    }
+    h.push_str("</ul>\n");
+}
+
+fn css_var(o: Outcome) -> &'static str {
+    match o {
+        Outcome::KeptOnTime => "on-time",
+        Outcome::KeptAfterMove => "after-move",
+        Outcome::KeptLate => "late",
+        Outcome::Broken => "broken",
+        Outcome::Released => "released",
+        Outcome::OpenOverdue => "overdue",
+        Outcome::Open => "open",
+    }
+}
+
+/// Vertical bars, one per month (the last 24), height = on-time rate.
+fn month_chart(h: &mut String, months: &[MonthRate]) {
+    let shown = &months[months.len().saturating_sub(24)..];
+    let (w, ht, left, bottom, top) = (400.0, 150.0, 40.0, 30.0, 18.0);
+    let plot_h = ht - bottom - top;
+    let slot = (w - left) / shown.len() as f64;
+    let bar = (slot * 0.7).min(40.0);
+    let _ = writeln!(
+        h,
+        "<svg viewBox=\"0 0 {w} {ht}\" role=\"img\" aria-label=\"on-time rate by month\">"
+    );
+    for (v, label) in [(0.0, "0%"), (0.5, "50%"), (1.0, "100%")] {
+        let y = top + plot_h * (1.0 - v);
+        let _ = writeln!(
+            h,
+            "<line class=\"grid\" x1=\"{left}\" x2=\"{w}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{label}</text>",
+            left - 4.0,
+            y + 4.0
+        );
+    }
+    for (i, m) in shown.iter().enumerate() {
+        let cx = left + slot * (i as f64 + 0.5);
+        let label_every = shown.len().div_ceil(6).max(1);
+        if i % label_every == 0 || i + 1 == shown.len() {
+            let _ = writeln!(
+                h,
+                "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                ht - bottom + 16.0,
+                esc(&m.month)
+            );
+        }
+        match m.rate() {
+            Some(r) => {
+                let bh = (plot_h * r).max(1.5);
+                let _ = writeln!(
+                    h,
+                    "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{bh:.1}\" style=\"fill:var(--on-time)\"><title>{}: {} of {} kept on time ({})</title></rect>",
+                    cx - bar / 2.0,
+                    top + plot_h - bh,
+                    esc(&m.month),
+                    m.kept_on_time,
+                    m.decided,
+                    pct(Some(r))
+                );
+                if shown.len() <= 12 {
+                    let _ = writeln!(
+                        h,
+                        "<text class=\"tag\" x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                        top + plot_h - bh - 4.0,
+                        pct(Some(r))
+                    );
+                }
+            }
+            None => {
+                let _ = writeln!(
+                    h,
+                    "<text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\">n/a</text>",
+                    top + plot_h - 4.0
+                );
+            }
+        }
+    }
+    h.push_str("</svg>\n");
+}
+
+fn overdue_section(h: &mut String, d: &Data) {
+    h.push_str("<section id=\"overdue\">\n<h2>Overdue promises</h2>\n");
+    if d.overdue.is_empty() {
+        h.push_str("<p class=\"empty\">Nothing overdue.</p>\n</section>\n");
+        return;
+    }
+    h.push_str(
+        "<div class=\"scroll\"><table>\n<thead><tr><th class=\"num\">#</th><th>client</th><th>what</th>\
+         <th>due</th><th>first promised</th><th class=\"num\">days overdue</th><th class=\"num\">moves</th></tr></thead>\n<tbody>\n",
+    );
+    // How the original due was said (a day, or a time), from the audit.
+    let original: std::collections::HashMap<u64, Due> = d
+        .audit
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.promise,
+                Due {
+                    at: r.original_due,
+                    date_only: r.original_due_date_only,
+                },
+            )
+        })
+        .collect();
+    for p in &d.overdue {
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"num\">{}</td><td>{}{}</td><td class=\"text\">{}</td><td class=\"when\">{}</td><td class=\"when\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            p.promise,
+            esc(&p.client),
+            if p.client_lost { " <small>(lost)</small>" } else { "" },
+            esc(&p.what),
+            esc(&due_text(&Due { at: p.due, date_only: p.date_only })),
+            esc(&original.get(&p.promise).map_or_else(|| p.original_due.to_local_string(), due_text)),
+            p.days_overdue,
+            p.moves
+        );
+    }
+    h.push_str("</tbody></table></div>\n</section>\n");
+}
+
+fn promises_section(h: &mut String, d: &Data) {
+    h.push_str("<section id=\"promises\">\n<h2>Every promise</h2>\n");
+    if d.audit.rows.is_empty() {
+        h.push_str("<p class=\"empty\">No promises yet.</p>\n</section>\n");
+        return;
+    }
+    promise_table(h, &d.audit);
+    h.push_str("</section>\n");
+}
+
+fn promise_table(h: &mut String, a: &AuditReport) {
+    h.push_str(
+        "<div class=\"scroll\"><table>\n<thead><tr><th class=\"num\">#</th><th>client</th><th>what</th>\
+         <th>first promised</th><th>last due</th><th class=\"num\">moves</th><th>outcome</th>\
+         <th class=\"num\">days late</th></tr></thead>\n<tbody>\n",
+    );
+    for r in &a.rows {
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"num\">{}</td><td>{}</td><td class=\"text\">{}</td><td class=\"when\">{}</td><td class=\"when\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            r.promise,
+            esc(&r.client),
+            esc(&r.what),
+            esc(&due_text(&Due { at: r.original_due, date_only: r.original_due_date_only })),
+            esc(&due_text(&Due { at: r.last_due, date_only: r.last_due_date_only })),
+            r.moves,
+            chip(r.outcome),
+            r.days_late.map(|d| d.to_string()).unwrap_or_else(|| "–".into())
+        );
+    }
+    h.push_str("</tbody></table></div>\n");
+}
+
+fn clients_section(h: &mut String, d: &Data) {
+    h.push_str("<section id=\"clients\">\n<h2>Clients and trust</h2>\n");
+    if d.status.clients.is_empty() {
+        h.push_str("<p class=\"empty\">No clients yet.</p>\n</section>\n");
+        return;
+    }
+    h.push_str(
+        "<p class=\"muted\">Trust starts at a neutral 50. Each dot is an event that moved it \
+         (green up, red down; hover or tap for the reason); the numbered ones are the largest moves, listed under the curve.</p>\n",
+    );
+    for c in &d.status.clients {
+        let _ = write!(
+            h,
+            "<article class=\"client\" id=\"client-{}\">\n<h3>{} <small>{} · {} · {}</small></h3>\n",
+            esc(&c.client),
+            esc(&c.name),
+            esc(&c.client),
+            esc(&c.fit.to_string()),
+            esc(c.status)
+        );
+        let trust = d.trust.iter().find(|t| t.client == c.client);
+        let _ = writeln!(
+            h,
+            "<p>Trust <b>{}</b> / 100 · {} open promise(s), {} overdue · last contact {}{}</p>",
+            c.trust.map_or_else(|| "–".into(), |t| format!("{t:.0}")),
+            c.open_promises,
+            c.overdue,
+            c.last_contact.map_or_else(|| "never".into(), when),
+            match (&c.lost_at, &c.lost_reason) {
+                (Some(at), Some(r)) => format!(" · lost {}: {}", when(*at), esc(r)),
+                _ => String::new(),
+            }
+        );
+        if let Some(t) = trust {
+            trust_curve(h, t);
+        }
+        h.push_str("</article>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+/// How many of the largest moves get a number on the curve and a row below.
+const TAGGED_MOVES: usize = 6;
+
+/// The score after each event as a line over time (or over the order of
+/// events when their times go backwards), a dot per event coloured by the
+/// direction of the change with the reason as its tooltip, the largest
+/// moves numbered and listed.
+fn trust_curve(h: &mut String, t: &TrustReport) {
+    let hist = &t.history;
+    if hist.is_empty() {
+        return;
+    }
+    let (w, ht, left, right, top, bottom) = (400.0, 170.0, 30.0, 8.0, 14.0, 26.0);
+    let plot_w = w - left - right;
+    let plot_h = ht - top - bottom;
+    let first = hist[0].at.0;
+    let last = hist[hist.len() - 1].at.0;
+    let by_time = last > first && hist.windows(2).all(|p| p[0].at <= p[1].at);
+    let xs: Vec<f64> = hist
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let f = if by_time {
+                (e.at.0 - first) as f64 / (last - first) as f64
+            } else if hist.len() > 1 {
+                i as f64 / (hist.len() - 1) as f64
+            } else {
+                0.5
+            };
+            left + plot_w * f
+        })
+        .collect();
+    let y = |score: f64| top + plot_h * (1.0 - score.clamp(0.0, 100.0) / 100.0);
+    let _ = writeln!(
+        h,
+        "<svg viewBox=\"0 0 {w} {ht}\" role=\"img\" aria-label=\"trust of {} over time, now {:.0}\">",
+        esc(&t.client),
+        t.score_points()
+    );
+    for v in [0.0, 50.0, 100.0] {
+        let _ = writeln!(
+            h,
+            "<line class=\"grid\" x1=\"{left}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{v:.0}</text>",
+            w - right,
+            y(v),
+            y(v),
+            left - 4.0,
+            y(v) + 4.0
+        );
+    }
+    let _ = writeln!(
+        h,
+        "<text x=\"{left}\" y=\"{:.1}\">{}</text><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+        ht - 6.0,
+        when(hist[0].at),
+        w - right,
+        ht - 6.0,
+        when(hist[hist.len() - 1].at)
+    );
+    // A step line: the score holds until the next event moves it.
+    let mut path = format!("M{:.1},{:.1}", xs[0], y(hist[0].score_points()));
+    for (i, e) in hist.iter().enumerate().skip(1) {
+        let _ = write!(path, " H{:.1} V{:.1}", xs[i], y(e.score_points()));
+    }
+    let _ = writeln!(h, "<path class=\"curve\" d=\"{path}\"/>");
+
+    // The largest moves, numbered in time order.
+    let mut big: Vec<usize> = (1..hist.len()).filter(|&i| hist[i].change != 0).collect();
+    big.sort_by_key(|&i| (std::cmp::Reverse(hist[i].change.abs()), i));
+    big.truncate(TAGGED_MOVES);
+    big.sort_unstable();
+
+    for (i, e) in hist.iter().enumerate() {
+        let class = if e.change > 0 {
+            "up"
+        } else if e.change < 0 {
+            "down"
+        } else {
+            "flat"
+        };
+        let _ = writeln!(
+            h,
+            "<circle class=\"{class}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\"><title>{} (#{}): {:+.1} → {:.0}. {}</title></circle>",
+            xs[i],
+            y(e.score_points()),
+            when(e.at),
+            e.seq,
+            e.change_points(),
+            e.score_points(),
+            esc(&e.reason)
+        );
+    }
+    for (n, &i) in big.iter().enumerate() {
+        let e = &hist[i];
+        let above = e.change < 0 || e.score_points() < 85.0;
+        let ty = if above {
+            y(e.score_points()) - 8.0
+        } else {
+            y(e.score_points()) + 16.0
+        };
+        let _ = writeln!(
+            h,
+            "<text class=\"tag\" x=\"{:.1}\" y=\"{ty:.1}\" text-anchor=\"middle\">{}</text>",
+            xs[i],
+            n + 1
+        );
+    }
+    h.push_str("</svg>\n");
+    if !big.is_empty() {
+        // The reason on a row of its own, under its numbers: it is the
+        // longest cell, and a phone has no room for it beside them.
+        h.push_str(
+            "<table class=\"moves\">\n<thead><tr><th class=\"num\"></th><th>when</th>\
+             <th class=\"num\">change</th><th class=\"num\">score</th></tr></thead>\n<tbody>\n",
+        );
+        for (n, &i) in big.iter().enumerate() {
+            let e = &hist[i];
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"num\">{}</td><td class=\"when\">{}</td><td class=\"num\">{:+.1}</td><td class=\"num\">{:.0}</td></tr>\n\
+                 <tr class=\"why\"><td></td><td colspan=\"3\">{}</td></tr>",
+                n + 1,
+                when(e.at),
+                e.change_points(),
+                e.score_points(),
+                esc(&e.reason)
+            );
+        }
+        h.push_str("</tbody></table>\n");
+    }
+}
+
+fn postmortem_section(h: &mut String, d: &Data) {
+    h.push_str("<section id=\"postmortems\">\n<h2>Lost clients: post-mortems</h2>\n");
+    if d.postmortems.is_empty() {
+        h.push_str("<p class=\"empty\">No client lost.</p>\n</section>\n");
+        return;
+    }
+    h.push_str(
+        "<p class=\"muted\">A lost client is a future client: what happened, in order, as it was known at the time.</p>\n",
+    );
+    for r in &d.postmortems {
+        postmortem(h, r);
+    }
+    h.push_str("</section>\n");
+}
+
+fn postmortem(h: &mut String, r: &PostmortemReport) {
+    let _ = write!(
+        h,
+        "<article class=\"pm\" id=\"postmortem-{}\">\n<h3>{} <small>{}</small></h3>\n<ul>\n",
+        esc(&r.client),
+        esc(&r.name),
+        esc(&r.client)
+    );
+    if let Some(at) = r.lost_at {
+        let _ = writeln!(
+            h,
+            "<li>Lost {}: {}</li>",
+            when(at),
+            esc(r.lost_reason.as_deref().unwrap_or(""))
+        );
+    }
+    let fit_note = if r.fit_changes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (started {}, {} change(s))",
+            esc(&r.initial_fit.to_string()),
+            r.fit_changes.len()
+        )
+    };
+    let _ = writeln!(h, "<li>Fit: {}{fit_note}</li>", esc(&r.fit.to_string()));
+    match &r.first_impression {
+        Some(f) => {
+            let _ = writeln!(
+                h,
+                "<li>First impression: {} on {}, mood {:+}</li>",
+                esc(&f.kind.to_string()),
+                when(f.at),
+                f.mood
+            );
+        }
+        None => h.push_str("<li>First impression: no interaction recorded</li>\n"),
+    }
+    let _ = writeln!(h, "<li>Trust {:.0} at the end</li>", r.trust_at_end);
+    if let Some(s) = &r.longest_silence {
+        let _ = writeln!(
+            h,
+            "<li>Longest silence: {} days ({} to {})</li>",
+            s.days,
+            when(s.from),
+            when(s.to)
+        );
+    }
+    if let Some(s) = &r.silence_before_end {
+        let _ = writeln!(h, "<li>Silence before the end: {} days</li>", s.days);
+    }
+    let p = &r.audit.promises;
+    let _ = writeln!(
+        h,
+        "<li>Promises: {} — {} kept as first promised ({}), {} kept late or after a move, {} broken</li>",
+        p.total,
+        p.kept_on_time,
+        pct(r.audit.original_date_hit_rate),
+        p.kept_late + p.kept_after_move,
+        p.broken
+    );
+    h.push_str("</ul>\n<h4>Warning signs, most serious first</h4>\n");
+    if r.warnings.is_empty() {
+        h.push_str("<p class=\"empty\">None found.</p>\n");
+    } else {
+        h.push_str("<ol class=\"warnings\">\n");
+        for w in &r.warnings {
+            let _ = writeln!(
+                h,
+                "<li><span class=\"kind\">{}</span> {}</li>",
+                esc(w.kind),
+                esc(&w.message)
+            );
+        }
+        h.push_str("</ol>\n");
+    }
+    if !r.side_by_side.is_empty() {
+        h.push_str("<h4>What they wanted, and what they said they did not expect</h4>\n");
+        for s in &r.side_by_side {
+            h.push_str("<div class=\"pair\">\n<div>");
+            match &s.expectation {
+                Some(e) => {
+                    let _ = write!(
+                        h,
+                        "<small>wanted, {}</small><br>{}",
+                        when(e.at),
+                        esc(&e.text)
+                    );
+                }
+                None => h.push_str(
+                    "<small>wanted</small><br><span class=\"empty\">nothing recorded</span>",
+                ),
+            }
+            h.push_str("</div>\n<div>");
+            if s.mismatches.is_empty() {
+                h.push_str(
+                    "<small>not what they expected</small><br><span class=\"empty\">none</span>",
+                );
+            }
+            for m in &s.mismatches {
+                let _ = write!(
+                    h,
+                    "<small>not what they expected, {}</small><br>{}<br>",
+                    when(m.at),
+                    esc(&m.text)
+                );
+            }
+            h.push_str("</div>\n</div>\n");
+        }
+    }
+    if !r.audit.rows.is_empty() {
+        h.push_str("<h4>Promise record</h4>\n");
+        promise_table(h, &r.audit);
+    }
+    h.push_str(
+        "<h4>Timeline</h4>\n<div class=\"scroll\"><table>\n<thead><tr><th>when</th><th class=\"num\">#</th>\
+         <th>event</th><th class=\"num\">trust</th></tr></thead>\n<tbody>\n",
+    );
+    for e in &r.timeline {
+        let (class, note) = match e.retracted_by {
+            Some(by) => (
+                " class=\"retracted\"",
+                format!(" <small>(retracted by #{by})</small>"),
+            ),
+            None => ("", String::new()),
+        };
+        let _ = writeln!(
+            h,
+            "<tr{class}><td class=\"when\">{}</td><td class=\"num\">{}</td><td class=\"text\">{}{note}</td><td class=\"num\">{}</td></tr>",
+            when(e.occurred_at),
+            e.seq,
+            esc(&e.text),
+            e.trust_after
+                .map_or_else(|| "–".into(), |s| format!("{s:.0}"))
+        );
+    }
+    h.push_str("</tbody></table></div>\n</article>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_every_markup_character() {
+        assert_eq!(
+            esc("<script>alert('x') & \"y\"</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
+        );
+        assert_eq!(esc("plain ünïcode"), "plain ünïcode");
+    }
+
+    #[test]
+    fn the_style_sheet_fetches_nothing() {
+        for needle in ["http:", "https:", "//", "url(", "@import"] {
+            assert!(!STYLE.contains(needle), "style.css contains {needle:?}");
+        }
+    }
+}

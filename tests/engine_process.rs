@@ -1,0 +1,375 @@
+//! The durability rules with real processes and the real binary
+//! (`CARGO_BIN_EXE_trustlog`), a temp journal and `--now` pinned:
+//! - I/O errors injected by `strace` (EIO on fdatasync, ENOSPC on the
+//!   journal's pwrite64, ENOSPC on every write(2)) make the append exit
+//!   non-zero, and the journal still verifies with every earlier record;
+//! - a writer SIGKILLed at random moments, many times, never loses an
+//!   append it acknowledged (printed `#seq`);
+//! - two writer processes appending in parallel never interleave or
+//!   corrupt.
+//!
+//! The strace tests are skipped, loudly, only when strace is missing and
+//! `CI` is unset; under CI a missing strace fails (`.ci/run` installs it).
+
+#[path = "common/engine.rs"]
+mod engine;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use trustlog::events::{codec, Event};
+use trustlog::log::for_each_record;
+
+use engine::Rng;
+
+const NOW: &str = "2026-11-22T10:00";
+
+fn trustlog(journal: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_trustlog"));
+    c.env_remove("TRUSTLOG_FILE")
+        .env_remove("TRUSTLOG_NOW")
+        .env("NO_COLOR", "1")
+        .arg("--journal")
+        .arg(journal)
+        .arg("--now")
+        .arg(NOW)
+        .stdin(Stdio::null());
+    c
+}
+
+fn run(journal: &Path, args: &[&str]) -> Output {
+    trustlog(journal).args(args).output().expect("run trustlog")
+}
+
+fn ok(journal: &Path, args: &[&str]) -> String {
+    let o = run(journal, args);
+    assert!(
+        o.status.success(),
+        "trustlog {args:?} failed: {}\n{}",
+        o.status,
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The sequence number an acknowledged append printed (`#12 ...`).
+fn printed_seq(stdout: &str) -> Option<u64> {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix('#')?.split_whitespace().next()?.parse().ok())
+}
+
+/// `verify --json`: (exit code, parsed report).
+fn verify(journal: &Path) -> (i32, serde_json::Value) {
+    let o = run(journal, &["verify", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "verify --json printed no JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    (o.status.code().expect("exited"), v)
+}
+
+fn assert_verifies(journal: &Path, records: u64) {
+    let (code, v) = verify(journal);
+    assert_eq!(code, 0, "verify: {v}");
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["records"], records, "{v}");
+    assert_eq!(v["last_seq"], records, "{v}");
+}
+
+/// seq → note of every `talk` in the journal, read through the library.
+fn notes(journal: &Path) -> BTreeMap<u64, String> {
+    let mut out = BTreeMap::new();
+    for_each_record(journal, |seq, payload| {
+        let env = codec::decode(seq, payload).expect("decodes");
+        if let Event::Interacted { note, .. } = env.event {
+            out.insert(seq, note);
+        }
+        Ok(())
+    })
+    .expect("read the journal");
+    out
+}
+
+fn new_journal() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.tlog");
+    ok(&journal, &["client", "add", "acme"]);
+    (dir, journal)
+}
+
+// ---- strace fault injection ---------------------------------------------
+
+/// `Some(())` when strace can trace here; None (with a loud message) when it
+/// is missing outside CI. Under CI a missing strace is a failure.
+fn strace_available() -> Option<()> {
+    let works = Command::new("strace")
+        .args(["-f", "-o", "/dev/null", "--", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if works {
+        return Some(());
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("strace is missing or cannot trace, and CI is set: .ci/run must `apt-get install -y strace`");
+    }
+    eprintln!(
+        "\n!!!!!!!! SKIPPED: strace is not installed (or cannot trace here); \
+         the fault-injection process tests did not run. `apt-get install strace` !!!!!!!!\n"
+    );
+    None
+}
+
+/// Runs trustlog under `strace -f` with the given `-e` expressions; the
+/// trace itself goes to /dev/null so stderr is the program's own.
+fn under_strace(journal: &Path, exprs: &[&str], args: &[&str]) -> Output {
+    let mut c = Command::new("strace");
+    c.args(["-f", "-o", "/dev/null"]);
+    for e in exprs {
+        c.args(["-e", e]);
+    }
+    c.arg("--")
+        .arg(env!("CARGO_BIN_EXE_trustlog"))
+        .env_remove("TRUSTLOG_FILE")
+        .env_remove("TRUSTLOG_NOW")
+        .arg("--journal")
+        .arg(journal)
+        .arg("--now")
+        .arg(NOW)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run strace")
+}
+
+/// Common frame of the strace tests: two acknowledged records, one append
+/// under the given injection, then checks.
+fn append_under_fault(exprs: &[&str]) -> (tempfile::TempDir, PathBuf, Vec<u8>, Output) {
+    let (dir, journal) = new_journal();
+    ok(&journal, &["talk", "acme", "before the fault"]);
+    let before = fs::read(&journal).unwrap();
+    let o = under_strace(&journal, exprs, &["talk", "acme", "during the fault"]);
+    (dir, journal, before, o)
+}
+
+#[test]
+fn fdatasync_eio_is_not_acknowledged_and_the_journal_verifies() {
+    let Some(()) = strace_available() else { return };
+    let (_dir, journal, before, o) =
+        append_under_fault(&["trace=fdatasync", "inject=fdatasync:error=EIO"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "an I/O error is exit 1: {stderr}");
+    assert_eq!(
+        printed_seq(&String::from_utf8_lossy(&o.stdout)),
+        None,
+        "acknowledged"
+    );
+    assert!(stderr.contains(&journal.display().to_string()), "{stderr}");
+    // The earlier records are untouched. (The unacknowledged record reached
+    // the page cache before the failed sync, so it may be in the file.)
+    let after = fs::read(&journal).unwrap();
+    assert!(after.starts_with(&before), "earlier bytes changed");
+    let (code, v) = verify(&journal);
+    assert_eq!(code, 0, "{v}");
+    assert!(v["records"].as_u64().unwrap() >= 2, "{v}");
+    // The next writer (a new process) appends normally.
+    let out = ok(&journal, &["talk", "acme", "after the fault"]);
+    let seq = printed_seq(&out).expect("acknowledged");
+    assert_verifies(&journal, seq);
+    assert_eq!(notes(&journal)[&2], "before the fault");
+}
+
+#[test]
+fn pwrite_enospc_is_not_acknowledged_and_leaves_the_journal_as_it_was() {
+    let Some(()) = strace_available() else { return };
+    // The journal is written with positional writes (pwrite64); output and
+    // side files use write(2), so this hits the record write only.
+    let (_dir, journal, before, o) =
+        append_under_fault(&["trace=pwrite64", "inject=pwrite64:error=ENOSPC"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert_eq!(printed_seq(&String::from_utf8_lossy(&o.stdout)), None);
+    assert!(stderr.contains(&journal.display().to_string()), "{stderr}");
+    assert_eq!(fs::read(&journal).unwrap(), before, "the journal changed");
+    assert_verifies(&journal, 2);
+    let out = ok(&journal, &["talk", "acme", "after the fault"]);
+    assert_eq!(printed_seq(&out), Some(3));
+    assert_verifies(&journal, 3);
+}
+
+/// The issue's literal `-e inject=write:error=ENOSPC`: every write(2) fails,
+/// which here means the program's own output (the journal uses pwrite64).
+/// The append exits non-zero, and the journal verifies with every earlier
+/// record; the record itself was synced before printing failed, so it may
+/// be there.
+#[test]
+fn write_enospc_exits_non_zero_and_the_journal_verifies() {
+    let Some(()) = strace_available() else { return };
+    let (_dir, journal, before, o) =
+        append_under_fault(&["trace=write", "inject=write:error=ENOSPC"]);
+    assert_ne!(o.status.code(), Some(0), "exit {:?}", o.status);
+    assert!(fs::read(&journal).unwrap().starts_with(&before));
+    let (code, v) = verify(&journal);
+    assert_eq!((code, &v["ok"]), (0, &serde_json::Value::Bool(true)), "{v}");
+    assert!(v["records"].as_u64().unwrap() >= 2, "{v}");
+}
+
+/// Creating the journal: an fsync failing (the header's, or the
+/// directory's) fails the command; the next command starts over cleanly.
+#[test]
+fn fsync_eio_while_creating_fails_and_the_next_write_recovers() {
+    let Some(()) = strace_available() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.tlog");
+    let o = under_strace(
+        &journal,
+        &["trace=fsync", "inject=fsync:error=EIO"],
+        &["client", "add", "acme"],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(printed_seq(&String::from_utf8_lossy(&o.stdout)), None);
+    let out = ok(&journal, &["client", "add", "acme"]);
+    assert_eq!(printed_seq(&out), Some(1));
+    assert_verifies(&journal, 1);
+}
+
+// ---- SIGKILL ---------------------------------------------------------------
+
+/// Kill a writer at random moments, many times: every `#seq` printed before
+/// a kill is in the journal afterwards, with its text. Verify is clean, or
+/// finds only a torn tail, which the next append cuts aside.
+#[test]
+fn sigkilled_writers_never_lose_an_acknowledged_append() {
+    let iterations = if std::env::var_os("CI").is_some() {
+        200
+    } else {
+        60
+    };
+    let (_dir, journal) = new_journal();
+    // How long one append takes here, to spread the kills over its whole
+    // life (start-up, replay, lock, write, sync, print). Not asserted.
+    let mut typical = Duration::ZERO;
+    for i in 0..3 {
+        let t = Instant::now();
+        ok(&journal, &["talk", "acme", &format!("warm-up {i}")]);
+        typical = typical.max(t.elapsed());
+    }
+    let mut rng = Rng(0x5eed_0fc0_ffee);
+    let mut acked: BTreeMap<u64, String> = notes(&journal);
+    let mut killed = 0;
+    for i in 0..iterations {
+        let text = format!("iteration {i}");
+        let mut child = trustlog(&journal)
+            .args(["talk", "acme", &text])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let delay = rng.below(typical.as_micros() as u64 * 3 / 2 + 1);
+        thread::sleep(Duration::from_micros(delay));
+        let _ = child.kill(); // fails only if it was already reaped
+        let status = child.wait().unwrap();
+        killed += (status.signal() == Some(9)) as usize;
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        if let Some(seq) = printed_seq(&out) {
+            // Printed only after fdatasync returned: acknowledged.
+            assert!(acked.insert(seq, text.clone()).is_none(), "seq {seq} twice");
+        } else {
+            assert!(!status.success(), "exit 0 without acknowledging: {out}");
+        }
+        if i % 20 == 19 {
+            check_after_kills(&journal, &acked);
+        }
+    }
+    check_after_kills(&journal, &acked);
+    // How the kills fell (timing-dependent, so reported, not asserted).
+    eprintln!(
+        "{iterations} writers, {killed} died of SIGKILL, {} appends acknowledged in all",
+        acked.len()
+    );
+    // The next append cuts any torn tail; then the journal is clean.
+    let out = ok(&journal, &["talk", "acme", "after the kills"]);
+    let seq = printed_seq(&out).unwrap();
+    assert_verifies(&journal, seq);
+    let all = notes(&journal);
+    for (seq, text) in &acked {
+        assert_eq!(all.get(seq), Some(text), "acknowledged #{seq} lost");
+    }
+}
+
+fn check_after_kills(journal: &Path, acked: &BTreeMap<u64, String>) {
+    let (code, v) = verify(journal);
+    let damage = v["damage"].as_array().unwrap();
+    let torn_only = damage.len() == 1 && damage[0]["kind"] == "torn_tail";
+    assert!(
+        code == 0 || (code == 3 && torn_only),
+        "after kills: exit {code}, {v}"
+    );
+    let all = notes(journal);
+    for (seq, text) in acked {
+        assert_eq!(all.get(seq), Some(text), "acknowledged #{seq} lost");
+    }
+}
+
+// ---- two writers -------------------------------------------------------------
+
+/// Two processes appending 50 times each, in parallel, with the default lock
+/// wait: all succeed, and the journal holds exactly their 100 records, each
+/// at the sequence number it was acknowledged with.
+#[test]
+fn two_concurrent_writer_processes_never_interleave_or_corrupt() {
+    const EACH: usize = 50;
+    let (_dir, journal) = new_journal();
+    let writers: Vec<_> = ["left", "right"]
+        .into_iter()
+        .map(|name| {
+            let journal = journal.clone();
+            thread::spawn(move || {
+                let mut mine = Vec::new();
+                for i in 0..EACH {
+                    let text = format!("{name} {i}");
+                    let out = ok(&journal, &["talk", "acme", &text]);
+                    mine.push((printed_seq(&out).expect("acknowledged"), text));
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut acked = BTreeMap::new();
+    for w in writers {
+        let mine = w.join().unwrap();
+        assert!(mine.windows(2).all(|p| p[0].0 < p[1].0), "{mine:?}");
+        for (seq, text) in mine {
+            assert!(acked.insert(seq, text).is_none(), "seq {seq} twice");
+        }
+    }
+    let total = 1 + 2 * EACH as u64;
+    assert_eq!(
+        acked.keys().copied().collect::<Vec<_>>(),
+        (2..=total).collect::<Vec<_>>()
+    );
+    assert_verifies(&journal, total);
+    assert_eq!(notes(&journal), acked);
+}
