@@ -252,7 +252,7 @@ impl All {
 }
 
 impl Projection for All {
-    fn apply(&mut self, env: &Envelope) {
+    fn apply(&mut self, env: &EnvelopeRef<'_>) {
         self.state.apply(env);
         self.due.apply(env);
         self.audit.apply(env);
@@ -262,7 +262,7 @@ impl Projection for All {
             p.apply(env);
         }
     }
-    fn skip(&mut self, env: &Envelope) {
+    fn skip(&mut self, env: &EnvelopeRef<'_>) {
         self.state.skip(env);
         self.due.skip(env);
         self.audit.skip(env);

@@ -932,7 +932,7 @@ impl<'s> Planner<'s> {
         self.tids.record(&env, id);
         let retraction = matches!(env.event, Event::Retracted { .. });
         if !retraction {
-            self.state.apply(&env);
+            self.state.apply(&env.as_ref());
         }
         self.next_seq += 1;
         self.plan.payloads.push(payload);

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::{CommandFactory, Parser, Subcommand};
 
 pub mod chart;
+pub mod checkpoint;
 pub mod config;
 pub mod context;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod integrity;
 pub mod output;
 pub mod query;
 pub mod record;
+pub mod replay;
 pub mod report;
 pub mod table;
 pub mod when;

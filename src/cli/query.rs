@@ -9,9 +9,11 @@ use clap::Args;
 use serde_json::{json, Value};
 
 use super::chart;
-use super::context::{cut_as_of, read_all, replay_into, Ctx};
+use super::checkpoint::{self, Needs};
+use super::context::{cut_as_of, read_all, Ctx};
 use super::error::{invalid, CliError};
 use super::output::{due_text, envelope_json, summary};
+use super::replay;
 use super::table::Table;
 use crate::events::{Due, Envelope, Event, Timestamp, EVENT_KINDS};
 use crate::projections::audit::{Audit, AuditQuery, AuditReport, AuditRow};
@@ -42,8 +44,33 @@ pub struct LogArgs {
     pub as_of: AsOfArg,
 }
 
+/// `--as-of` as an instant (`None` without it), and the instant that counts
+/// as "now" for the answer.
+pub fn as_of_and_now(
+    ctx: &Ctx,
+    as_of: &AsOfArg,
+) -> Result<(Option<Timestamp>, Timestamp), CliError> {
+    let t = match &as_of.as_of {
+        None => None,
+        Some(s) => Some(ctx.when("--as-of", s, true)?.at),
+    };
+    Ok((t, t.unwrap_or_else(|| ctx.now_ts())))
+}
+
+/// Streams the journal as known at `as_of` into `fresh()`'s projections
+/// (no checkpoint: for the per-client histories, which are as long as the
+/// log).
+fn replay_full<P: crate::projections::Projection>(
+    ctx: &Ctx,
+    as_of: Option<Timestamp>,
+    mut fresh: impl FnMut() -> P,
+) -> Result<P, CliError> {
+    Ok(replay::replay(&ctx.journal, as_of, &mut |_| fresh(), &mut || None)?.projections)
+}
+
 /// The events as known at `--as-of` (all of them without it), and the
-/// instant that counts as "now" for the answer.
+/// instant that counts as "now" for the answer. Holds every event in
+/// memory: queries fold with `checkpoint::fold` or `replay` instead.
 pub fn load(ctx: &Ctx, as_of: &AsOfArg) -> Result<(Vec<Envelope>, Timestamp), CliError> {
     let t = match &as_of.as_of {
         None => None,
@@ -233,7 +260,7 @@ fn known_client(state: &State, handle: &str) -> Result<(), CliError> {
     if state.clients.contains_key(handle) {
         return Ok(());
     }
-    let known: Vec<&str> = state.clients.keys().map(String::as_str).take(10).collect();
+    let known: Vec<&str> = state.clients.keys().take(10).collect();
     Err(invalid(if known.is_empty() {
         format!("unknown client {handle:?}: the journal has no clients (as known then)")
     } else {
@@ -256,12 +283,16 @@ fn json_out<T: serde::Serialize>(v: &T) -> Result<(), CliError> {
 
 pub fn status(ctx: &Ctx, a: &StatusArgs) -> Result<(), CliError> {
     let params = ctx.trust_params()?;
-    let (envs, now) = load(ctx, &a.as_of)?;
-    let mut st = Status {
-        state: State::new(),
-        trust: Trust::new(params),
+    let (t, now) = as_of_and_now(ctx, &a.as_of)?;
+    let needs = Needs {
+        trust: Some(params.clone()),
+        ..Needs::default()
     };
-    replay_into(&envs, &mut [&mut st]);
+    let core = checkpoint::fold(&ctx.journal, t, &needs, Some(&params), true)?.core;
+    let st = Status {
+        trust: core.trust.unwrap_or_else(|| Trust::scores_only(params)),
+        state: core.state,
+    };
     if let Some(h) = &a.handle {
         known_client(&st.state, h)?;
     }
@@ -312,7 +343,7 @@ pub fn status(ctx: &Ctx, a: &StatusArgs) -> Result<(), CliError> {
 
 pub fn due(ctx: &Ctx, a: &DueArgs) -> Result<(), CliError> {
     let span = a.within.as_deref().map(parse_span).transpose()?;
-    let (envs, now) = load(ctx, &a.as_of)?;
+    let (t, now) = as_of_and_now(ctx, &a.as_of)?;
     // "Due within 7d" includes whatever is due on the seventh day, so a span
     // of whole days runs to the end of that (local) day.
     let within = span.map(|s| {
@@ -328,8 +359,10 @@ pub fn due(ctx: &Ctx, a: &DueArgs) -> Result<(), CliError> {
             None => s,
         }
     });
-    let mut state = State::new();
-    replay_into(&envs, &mut [&mut state]);
+    let params = ctx.trust_params().ok();
+    let state = checkpoint::fold(&ctx.journal, t, &Needs::default(), params.as_ref(), true)?
+        .core
+        .state;
     let r = due::report(&state, now, within);
     if ctx.json {
         return json_out(&r);
@@ -404,14 +437,27 @@ pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
             )));
         }
     }
-    let (envs, now) = load(ctx, &a.as_of)?;
-    let mut state = State::new();
-    let mut au = Audit::new();
-    replay_into(&envs, &mut [&mut state, &mut au]);
+    let (t, now) = as_of_and_now(ctx, &a.as_of)?;
+    let params = ctx.trust_params().ok();
+    let needs = Needs {
+        audit: true,
+        ..Needs::default()
+    };
+    let core = checkpoint::fold(&ctx.journal, t, &needs, params.as_ref(), true)?.core;
+    let state = core.state;
+    let au = core.audit.unwrap_or_default();
     if let Some(h) = &a.client {
         known_client(&state, h)?;
     }
-    let r = au.report(
+    // JSON has no rows: skip building one per promise.
+    let json_only = ctx.json && !a.csv;
+    let report = if json_only {
+        Audit::summary
+    } else {
+        Audit::report
+    };
+    let r = report(
+        &au,
         now,
         &AuditQuery {
             client: a.client.clone(),
@@ -554,10 +600,13 @@ fn print_audit(r: &AuditReport) {
 
 pub fn trust(ctx: &Ctx, a: &TrustArgs) -> Result<(), CliError> {
     let params = ctx.trust_params()?;
-    let (envs, _) = load(ctx, &a.as_of)?;
-    let mut state = State::new();
-    let mut tr = Trust::for_client(&a.handle, params);
-    replay_into(&envs, &mut [&mut state, &mut tr]);
+    let (t, _) = as_of_and_now(ctx, &a.as_of)?;
+    let (state, tr) = replay_full(ctx, t, || {
+        (
+            State::hot_only(),
+            Trust::for_client(&a.handle, params.clone()),
+        )
+    })?;
     known_client(&state, &a.handle)?;
     let r = tr
         .report(&a.handle)
@@ -597,10 +646,13 @@ pub fn trust(ctx: &Ctx, a: &TrustArgs) -> Result<(), CliError> {
 
 pub fn postmortem(ctx: &Ctx, a: &PostmortemArgs) -> Result<(), CliError> {
     let params = ctx.trust_params()?;
-    let (envs, now) = load(ctx, &a.as_of)?;
-    let mut state = State::new();
-    let mut pm = Postmortem::new(&a.handle, params);
-    replay_into(&envs, &mut [&mut state, &mut pm]);
+    let (t, now) = as_of_and_now(ctx, &a.as_of)?;
+    let (state, pm) = replay_full(ctx, t, || {
+        (
+            State::hot_only(),
+            Postmortem::new(&a.handle, params.clone()),
+        )
+    })?;
     known_client(&state, &a.handle)?;
     let r = pm
         .report(now)

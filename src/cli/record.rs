@@ -5,7 +5,8 @@
 
 use clap::Args;
 
-use super::context::{read_all, replay_into, Ctx};
+use super::checkpoint::{self, Folded, Needs};
+use super::context::Ctx;
 use super::error::{invalid, CliError};
 use super::output;
 use crate::events::{
@@ -172,22 +173,39 @@ where
     };
     // Validate before anything touches the file (not even a header or the
     // cut of a torn tail): under the lock when the journal exists, so the
-    // answer still holds at the append.
-    let state_of = |path| -> Result<State, CliError> {
-        let mut state = State::new();
-        replay_into(&read_all(path)?, &mut [&mut state]);
-        Ok(state)
+    // answer still holds at the append. The state comes from the checkpoint
+    // plus the events after it (a full replay only without a usable one).
+    // The state from a checkpoint holds clients and open promises, which is
+    // all that accepting an event needs; what it refuses is checked again
+    // against the full state (closed promises, the kind of every event), so
+    // that the answer and its message are those of a full replay.
+    let params = ctx.trust_params().ok();
+    let validated = |path: &std::path::Path| -> Result<(Folded, Event), CliError> {
+        let folded = checkpoint::fold(path, None, &Needs::default(), params.as_ref(), false)?;
+        match build(&folded.core.state, occurred_at) {
+            Ok(event) => Ok((folded, event)),
+            Err(_) if folded.core.state.is_partial() => {
+                let needs = Needs {
+                    full_state: true,
+                    ..Needs::default()
+                };
+                let folded = checkpoint::fold(path, None, &needs, params.as_ref(), false)?;
+                let event = build(&folded.core.state, occurred_at)?;
+                Ok((folded, event))
+            }
+            Err(e) => Err(e),
+        }
     };
-    let (mut writer, event) = if ctx.journal.exists() {
+    let (mut writer, event, mut folded) = if ctx.journal.exists() {
         let locked = JournalWriter::lock(&ctx.journal, DEFAULT_LOCK_WAIT, false)?;
-        let event = build(&state_of(&ctx.journal)?, occurred_at)?;
-        (locked.into_writer(now.0)?, event)
+        let (folded, event) = validated(&ctx.journal)?;
+        (locked.into_writer(now.0)?, event, folded)
     } else {
         build(&State::new(), occurred_at)?;
         let writer = JournalWriter::open(&ctx.journal, now.0, DEFAULT_LOCK_WAIT)?;
         // Another process may have created it meanwhile: check again.
-        let event = build(&state_of(&ctx.journal)?, occurred_at)?;
-        (writer, event)
+        let (folded, event) = validated(&ctx.journal)?;
+        (writer, event, folded)
     };
     if let Some(cut) = &writer.cut {
         eprintln!(
@@ -209,6 +227,22 @@ where
     let appended = writer.append(&payload)?;
     env.seq = appended.first_seq;
     output::print_recorded(ctx, &env);
+    if folded.worth_saving {
+        // The fold read enough of the journal to be worth keeping: save it
+        // with the new event, still under the lock (after the answer: the
+        // append is acknowledged either way, and a checkpoint is a cache, so
+        // failing to write one is not the command's failure).
+        let frame = (crate::log::format::FRAME_LEN + payload.len()) as u64;
+        folded.push_appended(
+            &env.as_ref(),
+            appended.end - frame,
+            appended.end,
+            appended.head,
+        );
+        if folded.worth_saving {
+            let _ = folded.save(&ctx.journal);
+        }
+    }
     Ok(())
 }
 
@@ -249,13 +283,13 @@ fn client<'s>(
 ) -> Result<&'s crate::projections::state::Client, CliError> {
     let c = state.clients.get(handle).ok_or_else(|| {
         let mut msg = format!("unknown client {handle:?}");
-        match closest(handle, state.clients.keys().map(String::as_str)) {
+        match closest(handle, state.clients.keys()) {
             Some(best) => msg.push_str(&format!(": did you mean {best:?}?")),
             None if state.clients.is_empty() => {
                 msg.push_str(": the journal has no clients yet; add one with `trustlog client add`")
             }
             None => {
-                let known: Vec<&str> = state.clients.keys().map(String::as_str).take(10).collect();
+                let known: Vec<&str> = state.clients.keys().take(10).collect();
                 let more = if state.clients.len() > known.len() {
                     ", …"
                 } else {
@@ -306,7 +340,7 @@ fn open_promise(
     state: &State,
     id: PromiseId,
 ) -> Result<&crate::projections::state::Promise, CliError> {
-    let p = state.promises.get(&id).ok_or_else(|| {
+    let p = state.promise(id).ok_or_else(|| {
         if (1..=state.max_promise_id).contains(&id) {
             invalid(format!("promise {id} was retracted: it no longer counts"))
         } else if state.max_promise_id == 0 {

@@ -78,13 +78,7 @@ pub fn report(ctx: &Ctx, a: &ReportArgs) -> Result<(), CliError> {
     replay_into(&envs, &mut [&mut status, &mut audit]);
     if let Some(h) = &a.client {
         if !status.state.clients.contains_key(h) {
-            let known: Vec<&str> = status
-                .state
-                .clients
-                .keys()
-                .map(String::as_str)
-                .take(10)
-                .collect();
+            let known: Vec<&str> = status.state.clients.keys().take(10).collect();
             return Err(invalid(if known.is_empty() {
                 format!("unknown client {h:?}: the journal has no clients (as known then)")
             } else {

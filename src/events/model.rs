@@ -159,6 +159,384 @@ pub struct Envelope {
     pub event: Event,
 }
 
+/// A decoded event that borrows its text from the record it was read
+/// from: replay decodes into this, so folding a journal allocates no string
+/// per event. Same variants, same order, same fields as [`Event`], with
+/// `&str` for `String` (the codec decodes the same bytes into either; a test
+/// in `codec` pins that they agree on every variant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum EventRef<'a> {
+    ClientAdded {
+        handle: &'a str,
+        name: &'a str,
+        fit: Fit,
+        note: &'a str,
+    },
+    FitChanged {
+        client: &'a str,
+        fit: Fit,
+        reason: &'a str,
+    },
+    ExpectationNoted {
+        client: &'a str,
+        text: &'a str,
+    },
+    MismatchNoted {
+        client: &'a str,
+        text: &'a str,
+    },
+    Interacted {
+        client: &'a str,
+        kind: InteractionKind,
+        mood: i8,
+        minutes: Option<u32>,
+        initiated_by: Party,
+        note: &'a str,
+    },
+    PromiseMade {
+        promise: PromiseId,
+        client: &'a str,
+        what: &'a str,
+        due: Due,
+    },
+    PromiseMoved {
+        promise: PromiseId,
+        due: Due,
+        cause: Cause,
+        agreed_by_client: bool,
+        reason: &'a str,
+    },
+    PromiseKept {
+        promise: PromiseId,
+        note: &'a str,
+    },
+    PromiseBroken {
+        promise: PromiseId,
+        reason: &'a str,
+    },
+    PromiseReleased {
+        promise: PromiseId,
+        reason: &'a str,
+    },
+    Advocated {
+        client: &'a str,
+        kind: AdvocacyKind,
+        initiated_by_client: bool,
+        note: &'a str,
+    },
+    ClientLost {
+        client: &'a str,
+        reason: &'a str,
+    },
+    ClientReturned {
+        client: &'a str,
+        note: &'a str,
+    },
+    Retracted {
+        seq: Seq,
+        reason: &'a str,
+    },
+}
+
+/// An envelope whose text borrows from the record: what projections fold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnvelopeRef<'a> {
+    pub seq: Seq,
+    pub recorded_at: Timestamp,
+    pub occurred_at: Timestamp,
+    pub author: &'a str,
+    pub event: EventRef<'a>,
+}
+
+impl Envelope {
+    /// The borrowed view of this envelope (no copy of any text).
+    pub fn as_ref(&self) -> EnvelopeRef<'_> {
+        EnvelopeRef {
+            seq: self.seq,
+            recorded_at: self.recorded_at,
+            occurred_at: self.occurred_at,
+            author: &self.author,
+            event: self.event.as_ref(),
+        }
+    }
+}
+
+impl EnvelopeRef<'_> {
+    /// An owned copy (for the few places that keep whole events).
+    pub fn to_owned(&self) -> Envelope {
+        Envelope {
+            seq: self.seq,
+            recorded_at: self.recorded_at,
+            occurred_at: self.occurred_at,
+            author: self.author.to_string(),
+            event: self.event.to_owned(),
+        }
+    }
+}
+
+impl<'a> EventRef<'a> {
+    /// The stable name of the variant, as [`Event::kind_name`].
+    pub fn kind_name(&self) -> &'static str {
+        EVENT_KINDS[self.kind_index()]
+    }
+
+    /// The variant's index in the enum (and in [`EVENT_KINDS`]).
+    pub fn kind_index(&self) -> usize {
+        match self {
+            EventRef::ClientAdded { .. } => 0,
+            EventRef::FitChanged { .. } => 1,
+            EventRef::ExpectationNoted { .. } => 2,
+            EventRef::MismatchNoted { .. } => 3,
+            EventRef::Interacted { .. } => 4,
+            EventRef::PromiseMade { .. } => 5,
+            EventRef::PromiseMoved { .. } => 6,
+            EventRef::PromiseKept { .. } => 7,
+            EventRef::PromiseBroken { .. } => 8,
+            EventRef::PromiseReleased { .. } => 9,
+            EventRef::Advocated { .. } => 10,
+            EventRef::ClientLost { .. } => 11,
+            EventRef::ClientReturned { .. } => 12,
+            EventRef::Retracted { .. } => 13,
+        }
+    }
+
+    /// The client this event names directly, as [`Event::client`].
+    pub fn client(&self) -> Option<&'a str> {
+        match *self {
+            EventRef::ClientAdded { handle, .. } => Some(handle),
+            EventRef::FitChanged { client, .. }
+            | EventRef::ExpectationNoted { client, .. }
+            | EventRef::MismatchNoted { client, .. }
+            | EventRef::Interacted { client, .. }
+            | EventRef::PromiseMade { client, .. }
+            | EventRef::Advocated { client, .. }
+            | EventRef::ClientLost { client, .. }
+            | EventRef::ClientReturned { client, .. } => Some(client),
+            EventRef::PromiseMoved { .. }
+            | EventRef::PromiseKept { .. }
+            | EventRef::PromiseBroken { .. }
+            | EventRef::PromiseReleased { .. }
+            | EventRef::Retracted { .. } => None,
+        }
+    }
+
+    /// The promise this event is about, if any.
+    pub fn promise(&self) -> Option<PromiseId> {
+        match *self {
+            EventRef::PromiseMade { promise, .. }
+            | EventRef::PromiseMoved { promise, .. }
+            | EventRef::PromiseKept { promise, .. }
+            | EventRef::PromiseBroken { promise, .. }
+            | EventRef::PromiseReleased { promise, .. } => Some(promise),
+            _ => None,
+        }
+    }
+
+    /// An owned copy.
+    pub fn to_owned(&self) -> Event {
+        let s = |x: &str| x.to_string();
+        match *self {
+            EventRef::ClientAdded {
+                handle,
+                name,
+                fit,
+                note,
+            } => Event::ClientAdded {
+                handle: s(handle),
+                name: s(name),
+                fit,
+                note: s(note),
+            },
+            EventRef::FitChanged {
+                client,
+                fit,
+                reason,
+            } => Event::FitChanged {
+                client: s(client),
+                fit,
+                reason: s(reason),
+            },
+            EventRef::ExpectationNoted { client, text } => Event::ExpectationNoted {
+                client: s(client),
+                text: s(text),
+            },
+            EventRef::MismatchNoted { client, text } => Event::MismatchNoted {
+                client: s(client),
+                text: s(text),
+            },
+            EventRef::Interacted {
+                client,
+                kind,
+                mood,
+                minutes,
+                initiated_by,
+                note,
+            } => Event::Interacted {
+                client: s(client),
+                kind,
+                mood,
+                minutes,
+                initiated_by,
+                note: s(note),
+            },
+            EventRef::PromiseMade {
+                promise,
+                client,
+                what,
+                due,
+            } => Event::PromiseMade {
+                promise,
+                client: s(client),
+                what: s(what),
+                due,
+            },
+            EventRef::PromiseMoved {
+                promise,
+                due,
+                cause,
+                agreed_by_client,
+                reason,
+            } => Event::PromiseMoved {
+                promise,
+                due,
+                cause,
+                agreed_by_client,
+                reason: s(reason),
+            },
+            EventRef::PromiseKept { promise, note } => Event::PromiseKept {
+                promise,
+                note: s(note),
+            },
+            EventRef::PromiseBroken { promise, reason } => Event::PromiseBroken {
+                promise,
+                reason: s(reason),
+            },
+            EventRef::PromiseReleased { promise, reason } => Event::PromiseReleased {
+                promise,
+                reason: s(reason),
+            },
+            EventRef::Advocated {
+                client,
+                kind,
+                initiated_by_client,
+                note,
+            } => Event::Advocated {
+                client: s(client),
+                kind,
+                initiated_by_client,
+                note: s(note),
+            },
+            EventRef::ClientLost { client, reason } => Event::ClientLost {
+                client: s(client),
+                reason: s(reason),
+            },
+            EventRef::ClientReturned { client, note } => Event::ClientReturned {
+                client: s(client),
+                note: s(note),
+            },
+            EventRef::Retracted { seq, reason } => Event::Retracted {
+                seq,
+                reason: s(reason),
+            },
+        }
+    }
+}
+
+impl Event {
+    /// The borrowed view of this event.
+    pub fn as_ref(&self) -> EventRef<'_> {
+        match self {
+            Event::ClientAdded {
+                handle,
+                name,
+                fit,
+                note,
+            } => EventRef::ClientAdded {
+                handle,
+                name,
+                fit: *fit,
+                note,
+            },
+            Event::FitChanged {
+                client,
+                fit,
+                reason,
+            } => EventRef::FitChanged {
+                client,
+                fit: *fit,
+                reason,
+            },
+            Event::ExpectationNoted { client, text } => EventRef::ExpectationNoted { client, text },
+            Event::MismatchNoted { client, text } => EventRef::MismatchNoted { client, text },
+            Event::Interacted {
+                client,
+                kind,
+                mood,
+                minutes,
+                initiated_by,
+                note,
+            } => EventRef::Interacted {
+                client,
+                kind: *kind,
+                mood: *mood,
+                minutes: *minutes,
+                initiated_by: *initiated_by,
+                note,
+            },
+            Event::PromiseMade {
+                promise,
+                client,
+                what,
+                due,
+            } => EventRef::PromiseMade {
+                promise: *promise,
+                client,
+                what,
+                due: *due,
+            },
+            Event::PromiseMoved {
+                promise,
+                due,
+                cause,
+                agreed_by_client,
+                reason,
+            } => EventRef::PromiseMoved {
+                promise: *promise,
+                due: *due,
+                cause: *cause,
+                agreed_by_client: *agreed_by_client,
+                reason,
+            },
+            Event::PromiseKept { promise, note } => EventRef::PromiseKept {
+                promise: *promise,
+                note,
+            },
+            Event::PromiseBroken { promise, reason } => EventRef::PromiseBroken {
+                promise: *promise,
+                reason,
+            },
+            Event::PromiseReleased { promise, reason } => EventRef::PromiseReleased {
+                promise: *promise,
+                reason,
+            },
+            Event::Advocated {
+                client,
+                kind,
+                initiated_by_client,
+                note,
+            } => EventRef::Advocated {
+                client,
+                kind: *kind,
+                initiated_by_client: *initiated_by_client,
+                note,
+            },
+            Event::ClientLost { client, reason } => EventRef::ClientLost { client, reason },
+            Event::ClientReturned { client, note } => EventRef::ClientReturned { client, note },
+            Event::Retracted { seq, reason } => EventRef::Retracted { seq: *seq, reason },
+        }
+    }
+}
+
 impl Event {
     /// The stable name of the variant, as used by `log --kind`, JSON and CSV.
     pub fn kind_name(&self) -> &'static str {

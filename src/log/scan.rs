@@ -173,6 +173,55 @@ impl<S: Storage> Scanner<S> {
         })
     }
 
+    /// Moves a fresh scan to just after the record at `record_offset`,
+    /// which must be intact and hold `seq` and `chain` (what a reader that
+    /// stopped there remembers, e.g. a checkpoint). Returns `false`, leaving
+    /// the scan where it was, when the file has no such record there: it was
+    /// rewritten, salvaged, cut, or is another journal.
+    pub fn resume_after(
+        &mut self,
+        record_offset: u64,
+        seq: u64,
+        chain: &Digest,
+    ) -> io::Result<bool> {
+        if self.pos != HEADER_LEN as u64 || record_offset < HEADER_LEN as u64 || seq == 0 {
+            return Ok(false);
+        }
+        if record_offset.saturating_add(FRAME_LEN as u64) > self.file_len {
+            return Ok(false);
+        }
+        let mut head = [0u8; FRAME_LEN];
+        if read_full(&self.storage, record_offset, &mut head)? != FRAME_LEN {
+            return Ok(false);
+        }
+        let len = u32::from_le_bytes([
+            head[F_LEN],
+            head[F_LEN + 1],
+            head[F_LEN + 2],
+            head[F_LEN + 3],
+        ]);
+        if len > MAX_PAYLOAD || record_offset + (FRAME_LEN as u64) + u64::from(len) > self.file_len
+        {
+            return Ok(false);
+        }
+        let mut frame = vec![0u8; FRAME_LEN + len as usize];
+        if read_full(&self.storage, record_offset, &mut frame)? != frame.len() {
+            return Ok(false);
+        }
+        match parse_frame(&frame) {
+            Parse::Ok(f) if f.seq == seq && f.chain == *chain => {
+                self.pos = record_offset + frame.len() as u64;
+                self.buf.clear();
+                self.buf_start = self.pos;
+                self.next_seq = seq + 1;
+                self.prev_chain = *chain;
+                self.chain_known = true;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     pub fn header(&self) -> &Header {
         &self.header
     }
@@ -461,6 +510,42 @@ mod tests {
             });
         }
         out
+    }
+
+    #[test]
+    fn resume_after_a_known_record_reads_only_the_rest() {
+        let bytes = journal(&[b"one", b"two", b"three"]);
+        let mut s = Scanner::open(SimStorage::from_bytes(bytes.clone()), false, false).unwrap();
+        let (off, seq, chain) = match s.next_item().unwrap() {
+            Some(Item::Record(_)) => match s.next_item().unwrap() {
+                Some(Item::Record(r)) => (r.offset, r.seq, r.chain),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        };
+        let mut r = Scanner::open(SimStorage::from_bytes(bytes.clone()), false, false).unwrap();
+        assert!(r.resume_after(off, seq, &chain).unwrap());
+        assert!(
+            matches!(r.next_item().unwrap(), Some(Item::Record(x)) if x.seq == 3 && x.payload == b"three")
+        );
+        assert!(r.next_item().unwrap().is_none());
+        // Wrong seq, wrong digest, wrong offset, another journal: refused.
+        let mut other = chain;
+        other[0] ^= 1;
+        for (o, q, c) in [(off, 3, chain), (off, seq, other), (off + 1, seq, chain)] {
+            let mut r = Scanner::open(SimStorage::from_bytes(bytes.clone()), false, false).unwrap();
+            assert!(!r.resume_after(o, q, &c).unwrap());
+            assert!(matches!(r.next_item().unwrap(), Some(Item::Record(x)) if x.seq == 1));
+        }
+        let h = Header::new([7u8; 16], 1);
+        let mut foreign = h.encode().to_vec();
+        let mut c = h.chain_seed();
+        for (i, p) in [b"one", b"two"].iter().enumerate() {
+            c = chain_next(&c, i as u64 + 1, *p);
+            encode_frame(&mut foreign, i as u64 + 1, &c, *p);
+        }
+        let mut r = Scanner::open(SimStorage::from_bytes(foreign), false, false).unwrap();
+        assert!(!r.resume_after(off, seq, &chain).unwrap());
     }
 
     #[test]

@@ -28,12 +28,14 @@
 //! - Events about promises or clients that do not exist (e.g. their
 //!   `PromiseMade` or `ClientAdded` was retracted) are ignored.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use serde::Serialize;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
+use super::table::{Arena, HandleMap, IdMap};
 use super::{days_after, ser, words, Projection};
-use crate::events::{Cause, Due, Envelope, Event, PromiseId, Seq, Timestamp};
+use crate::events::{Cause, Due, EnvelopeRef, EventRef, PromiseId, Seq, Timestamp, EVENT_KINDS};
 
 /// Stable `kind` strings of [`Flag`].
 pub const FLAG_MOVE_AFTER_DUE: &str = "move_after_due";
@@ -117,7 +119,7 @@ impl Outcome {
 }
 
 /// One move of a promise, as the audit keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Move {
     pub seq: Seq,
     pub recorded_at: Timestamp,
@@ -136,14 +138,14 @@ impl Move {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum CloseKind {
     Kept,
     Broken,
     Released,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Close {
     kind: CloseKind,
     seq: Seq,
@@ -151,11 +153,13 @@ struct Close {
     recorded_at: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Tracked {
     id: PromiseId,
-    client: String,
-    what: String,
+    /// Row of the client in `Audit::clients`.
+    client: u32,
+    /// Number of the text in `Audit::whats`.
+    what: u32,
     original_due: Due,
     due: Due,
     moves: Vec<Move>,
@@ -194,16 +198,17 @@ impl Tracked {
 
 /// What we know of a retracted (skipped) event, so its retraction can say
 /// what it took back and whom it concerned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Skipped {
-    kind: &'static str,
+    /// Index into `EVENT_KINDS`.
+    kind: u8,
     client: Option<String>,
     promise: Option<PromiseId>,
     occurred_at: Timestamp,
     summary: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Retraction {
     seq: Seq,
     by: Seq,
@@ -211,10 +216,15 @@ struct Retraction {
 }
 
 /// The audit projection; see the module docs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Audit {
-    clients: BTreeSet<String>,
-    promises: BTreeMap<PromiseId, Tracked>,
+    /// Set by [`Audit::for_client`]: only that client's promises are kept.
+    only: Option<String>,
+    /// Every client added (the value is unused: rows name clients).
+    clients: HandleMap<()>,
+    promises: IdMap<Tracked>,
+    /// What each promise is about.
+    whats: Arena,
     /// Client and original due of promises whose `PromiseMade` was
     /// retracted: a retraction of it is still in the period of that due.
     retracted_promises: BTreeMap<PromiseId, (String, Timestamp)>,
@@ -227,6 +237,16 @@ impl Audit {
         Self::default()
     }
 
+    /// The audit of one client only (for the post-mortem): the same answers
+    /// as [`Audit::new`] for `AuditQuery::client(handle)`, without keeping
+    /// every other client's promises.
+    pub fn for_client(handle: &str) -> Self {
+        Audit {
+            only: Some(handle.to_string()),
+            ..Self::default()
+        }
+    }
+
     /// The moves of a promise, oldest first (empty for an unknown promise).
     pub fn moves_of(&self, id: PromiseId) -> &[Move] {
         self.promises.get(&id).map_or(&[], |p| &p.moves)
@@ -236,7 +256,7 @@ impl Audit {
     /// retracted.
     fn promise_facts(&self, id: PromiseId) -> Option<(&str, Timestamp)> {
         match self.promises.get(&id) {
-            Some(p) => Some((&p.client, p.original_due.at)),
+            Some(p) => Some((self.client_of(p), p.original_due.at)),
             None => self
                 .retracted_promises
                 .get(&id)
@@ -244,29 +264,46 @@ impl Audit {
         }
     }
 
+    fn client_of(&self, p: &Tracked) -> &str {
+        self.clients.key_at(p.client).unwrap_or("")
+    }
+
     /// The audit for `q`, with open promises judged against `now`.
     pub fn report(&self, now: Timestamp, q: &AuditQuery) -> AuditReport {
+        self.report_with(now, q, true)
+    }
+
+    /// [`Audit::report`] without its `rows` (empty): what `audit --json`
+    /// prints, without a row per promise built and sorted for nothing.
+    pub fn summary(&self, now: Timestamp, q: &AuditQuery) -> AuditReport {
+        self.report_with(now, q, false)
+    }
+
+    fn report_with(&self, now: Timestamp, q: &AuditQuery, with_rows: bool) -> AuditReport {
+        // `Some(None)`: a client asked for that has no row, so no promise.
+        let row = q.client.as_ref().map(|c| self.clients.index_of(c));
         let in_scope: Vec<&Tracked> = self
             .promises
             .values()
-            .filter(|p| q.client.as_ref().is_none_or(|c| *c == p.client))
+            .filter(|p| row.is_none_or(|r| r == Some(p.client)))
             .filter(|p| q.in_period(p.original_due.at))
             .collect();
 
         let mut counts = OutcomeCounts::default();
         let mut moves = MoveCounts::default();
-        let mut rows = Vec::with_capacity(in_scope.len());
+        let mut rows = Vec::with_capacity(if with_rows { in_scope.len() } else { 0 });
         let mut move_flags = Vec::new();
         let mut keep_flags = Vec::new();
         // client → (client-caused moves, all moves, seq of the last
         // client-caused move)
-        let mut blame: BTreeMap<&str, (u64, u64, Seq)> = BTreeMap::new();
+        let mut blame: FxHashMap<u32, (u64, u64, Seq)> = FxHashMap::default();
 
         for p in &in_scope {
             let outcome = p.outcome(now);
             counts.add(outcome);
+            let (client, what) = (self.client_of(p), self.whats.get(p.what));
             for m in &p.moves {
-                let b = blame.entry(&p.client).or_insert((0, 0, 0));
+                let b = blame.entry(p.client).or_insert((0, 0, 0));
                 b.1 += 1;
                 match m.cause {
                     Cause::Us => moves.us += 1,
@@ -279,16 +316,19 @@ impl Audit {
                 }
                 if m.after_due() {
                     moves.after_due += 1;
-                    move_flags.push(move_after_due_flag(p, m));
+                    move_flags.push(move_after_due_flag(p, client, what, m));
                 }
             }
-            if let Some(f) = backdated_keep_flag(p) {
+            if let Some(f) = backdated_keep_flag(p, client, what) {
                 keep_flags.push(f);
+            }
+            if !with_rows {
+                continue;
             }
             rows.push(AuditRow {
                 promise: p.id,
-                client: p.client.clone(),
-                what: p.what.clone(),
+                client: client.to_string(),
+                what: what.to_string(),
                 original_due: p.original_due.at,
                 original_due_date_only: p.original_due.date_only,
                 last_due: p.due.at,
@@ -307,7 +347,8 @@ impl Audit {
         let mut flags = move_flags;
         flags.extend(keep_flags);
         let blame_start = flags.len();
-        for (client, (by_client, all, seq)) in blame {
+        for (row, (by_client, all, seq)) in blame {
+            let client = self.clients.key_at(row).unwrap_or("");
             if by_client >= BLAME_MIN_CLIENT_MOVES && by_client * 2 > all {
                 flags.push(Flag {
                     kind: FLAG_BLAME_PATTERN,
@@ -369,7 +410,8 @@ impl Audit {
             let described = match what {
                 Some(s) => {
                     let whom = client.map(|c| format!(", {c}")).unwrap_or_default();
-                    format!("event #{} ({}{whom}: {})", r.seq, s.kind, s.summary)
+                    let kind = EVENT_KINDS.get(usize::from(s.kind)).copied().unwrap_or("?");
+                    format!("event #{} ({kind}{whom}: {})", r.seq, s.summary)
                 }
                 None => format!("event #{} (not in the journal)", r.seq),
             };
@@ -391,7 +433,7 @@ impl Audit {
     }
 }
 
-fn move_after_due_flag(p: &Tracked, m: &Move) -> Flag {
+fn move_after_due_flag(p: &Tracked, client: &str, what: &str, m: &Move) -> Flag {
     let backdated = if m.occurred_at <= m.from.at {
         format!(" (dated {}, before the due)", words::when(m.occurred_at))
     } else {
@@ -399,7 +441,7 @@ fn move_after_due_flag(p: &Tracked, m: &Move) -> Flag {
     };
     Flag {
         kind: FLAG_MOVE_AFTER_DUE,
-        client: Some(p.client.clone()),
+        client: Some(client.to_string()),
         promise: Some(p.id),
         seq: Some(m.seq),
         retracted_by: None,
@@ -408,8 +450,8 @@ fn move_after_due_flag(p: &Tracked, m: &Move) -> Flag {
             "promise #{} ({}) for {}: move #{} to {} was recorded {}{backdated}, after the due \
              it moved ({}) had passed — a miss moved out of sight",
             p.id,
-            p.what,
-            p.client,
+            what,
+            client,
             m.seq,
             words::due(&m.to),
             words::when(m.recorded_at),
@@ -421,7 +463,7 @@ fn move_after_due_flag(p: &Tracked, m: &Move) -> Flag {
 /// A keep is backdated when its `occurred_at` is on time against a due
 /// (original or last) that had already passed when it was recorded: the
 /// date it carries gives it a better outcome than the date it was written.
-fn backdated_keep_flag(p: &Tracked) -> Option<Flag> {
+fn backdated_keep_flag(p: &Tracked, client: &str, what: &str) -> Option<Flag> {
     let c = p.close.filter(|c| c.kind == CloseKind::Kept)?;
     let hides = |d: &Due| c.occurred_at <= d.at && d.at < c.recorded_at;
     let due = if hides(&p.due) {
@@ -433,7 +475,7 @@ fn backdated_keep_flag(p: &Tracked) -> Option<Flag> {
     };
     Some(Flag {
         kind: FLAG_BACKDATED_KEEP,
-        client: Some(p.client.clone()),
+        client: Some(client.to_string()),
         promise: Some(p.id),
         seq: Some(c.seq),
         retracted_by: None,
@@ -442,8 +484,8 @@ fn backdated_keep_flag(p: &Tracked) -> Option<Flag> {
             "promise #{} ({}) for {}: kept on {} by its date, but recorded only on {}, after \
              its due {} had passed (backdated)",
             p.id,
-            p.what,
-            p.client,
+            what,
+            client,
             words::when(c.occurred_at),
             words::when(c.recorded_at),
             words::due(&due)
@@ -452,87 +494,95 @@ fn backdated_keep_flag(p: &Tracked) -> Option<Flag> {
 }
 
 impl Projection for Audit {
-    fn apply(&mut self, env: &Envelope) {
-        match &env.event {
-            Event::ClientAdded { handle, .. } => {
-                self.clients.insert(handle.clone());
+    fn apply(&mut self, env: &EnvelopeRef<'_>) {
+        match env.event {
+            EventRef::ClientAdded { handle, .. } => {
+                if !self.clients.contains_key(handle) {
+                    self.clients.insert(handle, ());
+                }
             }
-            Event::PromiseMade {
+            EventRef::PromiseMade {
                 promise,
                 client,
                 what,
                 due,
             } => {
-                if !self.clients.contains(client) {
+                let Some(row) = self.clients.index_of(client) else {
+                    return;
+                };
+                if self.only.as_ref().is_some_and(|o| o != client) {
+                    // Not followed; but a repeated id still replaces the
+                    // followed client's promise, as in a full audit.
+                    self.promises.remove(&promise);
                     return;
                 }
                 // A repeated id replaces the promise, as in `State`.
                 self.promises.insert(
-                    *promise,
+                    promise,
                     Tracked {
-                        id: *promise,
-                        client: client.clone(),
-                        what: what.clone(),
-                        original_due: *due,
-                        due: *due,
+                        id: promise,
+                        client: row,
+                        what: self.whats.push(what),
+                        original_due: due,
+                        due,
                         moves: Vec::new(),
                         close: None,
                     },
                 );
             }
-            Event::PromiseMoved {
+            EventRef::PromiseMoved {
                 promise,
                 due,
                 cause,
                 agreed_by_client,
                 ..
             } => {
-                if let Some(p) = self.promises.get_mut(promise) {
+                if let Some(p) = self.promises.get_mut(&promise) {
                     if p.close.is_none() {
                         p.moves.push(Move {
                             seq: env.seq,
                             recorded_at: env.recorded_at,
                             occurred_at: env.occurred_at,
                             from: p.due,
-                            to: *due,
-                            cause: *cause,
-                            agreed: *agreed_by_client,
+                            to: due,
+                            cause,
+                            agreed: agreed_by_client,
                         });
-                        p.due = *due;
+                        p.due = due;
                     }
                 }
             }
-            Event::PromiseKept { promise, .. } => self.close(*promise, CloseKind::Kept, env),
-            Event::PromiseBroken { promise, .. } => self.close(*promise, CloseKind::Broken, env),
-            Event::PromiseReleased { promise, .. } => {
-                self.close(*promise, CloseKind::Released, env)
+            EventRef::PromiseKept { promise, .. } => self.close(promise, CloseKind::Kept, env),
+            EventRef::PromiseBroken { promise, .. } => self.close(promise, CloseKind::Broken, env),
+            EventRef::PromiseReleased { promise, .. } => {
+                self.close(promise, CloseKind::Released, env)
             }
-            Event::Retracted { seq, reason } => self.retractions.push(Retraction {
-                seq: *seq,
+            EventRef::Retracted { seq, reason } => self.retractions.push(Retraction {
+                seq,
                 by: env.seq,
-                reason: reason.clone(),
+                reason: reason.to_string(),
             }),
-            Event::FitChanged { .. }
-            | Event::ExpectationNoted { .. }
-            | Event::MismatchNoted { .. }
-            | Event::Interacted { .. }
-            | Event::Advocated { .. }
-            | Event::ClientLost { .. }
-            | Event::ClientReturned { .. } => {}
+            EventRef::FitChanged { .. }
+            | EventRef::ExpectationNoted { .. }
+            | EventRef::MismatchNoted { .. }
+            | EventRef::Interacted { .. }
+            | EventRef::Advocated { .. }
+            | EventRef::ClientLost { .. }
+            | EventRef::ClientReturned { .. } => {}
         }
     }
 
-    fn skip(&mut self, env: &Envelope) {
+    fn skip(&mut self, env: &EnvelopeRef<'_>) {
         let promise = env.event.promise();
-        if let Event::PromiseMade {
+        if let EventRef::PromiseMade {
             promise,
             client,
             due,
             ..
-        } = &env.event
+        } = env.event
         {
             self.retracted_promises
-                .insert(*promise, (client.clone(), due.at));
+                .insert(promise, (client.to_string(), due.at));
         }
         let client = env.event.client().map(str::to_string).or_else(|| {
             promise
@@ -542,7 +592,7 @@ impl Projection for Audit {
         self.skipped.insert(
             env.seq,
             Skipped {
-                kind: env.event.kind_name(),
+                kind: env.event.kind_index() as u8,
                 client,
                 promise,
                 occurred_at: env.occurred_at,
@@ -553,7 +603,7 @@ impl Projection for Audit {
 }
 
 impl Audit {
-    fn close(&mut self, id: PromiseId, kind: CloseKind, env: &Envelope) {
+    fn close(&mut self, id: PromiseId, kind: CloseKind, env: &EnvelopeRef<'_>) {
         if let Some(p) = self.promises.get_mut(&id) {
             if p.close.is_none() {
                 p.close = Some(Close {
@@ -731,7 +781,7 @@ impl AuditRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{Due, Fit};
+    use crate::events::{Due, Event, Fit};
     use crate::projections::testkit::*;
 
     const DAY: i64 = 86_400;

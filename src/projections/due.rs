@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::state::{PromiseStatus, State};
 use super::{days_after, ser, Projection};
-use crate::events::{Envelope, PromiseId, Timestamp};
+use crate::events::{EnvelopeRef, PromiseId, Timestamp};
 
 /// The open promises; see the module docs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,10 +42,10 @@ impl DueList {
 }
 
 impl Projection for DueList {
-    fn apply(&mut self, env: &Envelope) {
+    fn apply(&mut self, env: &EnvelopeRef<'_>) {
         self.state.apply(env)
     }
-    fn skip(&mut self, env: &Envelope) {
+    fn skip(&mut self, env: &EnvelopeRef<'_>) {
         self.state.skip(env)
     }
 }

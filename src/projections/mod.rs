@@ -34,20 +34,25 @@
 
 use std::collections::HashSet;
 
-use crate::events::{Envelope, Event, Seq, Timestamp};
+use crate::events::{Envelope, EnvelopeRef, Event, Seq, Timestamp};
 
 pub mod audit;
 pub mod due;
 pub mod postmortem;
 pub mod state;
 pub mod status;
+pub mod table;
 pub mod trust;
 mod words;
 
+/// A fold over the event stream. Events come as [`EnvelopeRef`]s, whose
+/// text borrows from the record being read, so replay allocates only what
+/// a projection decides to keep; `Envelope::as_ref` gives one from an owned
+/// envelope.
 pub trait Projection {
-    fn apply(&mut self, env: &Envelope);
+    fn apply(&mut self, env: &EnvelopeRef<'_>);
     /// Called instead of `apply` for a retracted event.
-    fn skip(&mut self, _env: &Envelope) {}
+    fn skip(&mut self, _env: &EnvelopeRef<'_>) {}
 }
 
 /// The seqs that `Retracted` events in `envs` point at.
@@ -62,6 +67,15 @@ pub fn retracted_set<'a>(envs: impl IntoIterator<Item = &'a Envelope>) -> HashSe
 
 /// Feeds one envelope to a projection, honouring retractions.
 pub fn feed<P: Projection + ?Sized>(p: &mut P, env: &Envelope, retracted: &HashSet<Seq>) {
+    feed_ref(p, &env.as_ref(), retracted)
+}
+
+/// [`feed`] for a borrowed envelope (what replay decodes).
+pub fn feed_ref<P: Projection + ?Sized, H: std::hash::BuildHasher>(
+    p: &mut P,
+    env: &EnvelopeRef<'_>,
+    retracted: &HashSet<Seq, H>,
+) {
     if retracted.contains(&env.seq) {
         p.skip(env);
     } else {
@@ -114,10 +128,10 @@ pub fn replay_as_of<P: Projection + ?Sized>(
 /// A mutable borrow of a projection is a projection, so several can be fed
 /// together: `replay(&mut (&mut state, &mut trust), …)`.
 impl<P: Projection + ?Sized> Projection for &mut P {
-    fn apply(&mut self, env: &Envelope) {
+    fn apply(&mut self, env: &EnvelopeRef<'_>) {
         (**self).apply(env)
     }
-    fn skip(&mut self, env: &Envelope) {
+    fn skip(&mut self, env: &EnvelopeRef<'_>) {
         (**self).skip(env)
     }
 }
@@ -126,10 +140,10 @@ macro_rules! tuple_projection {
     ($($name:ident . $idx:tt),+) => {
         /// A tuple of projections is fed in one pass over the stream.
         impl<$($name: Projection),+> Projection for ($($name,)+) {
-            fn apply(&mut self, env: &Envelope) {
+            fn apply(&mut self, env: &EnvelopeRef<'_>) {
                 $(self.$idx.apply(env);)+
             }
-            fn skip(&mut self, env: &Envelope) {
+            fn skip(&mut self, env: &EnvelopeRef<'_>) {
                 $(self.$idx.skip(env);)+
             }
         }

@@ -33,7 +33,7 @@ use serde::Serialize;
 use super::audit::{Audit, AuditQuery, AuditReport, AuditRow, FLAG_BLAME_PATTERN};
 use super::trust::{FirstImpression, Trust, TrustParams, TrustReport};
 use super::{ser, words, Projection, DAY_SECONDS};
-use crate::events::{Envelope, Event, Fit, PromiseId, Seq, Timestamp};
+use crate::events::{EnvelopeRef, EventRef, Fit, PromiseId, Seq, Timestamp};
 
 /// Silence longer than this many days before the end is a warning sign.
 pub const SILENCE_WARNING_DAYS: i64 = 30;
@@ -204,7 +204,7 @@ impl Postmortem {
     pub fn new(handle: &str, params: TrustParams) -> Self {
         Postmortem {
             handle: handle.to_string(),
-            audit: Audit::new(),
+            audit: Audit::for_client(handle),
             trust: Trust::for_client(handle, params),
             known: None,
             fit_changes: Vec::new(),
@@ -224,11 +224,11 @@ impl Postmortem {
     }
 
     /// Whether an event (applied or skipped) concerns this client.
-    fn concerns(&self, e: &Event) -> bool {
+    fn concerns(&self, e: &EventRef<'_>) -> bool {
         match e.client() {
             Some(c) => c == self.handle,
             None => match e {
-                Event::Retracted { seq, .. } => self.timeline_index(*seq).is_some(),
+                EventRef::Retracted { seq, .. } => self.timeline_index(*seq).is_some(),
                 _ => e.promise().is_some_and(|id| {
                     self.promises.contains(&id) || self.retracted_promises.contains(&id)
                 }),
@@ -240,7 +240,7 @@ impl Postmortem {
         self.timeline.binary_search_by_key(&seq, |t| t.seq).ok()
     }
 
-    fn push_timeline(&mut self, env: &Envelope, trust_after: Option<f64>) {
+    fn push_timeline(&mut self, env: &EnvelopeRef<'_>, trust_after: Option<f64>) {
         // The stream is in seq order, so the timeline stays sorted; a
         // duplicate seq (never written by the log) is not entered twice.
         if self.timeline.last().is_some_and(|l| l.seq >= env.seq) {
@@ -496,20 +496,20 @@ fn warnings(r: &PostmortemReport, debt_at_end: u64, lost: bool) -> Vec<Warning> 
 }
 
 impl Projection for Postmortem {
-    fn apply(&mut self, env: &Envelope) {
+    fn apply(&mut self, env: &EnvelopeRef<'_>) {
         self.audit.apply(env);
         self.trust.apply(env);
-        if let Event::Retracted { seq, .. } = &env.event {
-            self.retracted_by.insert(*seq, env.seq);
+        if let EventRef::Retracted { seq, .. } = env.event {
+            self.retracted_by.insert(seq, env.seq);
         }
         let e = &env.event;
-        if let Event::ClientAdded {
+        if let EventRef::ClientAdded {
             handle, name, fit, ..
         } = e
         {
             if *handle == self.handle && self.known.is_none() {
                 self.known = Some(Known {
-                    name: name.clone(),
+                    name: name.to_string(),
                     added_at: env.occurred_at,
                     initial_fit: *fit,
                     fit: *fit,
@@ -521,51 +521,51 @@ impl Projection for Postmortem {
         }
         let at = env.occurred_at;
         match e {
-            Event::FitChanged { fit, reason, .. } => {
+            EventRef::FitChanged { fit, reason, .. } => {
                 if let Some(k) = self.known.as_mut() {
                     self.fit_changes.push(FitChange {
                         seq: env.seq,
                         at,
                         from: k.fit,
                         to: *fit,
-                        reason: reason.clone(),
+                        reason: reason.to_string(),
                     });
                     k.fit = *fit;
                 }
             }
-            Event::ExpectationNoted { text, .. } => self.expectations.push(Note {
+            EventRef::ExpectationNoted { text, .. } => self.expectations.push(Note {
                 seq: env.seq,
                 at,
-                text: text.clone(),
+                text: text.to_string(),
             }),
-            Event::MismatchNoted { text, .. } => self.mismatches.push(Note {
+            EventRef::MismatchNoted { text, .. } => self.mismatches.push(Note {
                 seq: env.seq,
                 at,
-                text: text.clone(),
+                text: text.to_string(),
             }),
-            Event::Interacted { .. } => self.contacts.push(at),
-            Event::PromiseMade { promise, .. } => {
+            EventRef::Interacted { .. } => self.contacts.push(at),
+            EventRef::PromiseMade { promise, .. } => {
                 self.promises.insert(*promise);
             }
-            Event::ClientLost { reason, .. } => {
+            EventRef::ClientLost { reason, .. } => {
                 self.lost = Some(Loss {
                     at,
-                    reason: reason.clone(),
+                    reason: reason.to_string(),
                     trust: self.trust.score(&self.handle).unwrap_or(0.0),
                     debt_minutes_left: self.trust.debt_minutes_left(&self.handle).unwrap_or(0),
                 });
             }
-            Event::ClientReturned { .. } => self.lost = None,
+            EventRef::ClientReturned { .. } => self.lost = None,
             _ => {}
         }
         let score = self.trust.score(&self.handle);
         self.push_timeline(env, score);
     }
 
-    fn skip(&mut self, env: &Envelope) {
+    fn skip(&mut self, env: &EnvelopeRef<'_>) {
         self.audit.skip(env);
         self.trust.skip(env);
-        if let Event::PromiseMade {
+        if let EventRef::PromiseMade {
             promise, client, ..
         } = &env.event
         {
@@ -582,7 +582,7 @@ impl Projection for Postmortem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{Cause, InteractionKind, Party};
+    use crate::events::{Cause, Event, InteractionKind, Party};
     use crate::projections::testkit::*;
 
     const DAY: i64 = 86_400;

@@ -4,10 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use super::Projection;
-use crate::events::{Due, Envelope, Event, Fit, PromiseId, Seq, Timestamp};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+use super::table::{HandleMap, IdMap};
+use super::Projection;
+use crate::events::{Due, EnvelopeRef, EventRef, Fit, PromiseId, Seq, Timestamp, EVENT_KINDS};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Client {
     pub handle: String,
     pub name: String,
@@ -21,7 +24,7 @@ pub struct Client {
     pub last_contact: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PromiseStatus {
     Open,
     Kept,
@@ -40,7 +43,7 @@ impl PromiseStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Promise {
     pub id: PromiseId,
     pub client: String,
@@ -56,23 +59,126 @@ pub struct Promise {
     pub closed: Option<(Timestamp, Seq)>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `kinds` entry of a seq with no event (a hole, or not yet seen).
+const NO_KIND: u8 = u8::MAX;
+
+/// The state. Its serde form (what a checkpoint stores) is the *hot* part:
+/// clients, open promises and counters, which grow with clients and open
+/// work, not with the length of the journal. The *cold* part (closed
+/// promises, the kind of every event) is [`StateCold`], stored apart and
+/// loaded only by what needs it; a state decoded without it is *partial*.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
-    pub clients: BTreeMap<String, Client>,
-    pub promises: BTreeMap<PromiseId, Promise>,
+    pub clients: HandleMap<Client>,
+    /// Every promise; only the open ones in a partial state. The serde
+    /// form holds the open ones (the closed ones are in [`StateCold`]).
+    #[serde(serialize_with = "open_promises")]
+    pub promises: IdMap<Promise>,
     /// Highest promise id ever handed out, retracted ones included, so an
     /// id is never reused.
     pub max_promise_id: PromiseId,
     pub last_seq: Seq,
-    /// Event kind per seq (index = seq), `None` for holes; lets `retract`
-    /// say what it would retract.
-    kinds: Vec<Option<&'static str>>,
     retracted: BTreeMap<Seq, Seq>,
+    /// Event kind per seq (index = seq; an index into `EVENT_KINDS`,
+    /// `NO_KIND` for holes): lets `retract` say what it would retract. One
+    /// byte per event (cold).
+    #[serde(skip)]
+    kinds: Vec<u8>,
+    /// Decoded without its cold part: closed promises and `kinds` are missing,
+    /// so [`State::promise`] and [`State::kind_at`] may miss what they ask
+    /// for (callers then ask the full state: see `cli::record`).
+    #[serde(skip, default = "partial_when_decoded")]
+    partial: bool,
+}
+
+fn partial_when_decoded() -> bool {
+    true
+}
+
+/// The promises still open, as `IdMap`'s serde form (a sequence of
+/// `(id, promise)`).
+fn open_promises<S: serde::Serializer>(m: &IdMap<Promise>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let is_open = |e: &(PromiseId, &Promise)| e.1.status == PromiseStatus::Open;
+    let mut seq = s.serialize_seq(Some(m.iter().filter(is_open).count()))?;
+    for e in m.iter().filter(is_open) {
+        seq.serialize_element(&e)?;
+    }
+    seq.end()
+}
+
+/// The cold part of a [`State`] (see there), as a checkpoint stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateCold {
+    closed: Vec<(PromiseId, Promise)>,
+    kinds: Vec<u8>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            clients: HandleMap::new(),
+            promises: IdMap::new(),
+            max_promise_id: 0,
+            last_seq: 0,
+            retracted: BTreeMap::new(),
+            kinds: Vec::new(),
+            partial: false,
+        }
+    }
 }
 
 impl State {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A state that keeps only its hot part (clients, open promises,
+    /// counters): closed promises and event kinds are dropped as they come.
+    /// For folds that need neither (`status`, `due`, accepting an event),
+    /// at a fraction of the memory of a full state.
+    pub fn hot_only() -> Self {
+        State {
+            partial: true,
+            ..Self::default()
+        }
+    }
+
+    /// True for a state decoded without its cold part, or folded by
+    /// [`State::hot_only`].
+    pub fn is_partial(&self) -> bool {
+        self.partial
+    }
+
+    /// The cold part, to store it (`None` for a partial state).
+    pub fn cold(&self) -> Option<StateCold> {
+        (!self.partial).then(|| StateCold {
+            closed: self
+                .promises
+                .iter()
+                .filter(|(_, p)| p.status != PromiseStatus::Open)
+                .map(|(id, p)| (id, p.clone()))
+                .collect(),
+            kinds: self.kinds.clone(),
+        })
+    }
+
+    /// Completes a partial state with its cold part.
+    pub fn with_cold(mut self, cold: StateCold) -> Self {
+        for (id, p) in cold.closed {
+            // An id is open or closed, never both; the open one wins.
+            if !self.promises.contains_key(&id) {
+                self.promises.insert(id, p);
+            }
+        }
+        self.kinds = cold.kinds;
+        self.partial = false;
+        self
+    }
+
+    /// A promise, open or closed.
+    pub fn promise(&self, id: PromiseId) -> Option<&Promise> {
+        self.promises.get(&id)
     }
 
     pub fn next_promise_id(&self) -> PromiseId {
@@ -81,7 +187,8 @@ impl State {
 
     /// The kind of event at `seq`, if the journal has one there.
     pub fn kind_at(&self, seq: Seq) -> Option<&'static str> {
-        self.kinds.get(seq as usize).copied().flatten()
+        let k = *self.kinds.get(usize::try_from(seq).ok()?)?;
+        EVENT_KINDS.get(usize::from(k)).copied()
     }
 
     /// The seq of the `ClientAdded` event of `handle`.
@@ -94,19 +201,39 @@ impl State {
         self.retracted.get(&seq).copied()
     }
 
-    fn note(&mut self, env: &Envelope) {
-        let i = env.seq as usize;
-        if self.kinds.len() <= i {
-            self.kinds.resize(i + 1, None);
-        }
-        self.kinds[i] = Some(env.event.kind_name());
+    fn note(&mut self, env: &EnvelopeRef<'_>) {
         self.last_seq = self.last_seq.max(env.seq);
         if let Some(id) = env.event.promise() {
             self.max_promise_id = self.max_promise_id.max(id);
         }
+        if self.partial {
+            return;
+        }
+        // A seq far beyond the events seen (only a damaged or hostile
+        // journal has one: the log checks that seqs follow each other) is
+        // not given a slot, so it cannot make this vector huge.
+        if let Ok(i) = usize::try_from(env.seq) {
+            if i < self.kinds.len() + (1 << 20) {
+                if self.kinds.len() <= i {
+                    self.kinds.resize(i + 1, NO_KIND);
+                }
+                self.kinds[i] = env.event.kind_index() as u8;
+            }
+        }
     }
 
-    fn close(&mut self, id: PromiseId, status: PromiseStatus, env: &Envelope) {
+    fn close(&mut self, id: PromiseId, status: PromiseStatus, env: &EnvelopeRef<'_>) {
+        if self.partial {
+            // Closed promises are not kept (see `hot_only`).
+            if self
+                .promises
+                .get(&id)
+                .is_some_and(|p| p.status == PromiseStatus::Open)
+            {
+                self.promises.remove(&id);
+            }
+            return;
+        }
         if let Some(p) = self.promises.get_mut(&id) {
             if p.status == PromiseStatus::Open {
                 p.status = status;
@@ -117,19 +244,19 @@ impl State {
 }
 
 impl Projection for State {
-    fn apply(&mut self, env: &Envelope) {
+    fn apply(&mut self, env: &EnvelopeRef<'_>) {
         self.note(env);
         let at = env.occurred_at;
-        match &env.event {
-            Event::ClientAdded {
+        match env.event {
+            EventRef::ClientAdded {
                 handle, name, fit, ..
             } => {
                 self.clients.insert(
-                    handle.clone(),
+                    handle,
                     Client {
-                        handle: handle.clone(),
-                        name: name.clone(),
-                        fit: *fit,
+                        handle: handle.to_string(),
+                        name: name.to_string(),
+                        fit,
                         added_at: at,
                         added_seq: env.seq,
                         lost: None,
@@ -137,73 +264,74 @@ impl Projection for State {
                     },
                 );
             }
-            Event::FitChanged { client, fit, .. } => {
+            EventRef::FitChanged { client, fit, .. } => {
                 if let Some(c) = self.clients.get_mut(client) {
-                    c.fit = *fit;
+                    c.fit = fit;
                 }
             }
-            Event::Interacted { client, .. } => {
+            EventRef::Interacted { client, .. } => {
                 if let Some(c) = self.clients.get_mut(client) {
                     c.last_contact = Some(c.last_contact.map_or(at, |l| l.max(at)));
                 }
             }
-            Event::ClientLost { client, reason } => {
+            EventRef::ClientLost { client, reason } => {
                 if let Some(c) = self.clients.get_mut(client) {
-                    c.lost = Some((at, reason.clone()));
+                    c.lost = Some((at, reason.to_string()));
                 }
             }
-            Event::ClientReturned { client, .. } => {
+            EventRef::ClientReturned { client, .. } => {
                 if let Some(c) = self.clients.get_mut(client) {
                     c.lost = None;
                 }
             }
-            Event::PromiseMade {
+            EventRef::PromiseMade {
                 promise,
                 client,
                 what,
                 due,
             } => {
+                // A repeated id replaces the promise.
                 self.promises.insert(
-                    *promise,
+                    promise,
                     Promise {
-                        id: *promise,
-                        client: client.clone(),
-                        what: what.clone(),
+                        id: promise,
+                        client: client.to_string(),
+                        what: what.to_string(),
                         made_seq: env.seq,
                         made_at: at,
-                        original_due: *due,
-                        due: *due,
+                        original_due: due,
+                        due,
                         moves: 0,
                         status: PromiseStatus::Open,
                         closed: None,
                     },
                 );
             }
-            Event::PromiseMoved { promise, due, .. } => {
-                if let Some(p) = self.promises.get_mut(promise) {
+            EventRef::PromiseMoved { promise, due, .. } => {
+                if let Some(p) = self.promises.get_mut(&promise) {
                     if p.status == PromiseStatus::Open {
-                        p.due = *due;
+                        p.due = due;
                         p.moves += 1;
                     }
                 }
             }
-            Event::PromiseKept { promise, .. } => self.close(*promise, PromiseStatus::Kept, env),
-            Event::PromiseBroken { promise, .. } => {
-                self.close(*promise, PromiseStatus::Broken, env)
+            EventRef::PromiseKept { promise, .. } => self.close(promise, PromiseStatus::Kept, env),
+            EventRef::PromiseBroken { promise, .. } => {
+                self.close(promise, PromiseStatus::Broken, env)
             }
-            Event::PromiseReleased { promise, .. } => {
-                self.close(*promise, PromiseStatus::Released, env)
+            EventRef::PromiseReleased { promise, .. } => {
+                self.close(promise, PromiseStatus::Released, env)
             }
-            Event::Retracted { seq, .. } => {
-                self.retracted.insert(*seq, env.seq);
+            EventRef::Retracted { seq, .. } => {
+                self.retracted.insert(seq, env.seq);
             }
-            Event::ExpectationNoted { .. }
-            | Event::MismatchNoted { .. }
-            | Event::Advocated { .. } => {}
+            EventRef::ExpectationNoted { .. }
+            | EventRef::MismatchNoted { .. }
+            | EventRef::Advocated { .. } => {}
         }
     }
 
-    fn skip(&mut self, env: &Envelope) {
+    fn skip(&mut self, env: &EnvelopeRef<'_>) {
         self.note(env);
     }
 }
@@ -211,7 +339,7 @@ impl Projection for State {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::Cause;
+    use crate::events::{Cause, Envelope, Event};
     use crate::projections::{replay, retracted_set};
 
     fn env(seq: Seq, event: Event) -> Envelope {
@@ -289,15 +417,12 @@ mod tests {
         let r = retracted_set(&envs);
         let mut s = State::new();
         replay(&mut s, &envs, &r);
-        let p = &s.promises[&1];
+        let p = s.promise(1).unwrap();
         assert_eq!(
             (p.status, p.moves, p.due, p.original_due),
             (PromiseStatus::Kept, 1, due(200), due(100))
         );
-        assert!(
-            !s.promises.contains_key(&2),
-            "retracted promise must not exist"
-        );
+        assert!(s.promise(2).is_none(), "retracted promise must not exist");
         assert_eq!(s.next_promise_id(), 3, "a retracted id is never reused");
         assert_eq!(s.retracted_by(4), Some(5));
         assert_eq!(s.kind_at(4), Some("PromiseMade"));

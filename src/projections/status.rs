@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::state::{PromiseStatus, State};
 use super::trust::Trust;
 use super::{ser, Projection};
-use crate::events::{Envelope, Fit, PromiseId, Timestamp};
+use crate::events::{EnvelopeRef, Fit, PromiseId, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StatusReport {
@@ -45,17 +45,31 @@ pub struct ClientStatus {
 
 /// See the module docs. Clients in handle order.
 pub fn report(state: &State, trust: &Trust, now: Timestamp, handle: Option<&str>) -> StatusReport {
+    // One pass over the promises, not one per client: (open, soonest
+    // (due, id), overdue) per client.
+    type Open = (u64, Option<(Timestamp, PromiseId)>, u64);
+    let mut open: rustc_hash::FxHashMap<&str, Open> = rustc_hash::FxHashMap::default();
+    for p in state.promises.values() {
+        if p.status != PromiseStatus::Open || handle.is_some_and(|h| h != p.client) {
+            continue;
+        }
+        let e = open.entry(p.client.as_str()).or_insert((0, None, 0));
+        e.0 += 1;
+        let key = (p.due.at, p.id);
+        if e.1.is_none_or(|m| key < m) {
+            e.1 = Some(key);
+        }
+        if p.due.at < now {
+            e.2 += 1;
+        }
+    }
     let clients = state
         .clients
         .values()
         .filter(|c| handle.is_none_or(|h| h == c.handle))
         .map(|c| {
-            let open: Vec<_> = state
-                .promises
-                .values()
-                .filter(|p| p.client == c.handle && p.status == PromiseStatus::Open)
-                .collect();
-            let next = open.iter().min_by_key(|p| (p.due.at, p.id));
+            let (open_promises, next, overdue) =
+                open.get(c.handle.as_str()).copied().unwrap_or((0, None, 0));
             ClientStatus {
                 client: c.handle.clone(),
                 name: c.name.clone(),
@@ -63,10 +77,10 @@ pub fn report(state: &State, trust: &Trust, now: Timestamp, handle: Option<&str>
                 status: if c.lost.is_some() { "lost" } else { "active" },
                 lost_at: c.lost.as_ref().map(|l| l.0),
                 lost_reason: c.lost.as_ref().map(|l| l.1.clone()),
-                open_promises: open.len() as u64,
-                next_due: next.map(|p| p.due.at),
-                next_promise: next.map(|p| p.id),
-                overdue: open.iter().filter(|p| p.due.at < now).count() as u64,
+                open_promises,
+                next_due: next.map(|n| n.0),
+                next_promise: next.map(|n| n.1),
+                overdue,
                 last_contact: c.last_contact,
                 trust: trust.score(&c.handle),
             }
@@ -89,11 +103,11 @@ impl Status {
 }
 
 impl Projection for Status {
-    fn apply(&mut self, env: &Envelope) {
+    fn apply(&mut self, env: &EnvelopeRef<'_>) {
         self.state.apply(env);
         self.trust.apply(env);
     }
-    fn skip(&mut self, env: &Envelope) {
+    fn skip(&mut self, env: &EnvelopeRef<'_>) {
         self.state.skip(env);
         self.trust.skip(env);
     }

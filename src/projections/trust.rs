@@ -19,14 +19,14 @@
 //! exact and a replay split anywhere gives the same result; each change is
 //! rounded to the hundredth once, when it is applied.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::table::{HandleMap, IdMap};
 use super::{days_after, ser, words, Projection};
 use crate::events::{
-    AdvocacyKind, Cause, Envelope, Event, InteractionKind, PromiseId, Seq, Timestamp,
+    AdvocacyKind, Cause, EnvelopeRef, EventRef, InteractionKind, PromiseId, Seq, Timestamp,
 };
 
 /// Where every client starts: neutral.
@@ -321,7 +321,7 @@ impl TrustReport {
 /// Why the score moved, with the numbers used. Kept structured and put
 /// into words only when a report is asked for: a full replay then formats
 /// nothing (most events are never displayed).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Why {
     Start,
     /// `window`: `Some(seconds)` when this interaction was part of the first
@@ -533,14 +533,14 @@ impl Why {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Clamp {
     Low,
     High,
 }
 
 /// One change as stored: numbers, not words.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Step {
     at: Timestamp,
     seq: Seq,
@@ -568,13 +568,39 @@ impl Step {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// The first impression as the fold keeps it ([`FirstImpression`] is its
+/// report form, with JSON-only serializers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct First {
+    seq: Seq,
+    at: Timestamp,
+    kind: InteractionKind,
+    mood: i8,
+    minutes: Option<u32>,
+}
+
+impl First {
+    fn report(&self) -> FirstImpression {
+        FirstImpression {
+            seq: self.seq,
+            at: self.at,
+            kind: self.kind,
+            mood: self.mood,
+            minutes: self.minutes,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct ClientTrust {
     score: i64,
-    first: Option<FirstImpression>,
+    first: Option<First>,
     debt_opened: bool,
     debt_left: u64,
+    /// Every change, when the projection keeps history (not for `status`,
+    /// which needs only scores).
     history: Vec<Step>,
+    keep_history: bool,
 }
 
 impl ClientTrust {
@@ -585,7 +611,7 @@ impl ClientTrust {
 
     /// Applies `points`, clamped to 0–100, and records why. A zero change
     /// is recorded only when `always` (the first impression).
-    fn change(&mut self, env: &Envelope, points: f64, why: Why, always: bool) {
+    fn change(&mut self, env: &EnvelopeRef<'_>, points: f64, why: Why, always: bool) {
         let wanted = centi(points);
         let new = self.score.saturating_add(wanted).clamp(0, MAX_CENTI);
         let change = new - self.score;
@@ -598,6 +624,9 @@ impl ClientTrust {
             Clamp::Low
         });
         self.score = new;
+        if !self.keep_history {
+            return;
+        }
         self.history.push(Step {
             at: env.occurred_at,
             seq: env.seq,
@@ -609,21 +638,24 @@ impl ClientTrust {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An open promise of a followed client. Closed promises are dropped: no
+/// later event about them changes a score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct TrackedPromise {
-    client: String,
+    /// Row of the client in `Trust::clients`.
+    client: u32,
     original_due: Timestamp,
     due: Timestamp,
-    open: bool,
 }
 
 /// The trust projection; see the module docs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trust {
     params: TrustParams,
     only: Option<String>,
-    clients: BTreeMap<String, ClientTrust>,
-    promises: BTreeMap<PromiseId, TrackedPromise>,
+    history: bool,
+    clients: HandleMap<ClientTrust>,
+    promises: IdMap<TrackedPromise>,
 }
 
 impl Default for Trust {
@@ -638,8 +670,18 @@ impl Trust {
         Trust {
             params,
             only: None,
-            clients: BTreeMap::new(),
-            promises: BTreeMap::new(),
+            history: true,
+            clients: HandleMap::new(),
+            promises: IdMap::new(),
+        }
+    }
+
+    /// Every client, scores only (no history): what `status` needs, at a
+    /// fraction of the memory and time.
+    pub fn scores_only(params: TrustParams) -> Self {
+        Trust {
+            history: false,
+            ..Trust::new(params)
         }
     }
 
@@ -667,7 +709,7 @@ impl Trust {
 
     /// Handles of the clients followed, in order.
     pub fn clients(&self) -> impl Iterator<Item = &str> {
-        self.clients.keys().map(String::as_str)
+        self.clients.keys()
     }
 
     /// Score and history of one client; `None` for an unknown client.
@@ -677,7 +719,7 @@ impl Trust {
             client: handle.to_string(),
             score: c.score,
             history: c.history.iter().map(Step::entry).collect(),
-            first_impression: c.first.clone(),
+            first_impression: c.first.as_ref().map(First::report),
             debt_opened: c.debt_opened,
             debt_minutes_left: c.debt_left,
         })
@@ -685,7 +727,7 @@ impl Trust {
 
     fn interacted(
         &mut self,
-        env: &Envelope,
+        env: &EnvelopeRef<'_>,
         client: &str,
         kind: InteractionKind,
         mood: i8,
@@ -708,7 +750,7 @@ impl Trust {
             let debt = p.debt_minutes();
             let opens = mood < 0 && !c.debt_opened && debt > 0;
             if window.is_none() {
-                c.first = Some(FirstImpression {
+                c.first = Some(First {
                     seq: env.seq,
                     at: env.occurred_at,
                     kind,
@@ -760,24 +802,23 @@ impl Trust {
         }
     }
 
-    fn promise_event(&mut self, env: &Envelope, id: PromiseId) {
+    fn promise_event(&mut self, env: &EnvelopeRef<'_>, id: PromiseId) {
         let Some(tp) = self.promises.get_mut(&id) else {
             return;
         };
-        if !tp.open {
-            return;
-        }
-        let Some(c) = self.clients.get_mut(&tp.client) else {
+        let Some(c) = self.clients.get_at_mut(tp.client) else {
             return;
         };
         let p = &self.params;
-        let (points, why) = match &env.event {
-            Event::PromiseMoved {
+        let mut closed = true;
+        let (points, why) = match env.event {
+            EventRef::PromiseMoved {
                 due,
                 cause,
                 agreed_by_client,
                 ..
             } => {
+                closed = false;
                 tp.due = due.at;
                 let base = match cause {
                     Cause::Us => p.move_us,
@@ -789,14 +830,13 @@ impl Trust {
                     -base * agreed_factor.unwrap_or(1.0),
                     Why::Moved {
                         id,
-                        cause: *cause,
+                        cause,
                         base,
                         agreed_factor,
                     },
                 )
             }
-            Event::PromiseKept { .. } => {
-                tp.open = false;
+            EventRef::PromiseKept { .. } => {
                 let at = env.occurred_at;
                 let factor = c.damping(p);
                 if at <= tp.original_due {
@@ -828,30 +868,30 @@ impl Trust {
                     )
                 }
             }
-            Event::PromiseBroken { .. } => {
-                tp.open = false;
-                (
-                    -p.broken,
-                    Why::Broken {
-                        id,
-                        points: p.broken,
-                    },
-                )
-            }
-            Event::PromiseReleased { .. } => {
-                tp.open = false;
+            EventRef::PromiseBroken { .. } => (
+                -p.broken,
+                Why::Broken {
+                    id,
+                    points: p.broken,
+                },
+            ),
+            EventRef::PromiseReleased { .. } => {
+                self.promises.remove(&id);
                 return;
             }
             _ => return,
         };
         c.change(env, points, why, false);
+        if closed {
+            self.promises.remove(&id);
+        }
     }
 }
 
 impl Projection for Trust {
-    fn apply(&mut self, env: &Envelope) {
-        match &env.event {
-            Event::ClientAdded { handle, .. } => {
+    fn apply(&mut self, env: &EnvelopeRef<'_>) {
+        match env.event {
+            EventRef::ClientAdded { handle, .. } => {
                 if self.only.as_ref().is_some_and(|o| o != handle) {
                     return;
                 }
@@ -861,60 +901,65 @@ impl Projection for Trust {
                     return;
                 }
                 let start = centi(NEUTRAL);
+                let history = if self.history {
+                    vec![Step {
+                        at: env.occurred_at,
+                        seq: env.seq,
+                        score: start,
+                        change: 0,
+                        why: Why::Start,
+                        clamped: None,
+                    }]
+                } else {
+                    Vec::new()
+                };
                 self.clients.insert(
-                    handle.clone(),
+                    handle,
                     ClientTrust {
                         score: start,
                         first: None,
                         debt_opened: false,
                         debt_left: 0,
-                        history: vec![Step {
-                            at: env.occurred_at,
-                            seq: env.seq,
-                            score: start,
-                            change: 0,
-                            why: Why::Start,
-                            clamped: None,
-                        }],
+                        history,
+                        keep_history: self.history,
                     },
                 );
             }
-            Event::Interacted {
+            EventRef::Interacted {
                 client,
                 kind,
                 mood,
                 minutes,
                 ..
-            } => self.interacted(env, client, *kind, *mood, *minutes),
-            Event::PromiseMade {
+            } => self.interacted(env, client, kind, mood, minutes),
+            EventRef::PromiseMade {
                 promise,
                 client,
                 due,
                 ..
             } => {
-                if self.clients.contains_key(client) {
+                if let Some(row) = self.clients.index_of(client) {
                     self.promises.insert(
-                        *promise,
+                        promise,
                         TrackedPromise {
-                            client: client.clone(),
+                            client: row,
                             original_due: due.at,
                             due: due.at,
-                            open: true,
                         },
                     );
                 }
             }
-            Event::PromiseMoved { promise, .. }
-            | Event::PromiseKept { promise, .. }
-            | Event::PromiseBroken { promise, .. }
-            | Event::PromiseReleased { promise, .. } => self.promise_event(env, *promise),
-            Event::MismatchNoted { client, .. } => {
+            EventRef::PromiseMoved { promise, .. }
+            | EventRef::PromiseKept { promise, .. }
+            | EventRef::PromiseBroken { promise, .. }
+            | EventRef::PromiseReleased { promise, .. } => self.promise_event(env, promise),
+            EventRef::MismatchNoted { client, .. } => {
                 let points = self.params.mismatch;
                 if let Some(c) = self.clients.get_mut(client) {
                     c.change(env, -points, Why::Mismatch { points }, false);
                 }
             }
-            Event::Advocated {
+            EventRef::Advocated {
                 client,
                 kind,
                 initiated_by_client,
@@ -924,25 +969,25 @@ impl Projection for Trust {
                 let Some(c) = self.clients.get_mut(client) else {
                     return;
                 };
-                let base = if *initiated_by_client {
+                let base = if initiated_by_client {
                     p.advocacy_by_client
                 } else {
                     p.advocacy_by_us
                 };
                 let factor = c.damping(p);
                 let why = Why::Advocacy {
-                    kind: *kind,
-                    by_client: *initiated_by_client,
+                    kind,
+                    by_client: initiated_by_client,
                     base,
                     factor,
                 };
                 c.change(env, base * factor.unwrap_or(1.0), why, false);
             }
-            Event::FitChanged { .. }
-            | Event::ExpectationNoted { .. }
-            | Event::ClientLost { .. }
-            | Event::ClientReturned { .. }
-            | Event::Retracted { .. } => {}
+            EventRef::FitChanged { .. }
+            | EventRef::ExpectationNoted { .. }
+            | EventRef::ClientLost { .. }
+            | EventRef::ClientReturned { .. }
+            | EventRef::Retracted { .. } => {}
         }
     }
 }
@@ -950,7 +995,7 @@ impl Projection for Trust {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{Due, Party};
+    use crate::events::{Due, Event, Party};
     use crate::projections::testkit::*;
 
     const DAY: i64 = 86_400;

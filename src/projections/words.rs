@@ -2,7 +2,7 @@
 //! warnings, trust reasons, timeline lines). Messages are for people: times
 //! in them are local; the structured fields next to them are the stable part.
 
-use crate::events::{Due, Event, Timestamp};
+use crate::events::{Due, EventRef, Timestamp};
 
 /// A mood as people read it: `+2`, `0`, `−1` (with a real minus sign, as in
 /// SPEC.md's "mood −2").
@@ -54,15 +54,19 @@ pub fn days(n: i64) -> String {
 /// One line saying what an event records, for timelines and retraction
 /// flags. The CLI's `log` has its own renderer; this one lives here because
 /// projections may not depend on the CLI.
-pub fn describe(e: &Event) -> String {
-    match e {
-        Event::ClientAdded {
+pub fn describe(e: &EventRef<'_>) -> String {
+    match *e {
+        EventRef::ClientAdded {
             handle, name, fit, ..
         } => format!("client {handle} ({name}) added, {fit}"),
-        Event::FitChanged { fit, reason, .. } => with_text(format!("fit changed to {fit}"), reason),
-        Event::ExpectationNoted { text, .. } => format!("expectation: {text}"),
-        Event::MismatchNoted { text, .. } => format!("mismatch (not what they expected): {text}"),
-        Event::Interacted {
+        EventRef::FitChanged { fit, reason, .. } => {
+            with_text(format!("fit changed to {fit}"), reason)
+        }
+        EventRef::ExpectationNoted { text, .. } => format!("expectation: {text}"),
+        EventRef::MismatchNoted { text, .. } => {
+            format!("mismatch (not what they expected): {text}")
+        }
+        EventRef::Interacted {
             kind,
             mood,
             minutes,
@@ -74,18 +78,18 @@ pub fn describe(e: &Event) -> String {
             with_text(
                 format!(
                     "{kind}, mood {}{mins}, by {initiated_by}",
-                    signed(i64::from(*mood))
+                    signed(i64::from(mood))
                 ),
                 note,
             )
         }
-        Event::PromiseMade {
+        EventRef::PromiseMade {
             promise,
             what,
             due: d,
             ..
-        } => format!("promise #{promise} made: {what}, due {}", due(d)),
-        Event::PromiseMoved {
+        } => format!("promise #{promise} made: {what}, due {}", due(&d)),
+        EventRef::PromiseMoved {
             promise,
             due: d,
             cause,
@@ -94,8 +98,8 @@ pub fn describe(e: &Event) -> String {
         } => with_text(
             format!(
                 "promise #{promise} moved to {} (cause: {cause}, {})",
-                due(d),
-                if *agreed_by_client {
+                due(&d),
+                if agreed_by_client {
                     "agreed by the client"
                 } else {
                     "not agreed"
@@ -103,14 +107,16 @@ pub fn describe(e: &Event) -> String {
             ),
             reason,
         ),
-        Event::PromiseKept { promise, note } => with_text(format!("promise #{promise} kept"), note),
-        Event::PromiseBroken { promise, reason } => {
+        EventRef::PromiseKept { promise, note } => {
+            with_text(format!("promise #{promise} kept"), note)
+        }
+        EventRef::PromiseBroken { promise, reason } => {
             with_text(format!("promise #{promise} broken"), reason)
         }
-        Event::PromiseReleased { promise, reason } => {
+        EventRef::PromiseReleased { promise, reason } => {
             with_text(format!("promise #{promise} released"), reason)
         }
-        Event::Advocated {
+        EventRef::Advocated {
             kind,
             initiated_by_client,
             note,
@@ -118,7 +124,7 @@ pub fn describe(e: &Event) -> String {
         } => with_text(
             format!(
                 "advocacy: {kind} ({})",
-                if *initiated_by_client {
+                if initiated_by_client {
                     "their initiative"
                 } else {
                     "we asked"
@@ -126,9 +132,9 @@ pub fn describe(e: &Event) -> String {
             ),
             note,
         ),
-        Event::ClientLost { reason, .. } => with_text("client lost".to_string(), reason),
-        Event::ClientReturned { note, .. } => with_text("client returned".to_string(), note),
-        Event::Retracted { seq, reason } => with_text(format!("event #{seq} retracted"), reason),
+        EventRef::ClientLost { reason, .. } => with_text("client lost".to_string(), reason),
+        EventRef::ClientReturned { note, .. } => with_text("client returned".to_string(), note),
+        EventRef::Retracted { seq, reason } => with_text(format!("event #{seq} retracted"), reason),
     }
 }
 

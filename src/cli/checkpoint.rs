@@ -1,0 +1,536 @@
+//! Checkpoints: a cache of the folded projections next to the journal
+//! (`<journal>.checkpoint`), so that queries and recording commands replay
+//! only the events appended since, not the whole log. The file format is
+//! in `docs/format.md` ("Derived files").
+//!
+//! A checkpoint is never trusted over the log. It is used only when all of
+//! this holds; otherwise it is ignored (and rewritten by the next fold that
+//! reads the whole journal):
+//! - its header is intact (CRC), of this format version and projection
+//!   layout, and was written by this version of trustlog;
+//! - it names this journal (journal id and creation time from the header);
+//! - the record it ends at is still in the journal, at the same offset, with
+//!   the same seq and chain digest (the digest commits to every byte
+//!   before it, so a rewritten, salvaged or cut journal never matches);
+//! - each section it needs passes its own CRC and decodes;
+//! - for `--as-of T`: every event it holds was recorded by `T`;
+//! - for the trust scores: they were folded with the same parameters.
+//!
+//! A retraction in the tail that reaches back before the checkpoint makes
+//! the driver fold from scratch (see `replay`).
+//!
+//! Refresh: a fold that reads at least [`refresh_bytes`] of the journal
+//! (1 MiB by default, about 10,000 events of typical size; the whole
+//! journal, when there was no usable checkpoint) writes a new checkpoint,
+//! folding everything a checkpoint holds to do so. Below that the tail is
+//! cheap to replay, and a checkpoint rewrite (a few MB and an fsync per
+//! million events) would cost more than it saves. Written atomically: a
+//! temporary file in the same directory, fsync, rename over the old one,
+//! fsync the directory. Readers never block on a writer; when two
+//! processes race, the last rename wins and both files are valid.
+//! Deleting the file loses nothing.
+//!
+//! Sections (each CRC-checked and decoded only when needed): the retracted
+//! seqs, `State`, `Audit`, and `Trust` (scores only). Their encoding is the
+//! serde form of the projections, through `events::codec` (the only bincode
+//! user). `LAYOUT` must change whenever that form changes; a test pins it.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashSet;
+
+use super::error::CliError;
+use super::replay::{self, Position, Resume};
+use crate::events::{codec, EnvelopeRef, Seq, Timestamp};
+use crate::log::format::{Digest, Header};
+use crate::projections::audit::Audit;
+use crate::projections::state::State;
+use crate::projections::trust::{Trust, TrustParams};
+use crate::projections::Projection;
+
+/// `<journal>` + this is the checkpoint's path.
+pub const SUFFIX: &str = ".checkpoint";
+
+const MAGIC: [u8; 8] = *b"\x89TLCKPT\n";
+/// Version of the file layout below.
+const VERSION: u16 = 1;
+/// Version of the sections' encoding (the projections' serde form). Bump it
+/// whenever a field of a checkpointed projection changes.
+pub const LAYOUT: u32 = 4;
+
+// Header fields (offsets; all integers little-endian).
+const H_MAGIC: usize = 0; // 8
+const H_VERSION: usize = 8; // u16
+const H_LAYOUT: usize = 12; // u32
+const H_JOURNAL_ID: usize = 16; // 16
+const H_CREATED: usize = 32; // i64
+const H_RECORD_OFFSET: usize = 40; // u64
+const H_END: usize = 48; // u64
+const H_SEQ: usize = 56; // u64
+const H_CHAIN: usize = 64; // 32
+const H_MAX_RECORDED: usize = 96; // i64
+const H_TRUST_PARAMS: usize = 104; // 32: BLAKE3 of the encoded TrustParams
+const H_PROGRAM: usize = 136; // 16: trustlog version, zero-padded
+const H_SECTIONS: usize = 152; // SECTIONS × 24: kind u32, crc u32, offset u64, len u64
+const SECTIONS: usize = 5;
+const H_CRC: usize = H_SECTIONS + SECTIONS * 24; // u32: CRC-32 of bytes 0..H_CRC
+/// Header size; the sections follow.
+pub const HEADER_LEN: usize = H_CRC + 4;
+
+const S_RETRACTED: u32 = 1;
+const S_STATE: u32 = 2;
+const S_AUDIT: u32 = 3;
+const S_TRUST: u32 = 4;
+const S_STATE_COLD: u32 = 5;
+
+/// Bytes of journal a fold must read before it writes a checkpoint;
+/// `$TRUSTLOG_CHECKPOINT_BYTES` overrides the 1 MiB default (tests use a
+/// small value; 0 disables checkpoints).
+pub fn refresh_bytes() -> Option<u64> {
+    match std::env::var("TRUSTLOG_CHECKPOINT_BYTES") {
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(0) => None,
+            Ok(n) => Some(n),
+            Err(_) => Some(1 << 20),
+        },
+        Err(_) => Some(1 << 20),
+    }
+}
+
+pub fn path_for(journal: &Path) -> PathBuf {
+    let mut name = journal
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "journal".into());
+    name.push(SUFFIX);
+    journal.with_file_name(name)
+}
+
+/// The projections a checkpoint holds. `audit` and `trust` are `None` when
+/// the fold did not need them (and then no checkpoint can be written).
+#[derive(Debug, Clone)]
+pub struct Core {
+    pub state: State,
+    pub audit: Option<Audit>,
+    pub trust: Option<Trust>,
+}
+
+impl Core {
+    fn complete(&self) -> bool {
+        !self.state.is_partial() && self.audit.is_some() && self.trust.is_some()
+    }
+}
+
+impl Projection for Core {
+    fn apply(&mut self, env: &EnvelopeRef<'_>) {
+        self.state.apply(env);
+        if let Some(a) = &mut self.audit {
+            a.apply(env);
+        }
+        if let Some(t) = &mut self.trust {
+            t.apply(env);
+        }
+    }
+    fn skip(&mut self, env: &EnvelopeRef<'_>) {
+        self.state.skip(env);
+        if let Some(a) = &mut self.audit {
+            a.skip(env);
+        }
+        if let Some(t) = &mut self.trust {
+            t.skip(env);
+        }
+    }
+}
+
+/// What a command needs folded besides the state.
+#[derive(Debug, Clone, Default)]
+pub struct Needs {
+    /// The whole state, closed promises and event kinds included (the
+    /// checkpoint keeps them apart: most commands need only clients and
+    /// open promises).
+    pub full_state: bool,
+    pub audit: bool,
+    /// Trust scores folded with these parameters.
+    pub trust: Option<TrustParams>,
+}
+
+/// A finished fold of the core projections, and what is needed to write a
+/// checkpoint of it later (a recording command writes after its append).
+pub struct Folded {
+    pub core: Core,
+    retracted: FxHashSet<Seq>,
+    at: Position,
+    header: Option<Header>,
+    /// The fold read enough to be worth a checkpoint, and holds everything
+    /// one needs.
+    pub worth_saving: bool,
+}
+
+/// A checkpoint file's header, read and checked.
+struct Loaded {
+    file: File,
+    journal_id: [u8; 16],
+    created: i64,
+    at: Position,
+    trust_params: Digest,
+    sections: [(u32, u32, u64, u64); SECTIONS],
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(a)
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(a)
+}
+
+fn program_id() -> [u8; 16] {
+    let mut p = [0u8; 16];
+    let v = env!("CARGO_PKG_VERSION").as_bytes();
+    let n = v.len().min(16);
+    p[..n].copy_from_slice(&v[..n]);
+    p
+}
+
+fn params_digest(p: &TrustParams) -> Result<Digest, CliError> {
+    let bytes = codec::encode_checkpoint(p)?;
+    Ok(*blake3::hash(&bytes).as_bytes())
+}
+
+impl Loaded {
+    /// Reads and checks the header; `None` for a missing, short, damaged,
+    /// foreign-format or other-version file.
+    fn open(path: &Path) -> Option<Loaded> {
+        let file = File::open(path).ok()?;
+        let mut h = [0u8; HEADER_LEN];
+        file.read_exact_at(&mut h, 0).ok()?;
+        if h[H_MAGIC..H_MAGIC + 8] != MAGIC
+            || crc32fast::hash(&h[..H_CRC]) != u32_at(&h, H_CRC)
+            || u16::from_le_bytes([h[H_VERSION], h[H_VERSION + 1]]) != VERSION
+            || u32_at(&h, H_LAYOUT) != LAYOUT
+            || h[H_PROGRAM..H_PROGRAM + 16] != program_id()
+        {
+            return None;
+        }
+        let mut journal_id = [0u8; 16];
+        journal_id.copy_from_slice(&h[H_JOURNAL_ID..H_JOURNAL_ID + 16]);
+        let mut chain = [0u8; 32];
+        chain.copy_from_slice(&h[H_CHAIN..H_CHAIN + 32]);
+        let mut trust_params = [0u8; 32];
+        trust_params.copy_from_slice(&h[H_TRUST_PARAMS..H_TRUST_PARAMS + 32]);
+        let mut sections = [(0, 0, 0, 0); SECTIONS];
+        for (i, s) in sections.iter_mut().enumerate() {
+            let b = H_SECTIONS + i * 24;
+            *s = (
+                u32_at(&h, b),
+                u32_at(&h, b + 4),
+                u64_at(&h, b + 8),
+                u64_at(&h, b + 16),
+            );
+        }
+        Some(Loaded {
+            file,
+            journal_id,
+            created: u64_at(&h, H_CREATED) as i64,
+            at: Position {
+                record_offset: u64_at(&h, H_RECORD_OFFSET),
+                end: u64_at(&h, H_END),
+                seq: u64_at(&h, H_SEQ),
+                chain,
+                max_recorded_at: Timestamp(u64_at(&h, H_MAX_RECORDED) as i64),
+            },
+            trust_params,
+            sections,
+        })
+    }
+
+    /// The bytes of section `kind`, if present and intact.
+    fn section(&self, kind: u32) -> Option<Vec<u8>> {
+        let &(_, crc, offset, len) = self.sections.iter().find(|s| s.0 == kind)?;
+        let size = self.file.metadata().ok()?.len();
+        if offset < HEADER_LEN as u64 || offset.checked_add(len)? > size {
+            return None;
+        }
+        let mut buf = vec![0u8; usize::try_from(len).ok()?];
+        self.file.read_exact_at(&mut buf, offset).ok()?;
+        (crc32fast::hash(&buf) == crc).then_some(buf)
+    }
+
+    fn decode<T: serde::de::DeserializeOwned>(&self, kind: u32, what: &str) -> Option<T> {
+        codec::decode_checkpoint(&self.section(kind)?, what).ok()
+    }
+
+    /// The projections named by `want`, decoded, with the retracted set.
+    fn resume(&self, want: &Want) -> Option<Resume<Core>> {
+        let retracted: Vec<Seq> = self.decode(S_RETRACTED, "retracted")?;
+        let mut state: State = self.decode(S_STATE, "state")?;
+        if want.full_state {
+            state = state.with_cold(self.decode(S_STATE_COLD, "closed promises")?);
+        }
+        let audit = match want.audit {
+            true => Some(self.decode::<Audit>(S_AUDIT, "audit")?),
+            false => None,
+        };
+        let trust = match want.trust {
+            true => Some(self.decode::<Trust>(S_TRUST, "trust")?),
+            false => None,
+        };
+        Some(Resume {
+            projections: Core {
+                state,
+                audit,
+                trust,
+            },
+            retracted: retracted.into_iter().collect(),
+            at: self.at,
+        })
+    }
+}
+
+/// Which sections to load.
+struct Want {
+    full_state: bool,
+    audit: bool,
+    trust: bool,
+}
+
+/// The journal's header (64 bytes at the start), if readable.
+fn journal_header(journal: &Path) -> Option<Header> {
+    let f = File::open(journal).ok()?;
+    let mut b = [0u8; crate::log::format::HEADER_LEN];
+    f.read_exact_at(&mut b, 0).ok()?;
+    Header::decode(&b).ok()
+}
+
+/// Folds the journal (as known at `as_of`) into the core projections,
+/// starting from the checkpoint when it is usable; when the fold read
+/// enough (see the module docs), `worth_saving` is set and, for a query
+/// (`save_now`), the checkpoint is rewritten before returning.
+///
+/// `params` are the trust parameters a rebuilt checkpoint folds its scores
+/// with (the config's); `None` when they cannot be had (a broken config
+/// file, for a command that does not need trust): then no checkpoint is
+/// written.
+pub fn fold(
+    journal: &Path,
+    as_of: Option<Timestamp>,
+    needs: &Needs,
+    params: Option<&TrustParams>,
+    save_now: bool,
+) -> Result<Folded, CliError> {
+    let threshold = refresh_bytes();
+    let ck_path = path_for(journal);
+    let wanted_params = needs.trust.as_ref().or(params);
+    let wanted_digest = wanted_params.map(params_digest).transpose()?;
+    let journal_len = std::fs::metadata(journal).map(|m| m.len()).unwrap_or(0);
+
+    // Is the checkpoint usable for this fold (before looking at the log)?
+    // One that is there but damaged, of another version or journal, or
+    // past the journal's end is bad: the fold replaces it.
+    let (loaded, bad_file) = match threshold {
+        None => (None, false),
+        Some(_) => {
+            let opened = Loaded::open(&ck_path).filter(|l| {
+                journal_header(journal)
+                    .is_some_and(|h| h.journal_id == l.journal_id && h.created_micros == l.created)
+                    && l.at.end <= journal_len
+            });
+            let bad = opened.is_none() && ck_path.exists();
+            let usable = opened.filter(|l| as_of.is_none_or(|t| l.at.max_recorded_at <= t));
+            (usable, bad)
+        }
+    };
+    // Its trust scores count only if folded with the parameters asked for.
+    let trust_matches = loaded
+        .as_ref()
+        .is_some_and(|l| wanted_digest.is_some_and(|d| d == l.trust_params));
+    let loaded = loaded.filter(|_| needs.trust.is_none() || trust_matches);
+    let tail = journal_len.saturating_sub(loaded.as_ref().map_or(0, |l| l.at.end));
+    // Fold everything a checkpoint holds when this fold will be saved.
+    let saving =
+        as_of.is_none() && params.is_some() && threshold.is_some_and(|t| tail >= t || bad_file);
+    let want = Want {
+        full_state: needs.full_state || saving,
+        audit: needs.audit || saving,
+        // A saved checkpoint carries trust scores: the checkpoint's own
+        // (whatever their parameters: they stay consistent, and are keyed
+        // by them), else new ones.
+        trust: needs.trust.is_some() || saving,
+    };
+    let fresh_params = wanted_params.cloned().unwrap_or_default();
+    // Set when the checkpoint's sections fail to decode: given up, as when
+    // it no longer matches the log, so the fold from scratch replaces it.
+    let undecodable = std::cell::Cell::new(false);
+    let mut fresh = |rebuild: bool| {
+        let all = (rebuild || undecodable.get())
+            && as_of.is_none()
+            && params.is_some()
+            && threshold.is_some();
+        Core {
+            // Closed promises and event kinds only when they will be used.
+            state: if want.full_state || all {
+                State::new()
+            } else {
+                State::hot_only()
+            },
+            audit: (want.audit || all).then(Audit::new),
+            trust: (want.trust || all).then(|| Trust::scores_only(fresh_params.clone())),
+        }
+    };
+    let mut resume = || {
+        let l = loaded.as_ref()?;
+        let r = l.resume(&want);
+        if r.is_none() {
+            undecodable.set(true);
+        }
+        r
+    };
+    let r = replay::replay(journal, as_of, &mut fresh, &mut resume)?;
+    let rebuilt = !r.resumed && (loaded.is_some() || bad_file);
+    let read = r.at.end.saturating_sub(if r.resumed {
+        loaded.as_ref().map_or(0, |l| l.at.end)
+    } else {
+        0
+    });
+    let worth_saving = as_of.is_none()
+        && params.is_some()
+        && r.header.is_some()
+        && r.at.seq > 0
+        && r.projections.complete()
+        && threshold.is_some_and(|t| read >= t || (rebuilt && read > 0));
+    let folded = Folded {
+        core: r.projections,
+        retracted: r.retracted,
+        at: r.at,
+        header: r.header,
+        worth_saving,
+    };
+    if save_now && folded.worth_saving {
+        // A checkpoint is a cache: failing to write one is not the
+        // command's failure.
+        let _ = folded.save(journal);
+    }
+    Ok(folded)
+}
+
+impl Folded {
+    /// Folds one more event that was just appended (a recording command),
+    /// at `record_offset`..`end` with chain digest `chain`. A retraction
+    /// cannot be folded on top (it may name an event already applied): the
+    /// fold is then no longer worth saving.
+    pub fn push_appended(
+        &mut self,
+        env: &EnvelopeRef<'_>,
+        record_offset: u64,
+        end: u64,
+        chain: Digest,
+    ) {
+        if matches!(env.event, crate::events::EventRef::Retracted { .. }) {
+            self.worth_saving = false;
+            return;
+        }
+        crate::projections::feed_ref(&mut self.core, env, &self.retracted);
+        self.at = Position {
+            record_offset,
+            end,
+            seq: env.seq,
+            chain,
+            max_recorded_at: self.at.max_recorded_at.max(env.recorded_at),
+        };
+    }
+
+    /// Writes the checkpoint next to `journal`, atomically.
+    pub fn save(&self, journal: &Path) -> Result<(), CliError> {
+        let (Some(header), Some(audit), Some(trust), Some(cold)) = (
+            &self.header,
+            &self.core.audit,
+            &self.core.trust,
+            self.core.state.cold(),
+        ) else {
+            return Ok(());
+        };
+        let mut retracted: Vec<Seq> = self.retracted.iter().copied().collect();
+        retracted.sort_unstable();
+        let sections = [
+            (S_RETRACTED, codec::encode_checkpoint(&retracted)?),
+            (S_STATE, codec::encode_checkpoint(&self.core.state)?),
+            (S_AUDIT, codec::encode_checkpoint(audit)?),
+            (S_TRUST, codec::encode_checkpoint(trust)?),
+            (S_STATE_COLD, codec::encode_checkpoint(&cold)?),
+        ];
+        let mut h = [0u8; HEADER_LEN];
+        h[H_MAGIC..H_MAGIC + 8].copy_from_slice(&MAGIC);
+        h[H_VERSION..H_VERSION + 2].copy_from_slice(&VERSION.to_le_bytes());
+        h[H_LAYOUT..H_LAYOUT + 4].copy_from_slice(&LAYOUT.to_le_bytes());
+        h[H_JOURNAL_ID..H_JOURNAL_ID + 16].copy_from_slice(&header.journal_id);
+        h[H_CREATED..H_CREATED + 8].copy_from_slice(&header.created_micros.to_le_bytes());
+        h[H_RECORD_OFFSET..H_RECORD_OFFSET + 8]
+            .copy_from_slice(&self.at.record_offset.to_le_bytes());
+        h[H_END..H_END + 8].copy_from_slice(&self.at.end.to_le_bytes());
+        h[H_SEQ..H_SEQ + 8].copy_from_slice(&self.at.seq.to_le_bytes());
+        h[H_CHAIN..H_CHAIN + 32].copy_from_slice(&self.at.chain);
+        h[H_MAX_RECORDED..H_MAX_RECORDED + 8]
+            .copy_from_slice(&self.at.max_recorded_at.0.to_le_bytes());
+        h[H_TRUST_PARAMS..H_TRUST_PARAMS + 32].copy_from_slice(&params_digest(trust.params())?);
+        h[H_PROGRAM..H_PROGRAM + 16].copy_from_slice(&program_id());
+        let mut offset = HEADER_LEN as u64;
+        for (i, (kind, bytes)) in sections.iter().enumerate() {
+            let b = H_SECTIONS + i * 24;
+            h[b..b + 4].copy_from_slice(&kind.to_le_bytes());
+            h[b + 4..b + 8].copy_from_slice(&crc32fast::hash(bytes).to_le_bytes());
+            h[b + 8..b + 16].copy_from_slice(&offset.to_le_bytes());
+            h[b + 16..b + 24].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
+            offset += bytes.len() as u64;
+        }
+        let crc = crc32fast::hash(&h[..H_CRC]);
+        h[H_CRC..H_CRC + 4].copy_from_slice(&crc.to_le_bytes());
+
+        let target = path_for(journal);
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let io = |op: &str, e: std::io::Error| {
+            CliError::Io(format!("{op} checkpoint {}: {e}", target.display()))
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".trustlog-checkpoint-")
+            .tempfile_in(&dir)
+            .map_err(|e| io("creating a temporary file for the", e))?;
+        {
+            let f = tmp.as_file_mut();
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+            w.write_all(&h).map_err(|e| io("writing the", e))?;
+            for (_, bytes) in &sections {
+                w.write_all(bytes).map_err(|e| io("writing the", e))?;
+            }
+            w.flush().map_err(|e| io("writing the", e))?;
+        }
+        tmp.as_file().sync_all().map_err(|e| io("syncing the", e))?;
+        tmp.persist(&target)
+            .map_err(|e| io("renaming the", e.error))?;
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io("syncing the directory of the", e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_fields_fit_and_do_not_overlap() {
+        assert_eq!(H_SECTIONS, H_PROGRAM + 16);
+        assert_eq!(H_PROGRAM, H_TRUST_PARAMS + 32);
+        assert_eq!(HEADER_LEN, 152 + SECTIONS * 24 + 4);
+    }
+}

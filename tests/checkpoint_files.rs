@@ -1,0 +1,375 @@
+//! The checkpoint file is a cache, never trusted over the log: a damaged
+//! (bytes flipped anywhere), foreign (another journal's), stale (the
+//! journal rewritten, salvaged or cut) or deleted checkpoint changes no
+//! answer and is rebuilt; one folded with other trust parameters is not
+//! used for trust scores; writing it leaves no temporary file behind; a
+//! small journal gets none at the default threshold.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Output, Tl};
+use trustlog::cli::checkpoint;
+use trustlog::events::*;
+use trustlog::log::{JournalWriter, DEFAULT_LOCK_WAIT};
+
+const START: i64 = 1_790_000_000;
+
+/// A journal of `n` events over a few clients, with moves, closes and two
+/// retractions.
+fn events(n: u64, salt: u64) -> Vec<Envelope> {
+    let handles = ["acme", "beta", "cora", "dora"];
+    let mut out = Vec::new();
+    let mut promise = 0u64;
+    for i in 0..n {
+        let h = handles[(i % 4) as usize].to_string();
+        let event = match i {
+            0..=3 => Event::ClientAdded {
+                handle: h.clone(),
+                name: h.to_uppercase(),
+                fit: Fit::Target,
+                note: String::new(),
+            },
+            _ if i % 5 == 0 => {
+                promise += 1;
+                Event::PromiseMade {
+                    promise,
+                    client: h,
+                    what: format!("item {promise}"),
+                    due: Due {
+                        at: Timestamp((START + (i as i64 + 3) * 3600) * 1_000_000),
+                        date_only: false,
+                    },
+                }
+            }
+            _ if i % 7 == 0 && promise > 0 => Event::PromiseMoved {
+                promise,
+                due: Due {
+                    at: Timestamp((START + (i as i64 + 9) * 3600) * 1_000_000),
+                    date_only: true,
+                },
+                cause: [Cause::Us, Cause::Client][(i % 2) as usize],
+                agreed_by_client: i % 3 == 0,
+                reason: String::new(),
+            },
+            _ if i % 11 == 0 && promise > 1 => Event::PromiseKept {
+                promise: promise - 1,
+                note: String::new(),
+            },
+            _ if i == n / 2 || i == n - 3 => Event::Retracted {
+                seq: i / 3 + 5,
+                reason: "typo".into(),
+            },
+            _ => Event::Interacted {
+                client: h,
+                kind: InteractionKind::Meeting,
+                mood: ((i + salt) % 5) as i8 - 2,
+                minutes: Some(30),
+                initiated_by: Party::Client,
+                note: "n".into(),
+            },
+        };
+        let at = Timestamp((START + i as i64 * 3600) * 1_000_000);
+        out.push(Envelope {
+            seq: i + 1,
+            recorded_at: at,
+            occurred_at: at,
+            author: "t".into(),
+            event,
+        });
+    }
+    out
+}
+
+fn append(path: &Path, envs: &[Envelope]) {
+    let mut w = JournalWriter::open(path, START * 1_000_000, DEFAULT_LOCK_WAIT).unwrap();
+    let payloads: Vec<Vec<u8>> = envs.iter().map(|e| codec::encode(e).unwrap()).collect();
+    w.append_batch(payloads.iter().map(Vec::as_slice)).unwrap();
+}
+
+fn run(tl: &Tl, every: &str, args: &[&str]) -> Output {
+    let mut c = tl.command();
+    c.env("TRUSTLOG_CHECKPOINT_BYTES", every)
+        .arg("--journal")
+        .arg(&tl.journal)
+        .args(args);
+    common::output(c)
+}
+
+const QUERIES: &[&[&str]] = &[
+    &["status", "--json"],
+    &["due", "--json"],
+    &["audit", "--json"],
+    &["audit", "--csv"],
+    &["trust", "cora", "--json"],
+    &["postmortem", "beta", "--json"],
+];
+
+fn answers(tl: &Tl, every: &str) -> Vec<String> {
+    QUERIES
+        .iter()
+        .map(|q| {
+            let o = run(tl, every, q);
+            assert_eq!(o.code, 0, "{q:?}: {o:?}");
+            o.stdout
+        })
+        .collect()
+}
+
+/// Byte range of section `kind` of a checkpoint, from its header's table
+/// (`docs/format.md`: 24-byte entries from offset 152).
+fn section(ck: &[u8], kind: u32) -> std::ops::Range<usize> {
+    let u32_at = |i: usize| u32::from_le_bytes(ck[i..i + 4].try_into().unwrap());
+    let u64_at = |i: usize| u64::from_le_bytes(ck[i..i + 8].try_into().unwrap()) as usize;
+    for e in 0..5 {
+        let b = 152 + e * 24;
+        if u32_at(b) == kind {
+            return u64_at(b + 8)..u64_at(b + 8) + u64_at(b + 16);
+        }
+    }
+    panic!("no section {kind}");
+}
+
+fn ck(tl: &Tl) -> PathBuf {
+    checkpoint::path_for(&tl.journal)
+}
+
+/// A journal of 400 events with a checkpoint after the first 300, and the
+/// answers of a full replay without any checkpoint.
+fn setup() -> (Tl, Vec<String>) {
+    let mut tl = Tl::new();
+    tl.now = "2026-11-10T00:00".into();
+    let envs = events(400, 0);
+    append(&tl.journal, &envs[..300]);
+    run(&tl, "1", &["due"]);
+    assert!(ck(&tl).exists(), "a fold of the whole journal wrote one");
+    append(&tl.journal, &envs[300..]);
+    let expected = answers(&tl, "0");
+    (tl, expected)
+}
+
+/// The checkpoint is valid and current: rebuilt by the last fold.
+fn assert_rebuilt(tl: &Tl, before: &[u8]) {
+    let now = std::fs::read(ck(tl)).unwrap();
+    assert_ne!(now, before, "the checkpoint was not rewritten");
+    // A fresh one, built from scratch, is the same bytes.
+    let fresh = Tl::new();
+    std::fs::copy(&tl.journal, &fresh.journal).unwrap();
+    run(&fresh, "1", &["due"]);
+    assert_eq!(now, std::fs::read(ck(&fresh)).unwrap());
+}
+
+#[test]
+fn a_checkpoint_and_its_tail_answer_as_a_full_replay() {
+    let (tl, expected) = setup();
+    assert_eq!(answers(&tl, "1000000000"), expected);
+}
+
+#[test]
+fn flipped_bytes_anywhere_in_the_checkpoint_are_ignored_and_rebuilt() {
+    let (tl, expected) = setup();
+    let good = std::fs::read(ck(&tl)).unwrap();
+    // The header (magic, key, position, section table, CRC) and spots in
+    // every section.
+    let len = good.len();
+    let spots = [
+        0,
+        9,
+        20,
+        45,
+        60,
+        100,
+        140,
+        160,
+        checkpoint::HEADER_LEN - 1,
+        checkpoint::HEADER_LEN,
+        checkpoint::HEADER_LEN + 7,
+        len / 4,
+        len / 2,
+        len * 3 / 4,
+        len - 1,
+        section(&good, 5).start + 3,
+    ];
+    // The closed promises and event kinds (section 5) are read only by what
+    // needs them: a recording command's second look at a refusal.
+    let cold = section(&good, 5);
+    let refusal = |tl: &Tl, every: &str| run(tl, every, &["promise", "keep", "1"]);
+    let plain = Tl::new();
+    std::fs::copy(&tl.journal, &plain.journal).unwrap();
+    let refused = refusal(&plain, "0");
+    assert_eq!(refused.code, 1, "{refused:?}");
+    for at in spots {
+        let mut bad = good.clone();
+        bad[at] ^= 0x20;
+        std::fs::write(ck(&tl), &bad).unwrap();
+        assert_eq!(answers(&tl, "1000000000"), expected, "flip at {at}");
+        let o = refusal(&tl, "1000000000");
+        assert_eq!(
+            (o.code, &o.stderr),
+            (refused.code, &refused.stderr),
+            "flip at {at}"
+        );
+        if !cold.contains(&at) {
+            // The fold that met it from scratch replaced it.
+            assert_rebuilt(&tl, &bad);
+        }
+    }
+    // Truncated, empty, garbage: the same.
+    for bad in [good[..len / 2].to_vec(), Vec::new(), vec![0xAB; 4096]] {
+        std::fs::write(ck(&tl), &bad).unwrap();
+        assert_eq!(answers(&tl, "1000000000"), expected);
+        assert_rebuilt(&tl, &bad);
+    }
+}
+
+#[test]
+fn another_journals_checkpoint_is_ignored_and_rebuilt() {
+    let (tl, expected) = setup();
+    // Same events, another journal (its own id): its checkpoint swapped in.
+    let other = Tl::new();
+    append(&other.journal, &events(400, 0));
+    run(&other, "1", &["due"]);
+    let foreign = std::fs::read(ck(&other)).unwrap();
+    std::fs::write(ck(&tl), &foreign).unwrap();
+    assert_eq!(answers(&tl, "1000000000"), expected);
+    assert_rebuilt(&tl, &foreign);
+    // A journal with other events, too.
+    let third = Tl::new();
+    append(&third.journal, &events(400, 3));
+    run(&third, "1", &["due"]);
+    let foreign = std::fs::read(ck(&third)).unwrap();
+    std::fs::write(ck(&tl), &foreign).unwrap();
+    assert_eq!(answers(&tl, "1000000000"), expected);
+    assert_rebuilt(&tl, &foreign);
+}
+
+#[test]
+fn a_rewritten_history_with_the_same_header_makes_the_checkpoint_stale() {
+    // The checkpoint of journal A after 300 events; then A's file is
+    // replaced by a journal with A's header (same id) but other events:
+    // the record at the checkpoint's offset no longer has its digest.
+    let (tl, _) = setup();
+    let a_header = std::fs::read(&tl.journal).unwrap()[..64].to_vec();
+    let b = Tl::new();
+    append(&b.journal, &events(400, 1));
+    let mut bytes = std::fs::read(&b.journal).unwrap();
+    bytes[..64].copy_from_slice(&a_header);
+    std::fs::write(&tl.journal, &bytes).unwrap();
+    let expected = answers(&tl, "0");
+    let stale = std::fs::read(ck(&tl)).unwrap();
+    assert_eq!(answers(&tl, "1000000000"), expected);
+    assert_rebuilt(&tl, &stale);
+}
+
+#[test]
+fn a_salvaged_or_cut_journal_makes_the_checkpoint_stale() {
+    let (tl, _) = setup();
+    let stale = std::fs::read(ck(&tl)).unwrap();
+    // Cut back to 200 events: the checkpoint (after 300) points past the end.
+    let short = Tl::new();
+    append(&short.journal, &events(200, 0));
+    let mut bytes = std::fs::read(&tl.journal).unwrap();
+    bytes.truncate(std::fs::metadata(&short.journal).unwrap().len() as usize);
+    std::fs::write(&tl.journal, &bytes).unwrap();
+    let expected = answers(&tl, "0");
+    std::fs::write(ck(&tl), &stale).unwrap();
+    assert_eq!(answers(&tl, "1000000000"), expected);
+    assert_rebuilt(&tl, &stale);
+
+    // A salvage writes a new journal (new id, new chain).
+    let (tl, _) = setup();
+    let stale = std::fs::read(ck(&tl)).unwrap();
+    let mut bytes = std::fs::read(&tl.journal).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xFF;
+    std::fs::write(&tl.journal, &bytes).unwrap();
+    let o = run(&tl, "0", &["repair", "--salvage"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let expected = answers(&tl, "0");
+    assert_eq!(answers(&tl, "1000000000"), expected);
+    assert_rebuilt(&tl, &stale);
+}
+
+#[test]
+fn deleting_the_checkpoint_changes_no_answer() {
+    let (tl, expected) = setup();
+    std::fs::remove_file(ck(&tl)).unwrap();
+    // A journal shorter than the threshold gets none back…
+    assert_eq!(answers(&tl, "1000000000"), expected);
+    assert!(!ck(&tl).exists());
+    // …a longer one does, from the first fold, and answers the same.
+    assert_eq!(answers(&tl, "1000"), expected);
+    assert!(ck(&tl).exists());
+    assert_eq!(answers(&tl, "1000000000"), expected);
+}
+
+#[test]
+fn trust_scores_folded_with_other_parameters_are_not_used() {
+    let (tl, _) = setup();
+    let config = tl.dir.path().join("trust.toml");
+    std::fs::write(
+        &config,
+        "[trust]\nfirst_impression_weight = 1.0\nbroken = 40\n",
+    )
+    .unwrap();
+    let status = |every: &str| {
+        let c = config.to_str().unwrap();
+        run(&tl, every, &["status", "--json", "--config", c])
+    };
+    let expected = status("0");
+    assert_eq!(status("1000000000").stdout, expected.stdout);
+    assert_ne!(
+        expected.stdout,
+        run(&tl, "0", &["status", "--json"]).stdout,
+        "the parameters change the scores"
+    );
+    // And back with the default parameters.
+    assert_eq!(
+        run(&tl, "1000000000", &["status", "--json"]).stdout,
+        run(&tl, "0", &["status", "--json"]).stdout
+    );
+}
+
+#[test]
+fn recording_uses_and_refreshes_the_checkpoint_and_leaves_no_temp_file() {
+    let (mut tl, _) = setup();
+    tl.now = "2026-11-10T00:00".into();
+    let o = run(&tl, "1", &["talk", "acme", "--mood", "1"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    // The checkpoint now ends at the new record: the next fold reads nothing.
+    let after = std::fs::read(ck(&tl)).unwrap();
+    let o = run(&tl, "1", &["due", "--json"]);
+    assert_eq!(o.code, 0);
+    assert_eq!(
+        std::fs::read(ck(&tl)).unwrap(),
+        after,
+        "nothing new to fold"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(tl.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "home" && n != "trust.toml")
+        .collect();
+    names.sort();
+    assert_eq!(names, ["journal.tlog", "journal.tlog.checkpoint"]);
+    // A refused command touches neither file.
+    let j = std::fs::read(&tl.journal).unwrap();
+    let o = run(&tl, "1", &["promise", "keep", "999"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(std::fs::read(&tl.journal).unwrap(), j);
+    assert_eq!(std::fs::read(ck(&tl)).unwrap(), after);
+}
+
+#[test]
+fn a_small_journal_gets_no_checkpoint_at_the_default_threshold() {
+    let tl = Tl::new();
+    append(&tl.journal, &events(100, 0));
+    let mut c = tl.command();
+    c.env_remove("TRUSTLOG_CHECKPOINT_BYTES")
+        .arg("--journal")
+        .arg(&tl.journal)
+        .args(["audit", "--json"]);
+    assert_eq!(common::output(c).code, 0);
+    assert!(!ck(&tl).exists());
+}
