@@ -67,6 +67,34 @@ impl Ctx {
         Ok(super::config::load(self.config.as_deref())?.trust)
     }
 
+    /// `--from` / `--to`: a date-only `--from` starts at the beginning of its
+    /// day, a date-only `--to` ends at the end of its day; the period must
+    /// run forwards.
+    pub fn period(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<(Option<Timestamp>, Option<Timestamp>), CliError> {
+        let from = from
+            .map(|s| self.when("--from", s, false))
+            .transpose()?
+            .map(|w| w.at);
+        let to = to
+            .map(|s| self.when("--to", s, true))
+            .transpose()?
+            .map(|w| w.at);
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(invalid(format!(
+                    "--from {} is after --to {}: expected a period that runs forwards",
+                    f.to_local_string(),
+                    t.to_local_string()
+                )));
+            }
+        }
+        Ok((from, to))
+    }
+
     /// Parses a WHEN relative to the pinned "now"; `what` names the option
     /// in the error message.
     pub fn when(&self, what: &str, s: &str, end_of_day: bool) -> Result<When, CliError> {

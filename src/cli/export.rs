@@ -115,26 +115,7 @@ pub fn export_json(
 }
 
 pub fn export(ctx: &Ctx, a: &ExportArgs) -> Result<(), CliError> {
-    let from = a
-        .from
-        .as_deref()
-        .map(|s| ctx.when("--from", s, false))
-        .transpose()?
-        .map(|w| w.at);
-    let to =
-        a.to.as_deref()
-            .map(|s| ctx.when("--to", s, true))
-            .transpose()?
-            .map(|w| w.at);
-    if let (Some(f), Some(t)) = (from, to) {
-        if f > t {
-            return Err(invalid(format!(
-                "--from {} is after --to {}: expected a period that runs forwards",
-                f.to_local_string(),
-                t.to_local_string()
-            )));
-        }
-    }
+    let (from, to) = ctx.period(a.from.as_deref(), a.to.as_deref())?;
     // The id needs the header; reading it first also gives the usual
     // "no journal at …" error for a missing file.
     let journal_id = log::open_scan(&ctx.journal, false, false)?

@@ -417,26 +417,7 @@ pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
     if a.csv && ctx.json {
         return Err(invalid("--csv and --json ask for two formats: choose one"));
     }
-    let from = a
-        .from
-        .as_deref()
-        .map(|s| ctx.when("--from", s, false))
-        .transpose()?
-        .map(|w| w.at);
-    let to =
-        a.to.as_deref()
-            .map(|s| ctx.when("--to", s, true))
-            .transpose()?
-            .map(|w| w.at);
-    if let (Some(f), Some(t)) = (from, to) {
-        if f > t {
-            return Err(invalid(format!(
-                "--from {} is after --to {}: expected a period that runs forwards",
-                f.to_local_string(),
-                t.to_local_string()
-            )));
-        }
-    }
+    let (from, to) = ctx.period(a.from.as_deref(), a.to.as_deref())?;
     let (t, now) = as_of_and_now(ctx, &a.as_of)?;
     let params = ctx.trust_params().ok();
     let needs = Needs {
