@@ -59,7 +59,7 @@ const MAGIC: [u8; 8] = *b"\x89TLCKPT\n";
 const VERSION: u16 = 1;
 /// Version of the sections' encoding (the projections' serde form). Bump it
 /// whenever a field of a checkpointed projection changes.
-pub const LAYOUT: u32 = 4;
+pub const LAYOUT: u32 = 6;
 
 // Header fields (offsets; all integers little-endian).
 const H_MAGIC: usize = 0; // 8
@@ -526,6 +526,39 @@ impl Folded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sections' encoding of a known fold. When this fails, the serde
+    /// form of a checkpointed projection changed: bump `LAYOUT` (old
+    /// checkpoints are then ignored instead of misread) and the digest.
+    #[test]
+    fn layout_is_pinned() {
+        let fixture =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1.tlog");
+        let r = replay::replay(
+            &fixture,
+            None,
+            &mut |_| Core {
+                state: State::new(),
+                audit: Some(Audit::new()),
+                trust: Some(Trust::scores_only(TrustParams::default())),
+            },
+            &mut || None,
+        )
+        .unwrap();
+        let core = r.projections;
+        let mut h = blake3::Hasher::new();
+        h.update(&codec::encode_checkpoint(&core.state).unwrap());
+        h.update(&codec::encode_checkpoint(&core.state.cold().unwrap()).unwrap());
+        h.update(&codec::encode_checkpoint(core.audit.as_ref().unwrap()).unwrap());
+        h.update(&codec::encode_checkpoint(core.trust.as_ref().unwrap()).unwrap());
+        assert_eq!(
+            (LAYOUT, h.finalize().to_hex().to_string()),
+            (LAYOUT, PINNED.to_string()),
+            "the checkpoint encoding changed: bump LAYOUT and update PINNED"
+        );
+    }
+
+    const PINNED: &str = "35ee3739c112ace947abaad76db6acd93e456530799cab4314dd22da9fac3998";
 
     #[test]
     fn header_fields_fit_and_do_not_overlap() {

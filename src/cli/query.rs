@@ -446,6 +446,10 @@ pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
             to,
         },
     );
+    // The command ends after printing: handing the audit's hundreds of
+    // thousands of allocations back one by one would cost more than the
+    // answer did (the report owns what it prints).
+    std::mem::forget(au);
     if a.csv {
         let mut out = String::new();
         out.push_str(&csv_line(

@@ -222,6 +222,7 @@ pub struct Audit {
     only: Option<String>,
     /// Every client added (the value is unused: rows name clients).
     clients: HandleMap<()>,
+    #[serde(with = "blob")]
     promises: IdMap<Tracked>,
     /// What each promise is about.
     whats: Arena,
@@ -614,6 +615,198 @@ impl Audit {
                 });
             }
         }
+    }
+}
+
+/// The promises of the audit in a checkpoint: one byte string of
+/// fixed-size little-endian records instead of serde's field-by-field form,
+/// because a warm `audit` decodes every promise ever made (about 10 times
+/// faster). Layout: promise count (u64); per promise, in id order, `id` u64,
+/// `client` u32, `what` u32, original due i64 + date-only u8, due i64 +
+/// date-only u8, close kind u8 (0 open, 1 kept, 2 broken, 3 released), close
+/// seq u64, occurred i64, recorded i64, move count u32; then every move, in
+/// the same order: seq u64, recorded i64, occurred i64, from i64 + u8, to
+/// i64 + u8, cause u8, agreed u8.
+mod blob {
+    use serde::de::{Error, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    use super::{Close, CloseKind, IdMap, Move, Tracked};
+    use crate::events::{Cause, Due, Timestamp};
+
+    const PROMISE: usize = 8 + 4 + 4 + 9 + 9 + 1 + 8 + 8 + 8 + 4;
+    const MOVE: usize = 8 + 8 + 8 + 9 + 9 + 1 + 1;
+
+    pub fn serialize<S: Serializer>(m: &IdMap<Tracked>, s: S) -> Result<S::Ok, S::Error> {
+        let moves: usize = m.values().map(|p| p.moves.len()).sum();
+        let mut b = Vec::with_capacity(8 + m.len() * PROMISE + moves * MOVE);
+        b.extend_from_slice(&(m.len() as u64).to_le_bytes());
+        let due = |b: &mut Vec<u8>, d: &Due| {
+            b.extend_from_slice(&d.at.0.to_le_bytes());
+            b.push(u8::from(d.date_only));
+        };
+        for (id, p) in m.iter() {
+            b.extend_from_slice(&id.to_le_bytes());
+            b.extend_from_slice(&p.client.to_le_bytes());
+            b.extend_from_slice(&p.what.to_le_bytes());
+            due(&mut b, &p.original_due);
+            due(&mut b, &p.due);
+            let (kind, c) = match p.close {
+                None => (0u8, (0, 0, 0)),
+                Some(c) => (
+                    match c.kind {
+                        CloseKind::Kept => 1,
+                        CloseKind::Broken => 2,
+                        CloseKind::Released => 3,
+                    },
+                    (c.seq, c.occurred_at.0, c.recorded_at.0),
+                ),
+            };
+            b.push(kind);
+            b.extend_from_slice(&c.0.to_le_bytes());
+            b.extend_from_slice(&c.1.to_le_bytes());
+            b.extend_from_slice(&c.2.to_le_bytes());
+            b.extend_from_slice(&(p.moves.len() as u32).to_le_bytes());
+        }
+        for p in m.values() {
+            for mv in &p.moves {
+                b.extend_from_slice(&mv.seq.to_le_bytes());
+                b.extend_from_slice(&mv.recorded_at.0.to_le_bytes());
+                b.extend_from_slice(&mv.occurred_at.0.to_le_bytes());
+                due(&mut b, &mv.from);
+                due(&mut b, &mv.to);
+                b.push(match mv.cause {
+                    Cause::Us => 0,
+                    Cause::Client => 1,
+                    Cause::External => 2,
+                });
+                b.push(u8::from(mv.agreed));
+            }
+        }
+        s.serialize_bytes(&b)
+    }
+
+    /// Reads fixed-size fields; every read is bounds-checked.
+    struct R<'a>(&'a [u8]);
+
+    impl R<'_> {
+        fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+            let (head, rest) = self.0.split_first_chunk::<N>()?;
+            self.0 = rest;
+            Some(*head)
+        }
+        fn u8(&mut self) -> Option<u8> {
+            Some(self.take::<1>()?[0])
+        }
+        fn u32(&mut self) -> Option<u32> {
+            Some(u32::from_le_bytes(self.take()?))
+        }
+        fn u64(&mut self) -> Option<u64> {
+            Some(u64::from_le_bytes(self.take()?))
+        }
+        fn ts(&mut self) -> Option<Timestamp> {
+            Some(Timestamp(i64::from_le_bytes(self.take()?)))
+        }
+        fn flag(&mut self) -> Option<bool> {
+            match self.u8()? {
+                0 => Some(false),
+                1 => Some(true),
+                _ => None,
+            }
+        }
+        fn due(&mut self) -> Option<Due> {
+            Some(Due {
+                at: self.ts()?,
+                date_only: self.flag()?,
+            })
+        }
+    }
+
+    fn parse(b: &[u8]) -> Option<IdMap<Tracked>> {
+        let mut r = R(b);
+        let n = usize::try_from(r.u64()?).ok()?;
+        // The records must be there before anything is allocated for them.
+        if n.checked_mul(PROMISE)? > r.0.len() {
+            return None;
+        }
+        let mut order = Vec::with_capacity(n);
+        let mut m = IdMap::new();
+        m.reserve(n);
+        for _ in 0..n {
+            let id = r.u64()?;
+            let client = r.u32()?;
+            let what = r.u32()?;
+            let original_due = r.due()?;
+            let due = r.due()?;
+            let kind = r.u8()?;
+            let (seq, occurred, recorded) = (r.u64()?, r.ts()?, r.ts()?);
+            let close = match kind {
+                0 => None,
+                k => Some(Close {
+                    kind: match k {
+                        1 => CloseKind::Kept,
+                        2 => CloseKind::Broken,
+                        3 => CloseKind::Released,
+                        _ => return None,
+                    },
+                    seq,
+                    occurred_at: occurred,
+                    recorded_at: recorded,
+                }),
+            };
+            let moves = r.u32()? as usize;
+            order.push((id, moves));
+            m.insert(
+                id,
+                Tracked {
+                    id,
+                    client,
+                    what,
+                    original_due,
+                    due,
+                    moves: Vec::new(),
+                    close,
+                },
+            );
+        }
+        for (id, count) in order {
+            if count.checked_mul(MOVE)? > r.0.len() {
+                return None;
+            }
+            let mut moves = Vec::with_capacity(count);
+            for _ in 0..count {
+                moves.push(Move {
+                    seq: r.u64()?,
+                    recorded_at: r.ts()?,
+                    occurred_at: r.ts()?,
+                    from: r.due()?,
+                    to: r.due()?,
+                    cause: match r.u8()? {
+                        0 => Cause::Us,
+                        1 => Cause::Client,
+                        2 => Cause::External,
+                        _ => return None,
+                    },
+                    agreed: r.flag()?,
+                });
+            }
+            m.get_mut(&id)?.moves = moves;
+        }
+        r.0.is_empty().then_some(m)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<IdMap<Tracked>, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IdMap<Tracked>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the audit's promises as one byte string")
+            }
+            fn visit_bytes<E: Error>(self, b: &[u8]) -> Result<Self::Value, E> {
+                parse(b).ok_or_else(|| E::custom("audit promises: malformed records"))
+            }
+        }
+        d.deserialize_bytes(V)
     }
 }
 

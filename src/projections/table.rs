@@ -162,9 +162,22 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for HandleMap<T> {
                 f.write_str("a sequence of (handle, value)")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
-                let mut m = HandleMap::new();
-                while let Some((k, v)) = a.next_element::<(String, T)>()? {
-                    m.insert(&k, v);
+                // Sized once (a checkpoint of a long journal holds tens of
+                // thousands of clients), capped so a hostile length cannot
+                // reserve much.
+                let n = a.size_hint().unwrap_or(0).min(1 << 16);
+                let mut m = HandleMap {
+                    index: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+                    rows: Vec::with_capacity(n),
+                };
+                while let Some((k, v)) = a.next_element::<(Box<str>, T)>()? {
+                    match m.index.get(&k) {
+                        Some(&i) => m.rows[i as usize].1 = v,
+                        None => {
+                            m.index.insert(k.clone(), m.rows.len() as u32);
+                            m.rows.push((k, v));
+                        }
+                    }
                 }
                 Ok(m)
             }
@@ -176,11 +189,36 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for HandleMap<T> {
 /// Texts stored end to end in one string, each known by its number: a
 /// projection keeps, say, what every promise was about without one heap
 /// allocation per promise, and a checkpoint decodes them as one string.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Arena {
     text: String,
     /// `ends[i]`: where text `i` ends (it starts where `i - 1` ends).
     ends: Vec<u64>,
+}
+
+/// Serde form: the text, then the ends as one byte string of u64 LE (one
+/// copy to decode, not one varint per text).
+impl Serialize for Arena {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut ends = Vec::with_capacity(self.ends.len() * 8);
+        for e in &self.ends {
+            ends.extend_from_slice(&e.to_le_bytes());
+        }
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&self.text)?;
+        t.serialize_element(&Bytes(&ends))?;
+        t.end()
+    }
+}
+
+/// A byte string in serde's data model (`serialize_bytes`).
+struct Bytes<'a>(&'a [u8]);
+
+impl Serialize for Bytes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
 }
 
 impl Arena {
@@ -211,12 +249,46 @@ impl Arena {
 
 impl<'de> Deserialize<'de> for Arena {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct EndsV;
+        impl<'de> Visitor<'de> for EndsV {
+            type Value = Vec<u64>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("text ends as a byte string of u64 LE")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> Result<Self::Value, E> {
+                if !b.len().is_multiple_of(8) {
+                    return Err(E::custom("text arena: ends are not whole u64s"));
+                }
+                Ok(b.chunks_exact(8)
+                    .map(|c| {
+                        let mut a = [0u8; 8];
+                        a.copy_from_slice(c);
+                        u64::from_le_bytes(a)
+                    })
+                    .collect())
+            }
+        }
+        struct Ends(Vec<u64>);
+        impl<'de> Deserialize<'de> for Ends {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_bytes(EndsV).map(Ends)
+            }
+        }
         #[derive(serde::Deserialize)]
         struct Raw {
             text: String,
-            ends: Vec<u64>,
+            ends: Ends,
         }
         let raw = Raw::deserialize(d)?;
+        let raw = (raw.text, raw.ends.0);
+        struct R {
+            text: String,
+            ends: Vec<u64>,
+        }
+        let raw = R {
+            text: raw.0,
+            ends: raw.1,
+        };
         // Every end must follow the previous one and fall on a character
         // boundary, so that `get` slices only whole texts.
         let mut prev = 0u64;
@@ -286,6 +358,12 @@ impl<T> IdMap<T> {
 
     pub fn contains_key(&self, id: &u64) -> bool {
         self.get(id).is_some()
+    }
+
+    /// Room for `additional` more ids after the highest so far, so that a
+    /// map rebuilt in id order (a checkpoint) is not regrown on the way.
+    pub fn reserve(&mut self, additional: usize) {
+        self.dense.reserve(additional);
     }
 
     /// Inserts or replaces; returns the previous value.
