@@ -48,10 +48,9 @@ impl JournalWriter {
     /// `create`, a missing journal is created (empty; the header is written
     /// by `into_writer`).
     pub fn lock(path: &Path, lock_wait: Duration, create: bool) -> Result<Locked, LogError> {
-        let (file, created) = lock_journal(path, lock_wait, create)?;
+        let (file, _) = lock_journal(path, lock_wait, create)?;
         Ok(Locked {
             file,
-            created,
             path: path.to_path_buf(),
         })
     }
@@ -60,7 +59,6 @@ impl JournalWriter {
 /// A journal file under the exclusive lock, not yet changed in any way.
 pub struct Locked {
     file: File,
-    created: bool,
     path: PathBuf,
 }
 
@@ -68,11 +66,7 @@ impl Locked {
     /// Readies the file for appending: writes the header of a new journal,
     /// cuts a torn tail aside. The lock stays held.
     pub fn into_writer(self, created_micros: i64) -> Result<JournalWriter, LogError> {
-        let Locked {
-            file,
-            created,
-            path,
-        } = self;
+        let Locked { file, path } = self;
         let path = path.as_path();
         let mut storage = FileStorage::new(file);
         let len = storage
@@ -123,7 +117,10 @@ impl Locked {
             header,
             path: path.to_path_buf(),
             cut,
-            created: created && len == 0,
+            // Whoever finds the file empty under the lock writes the header:
+            // that writer, and only that one, created the journal (the
+            // existence check before opening races with other writers).
+            created: len == 0,
         })
     }
 }
