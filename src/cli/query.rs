@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::IsTerminal;
 
 use clap::Args;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::chart;
 use super::checkpoint::{self, Needs};
@@ -15,7 +15,7 @@ use super::error::{invalid, CliError};
 use super::output::{due_text, envelope_json, summary};
 use super::replay;
 use super::table::Table;
-use crate::events::{Due, Envelope, Event, Timestamp, EVENT_KINDS};
+use crate::events::{Due, Envelope, EventRef, Timestamp, EVENT_KINDS};
 use crate::projections::audit::{Audit, AuditQuery, AuditReport, AuditRow};
 use crate::projections::due;
 use crate::projections::postmortem::{Postmortem, PostmortemReport};
@@ -104,60 +104,79 @@ pub fn log(ctx: &Ctx, a: &LogArgs) -> Result<(), CliError> {
             Some(*found)
         }
     };
-    let (envs, _) = load(ctx, &a.as_of)?;
+    // Two streaming passes, so that no event is held in memory: the first
+    // learns who each promise belongs to and what was retracted (and finds
+    // any damage before anything is printed), the second prints.
+    let (t, _) = as_of_and_now(ctx, &a.as_of)?;
+    let mut known = a.client.is_none();
+    let mut promise_client: HashMap<u64, String> = HashMap::new();
+    let mut retracted_by: HashMap<u64, u64> = HashMap::new();
+    let last = replay::for_each_event(&ctx.journal, t, None, &mut |e| {
+        match e.event {
+            EventRef::ClientAdded { handle, .. } => {
+                known |= a.client.as_deref() == Some(handle);
+            }
+            EventRef::PromiseMade {
+                promise, client, ..
+            } if a.client.is_some() => {
+                promise_client.insert(promise, client.to_string());
+            }
+            EventRef::Retracted { seq, .. } => {
+                retracted_by.insert(seq, e.seq);
+            }
+            _ => {}
+        }
+        Ok(())
+    })?;
     if let Some(c) = &a.client {
-        let known = envs
-            .iter()
-            .any(|e| matches!(&e.event, Event::ClientAdded { handle, .. } if handle == c));
         if !known {
             return Err(invalid(format!(
                 "unknown client {c:?}: no ClientAdded event names it"
             )));
         }
     }
-    let mut promise_client: HashMap<u64, &str> = HashMap::new();
-    let mut retracted_by: HashMap<u64, u64> = HashMap::new();
-    for e in &envs {
-        match &e.event {
-            Event::PromiseMade {
-                promise, client, ..
-            } => {
-                promise_client.insert(*promise, client);
-            }
-            Event::Retracted { seq, .. } => {
-                retracted_by.insert(*seq, e.seq);
-            }
-            _ => {}
-        }
-    }
-    let client_of = |e: &Envelope| -> Option<String> {
-        e.event.client().map(str::to_string).or_else(|| {
-            e.event
-                .promise()
-                .and_then(|p| promise_client.get(&p).map(|c| c.to_string()))
-        })
-    };
-    let selected: Vec<&Envelope> = envs
-        .iter()
-        .filter(|e| kind.is_none_or(|k| e.event.kind_name() == k))
-        .filter(|e| {
-            a.client
-                .as_ref()
-                .is_none_or(|c| client_of(e).as_deref() == Some(c.as_str()))
-        })
-        .collect();
-    if ctx.json {
-        let rows: Vec<Value> = selected
-            .iter()
-            .map(|e| {
-                let mut v = envelope_json(e);
-                v["retracted_by"] = json!(retracted_by.get(&e.seq));
-                v
+    let selected = |e: &EventRef<'_>| {
+        kind.is_none_or(|k| e.kind_name() == k)
+            && a.client.as_deref().is_none_or(|c| {
+                let client = e.client().or_else(|| {
+                    e.promise()
+                        .and_then(|p| promise_client.get(&p).map(String::as_str))
+                });
+                client == Some(c)
             })
-            .collect();
-        println!("{}", Value::Array(rows));
+    };
+    if ctx.json {
+        // One JSON array, written as it is read.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut first = true;
+        let io = |e: std::io::Error| CliError::Io(format!("writing the output: {e}"));
+        use std::io::Write as _;
+        out.write_all(b"[").map_err(io)?;
+        replay::for_each_event(&ctx.journal, t, Some(last), &mut |e| {
+            if !selected(&e.event) {
+                return Ok(());
+            }
+            let mut v = envelope_json(&e.to_owned());
+            v["retracted_by"] = json!(retracted_by.get(&e.seq));
+            if !first {
+                out.write_all(b",").map_err(io)?;
+            }
+            first = false;
+            serde_json::to_writer(&mut out, &v)
+                .map_err(|e| CliError::Io(format!("JSON output: {e}")))
+        })?;
+        out.write_all(b"]\n").map_err(io)?;
+        out.flush().map_err(io)?;
         return Ok(());
     }
+    let mut selected_envs: Vec<Envelope> = Vec::new();
+    replay::for_each_event(&ctx.journal, t, Some(last), &mut |e| {
+        if selected(&e.event) {
+            selected_envs.push(e.to_owned());
+        }
+        Ok(())
+    })?;
+    let selected = selected_envs;
     let mut t = Table::new(&["#", "occurred", "author", "kind", "what"]);
     t.right_align(0);
     for e in &selected {

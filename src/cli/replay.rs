@@ -285,6 +285,61 @@ fn pass<P: Projection>(
     }
 }
 
+/// Calls `f` with every event known at `as_of` (all when `None`), in
+/// journal order, up to seq `until` when given, streaming: nothing is kept.
+/// Errors as [`replay`]: damage stops the read at once; an event that does
+/// not decode is reported at the end, unless damage follows it. Returns the
+/// seq of the last record read.
+pub fn for_each_event(
+    path: &Path,
+    as_of: Option<Timestamp>,
+    until: Option<Seq>,
+    f: &mut dyn FnMut(&crate::events::EnvelopeRef<'_>) -> Result<(), CliError>,
+) -> Result<Seq, CliError> {
+    let mut sc = match log::open_scan(path, false, false) {
+        Ok(sc) => sc,
+        Err(LogError::Truncated { .. }) => return Ok(0),
+        Err(e) => return Err(e.into()),
+    };
+    let t = as_of.unwrap_or(Timestamp(i64::MAX));
+    let mut last = 0;
+    let mut decode_err: Option<EventsError> = None;
+    while let Some(item) = sc
+        .next_item()
+        .map_err(|e| LogError::io(path, "reading", e))?
+    {
+        let r = match item {
+            Item::Record(r) => r,
+            Item::Damage(d) if d.kind == log::DamageKind::TornTail => continue,
+            Item::Damage(d) => {
+                return Err(LogError::Damaged {
+                    path: path.to_path_buf(),
+                    offset: d.offset,
+                    seq: d.seq,
+                    kind: d.kind,
+                }
+                .into())
+            }
+        };
+        if until.is_some_and(|u| r.seq > u) {
+            break;
+        }
+        last = r.seq;
+        if r.is_hole() || decode_err.is_some() {
+            continue;
+        }
+        match codec::decode_ref(r.seq, r.payload) {
+            Ok(env) if env.recorded_at <= t => f(&env)?,
+            Ok(_) => {}
+            Err(e) => decode_err = Some(e),
+        }
+    }
+    match decode_err {
+        Some(e) => Err(e.into()),
+        None => Ok(last),
+    }
+}
+
 /// Reads the rest of the scan for retractions only (known at `as_of`).
 fn collect_retractions(
     path: &Path,

@@ -376,7 +376,10 @@ impl<T> IdMap<T> {
             }
             return old;
         }
-        if id - dense_len < DENSE_SLACK {
+        // Grow the vector only while it stays at least a quarter full: a map
+        // of the few open promises among millions of ids stays in the tree.
+        let occupied = (self.len as u64 + 1).saturating_mul(4) >= id.saturating_add(1);
+        if id - dense_len < DENSE_SLACK && occupied {
             self.dense.resize_with(id as usize + 1, || None);
             // Ids now covered by the vector move into it.
             while let Some(entry) = self.sparse.first_entry() {
@@ -532,6 +535,18 @@ mod tests {
         assert_eq!(m.remove(&3), None);
         assert_eq!(m.get(&u64::MAX), Some(&u64::MAX));
         assert_eq!(m.len(), 6);
+    }
+
+    #[test]
+    fn id_map_of_scattered_ids_does_not_grow_a_vector() {
+        let mut m = IdMap::new();
+        for id in (0..200_000u64).step_by(23) {
+            m.insert(id, id);
+        }
+        assert!(m.dense.len() < 1_000, "{}", m.dense.len());
+        assert_eq!(m.len(), 8_696);
+        assert_eq!(m.get(&2_300), Some(&2_300));
+        assert!(m.keys().zip(m.keys().skip(1)).all(|(a, b)| a < b));
     }
 
     #[test]
