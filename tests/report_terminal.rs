@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::*;
 
 fn journal() -> Tl {
@@ -30,50 +28,13 @@ fn journal() -> Tl {
     t
 }
 
-/// Runs trustlog under a pseudo-terminal; `None` when `script` is missing.
-fn on_a_terminal(t: &Tl, args: &str) -> Option<String> {
-    let have = Command::new("script")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !have {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("`script` (util-linux) is missing and CI=true");
-        }
-        eprintln!("\n*** SKIPPED terminal pictures: `script` (util-linux) is not installed ***\n");
-        return None;
-    }
-    let cmd = format!(
-        "'{}' --journal '{}' {args}",
-        env!("CARGO_BIN_EXE_trustlog"),
-        t.journal.display()
-    );
-    // `t.command()` pins the environment (clock, zone, author, home) for
-    // the trustlog binary; `script` gets the same and passes it down.
-    let pinned = t.command();
-    let mut c = Command::new("script");
-    for (k, v) in pinned.get_envs() {
-        match v {
-            Some(v) => c.env(k, v),
-            None => c.env_remove(k),
-        };
-    }
-    c.env("TERM", "dumb")
-        .current_dir(t.dir.path())
-        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
-        .stdin(std::process::Stdio::null());
-    let out = c.output().expect("run script");
-    assert!(out.status.success(), "{cmd}: {out:?}");
-    Some(String::from_utf8_lossy(&out.stdout).replace('\r', ""))
-}
-
 #[test]
 fn audit_draws_the_on_time_rate_by_month_only_on_a_terminal() {
     let t = journal();
     let piped = t.ok(&["audit"]).stdout;
     assert!(!piped.contains("by month"), "no picture in a pipe: {piped}");
     assert!(!piped.contains('█'));
-    let Some(tty) = on_a_terminal(&t, "audit") else {
+    let Some(tty) = on_a_terminal(&t, "audit", &[]).map(|o| o.replace('\r', "")) else {
         return;
     };
     assert!(
@@ -108,7 +69,8 @@ fn trust_history_draws_the_curve_only_on_a_terminal() {
     let t = journal();
     let piped = t.ok(&["trust", "acme", "--history"]).stdout;
     assert!(!piped.contains("100 ┤"), "{piped}");
-    let Some(tty) = on_a_terminal(&t, "trust acme --history") else {
+    let Some(tty) = on_a_terminal(&t, "trust acme --history", &[]).map(|o| o.replace('\r', ""))
+    else {
         return;
     };
     assert!(tty.contains("100 ┤") && tty.contains("  0 ┤"), "{tty}");

@@ -1,12 +1,11 @@
 //! `head`, `verify` and `repair`: the integrity commands over the log layer.
 
-use std::io::IsTerminal;
-
 use clap::Args;
 use serde_json::json;
 
 use super::context::Ctx;
 use super::error::{invalid, CliError};
+use super::progress::{Progress, Unit};
 use crate::log::format::{from_hex, to_hex};
 use crate::log::{self, DEFAULT_LOCK_WAIT};
 
@@ -49,14 +48,10 @@ pub fn verify(ctx: &Ctx, a: &VerifyArgs) -> Result<(), CliError> {
             })?)
         }
     };
-    let show = std::io::stderr().is_terminal();
+    let mut bar = Progress::new("verifying", Unit::Bytes, 0);
     let mut progress = |done: u64, total: u64| {
-        if show && total > (256 << 20) {
-            eprint!("\rverifying: {} of {} MiB", done >> 20, total >> 20);
-            if done == total {
-                eprintln!();
-            }
-        }
+        bar.set_total(total);
+        bar.at(done);
     };
     let r = log::verify(&ctx.journal, expect.as_ref(), &mut progress)?;
     if ctx.json {

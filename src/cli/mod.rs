@@ -17,6 +17,7 @@ pub mod export;
 pub mod import;
 pub mod integrity;
 pub mod output;
+pub mod progress;
 pub mod query;
 pub mod record;
 pub mod replay;

@@ -459,7 +459,7 @@ pub fn verify(
                 }
                 if r.offset >= next_report {
                     progress(r.offset, total);
-                    next_report = r.offset + (64 << 20);
+                    next_report = r.offset + (1 << 20);
                 }
             }
             Item::Damage(d) => damage.push(d),

@@ -295,3 +295,44 @@ impl Script {
         n
     }
 }
+
+/// Runs `trustlog --journal <t's journal> <args>` under a real
+/// pseudo-terminal (util-linux `script`), with `t`'s pinned environment plus
+/// `env`; what the terminal showed (stdout and stderr, `\r` kept). `None`
+/// when `script` is missing, except under CI=true, where that fails.
+pub fn on_a_terminal(t: &Tl, args: &str, env: &[(&str, &str)]) -> Option<String> {
+    let have = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !have {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("`script` (util-linux) is missing and CI=true");
+        }
+        eprintln!("\n*** SKIPPED terminal test: `script` (util-linux) is not installed ***\n");
+        return None;
+    }
+    let cmd = format!(
+        "'{}' --journal '{}' {args}",
+        env!("CARGO_BIN_EXE_trustlog"),
+        t.journal.display()
+    );
+    // `t.command()` pins the environment (clock, zone, author, home) for
+    // the trustlog binary; `script` gets the same and passes it down.
+    let pinned = t.command();
+    let mut c = Command::new("script");
+    for (k, v) in pinned.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.envs(env.iter().copied());
+    c.env("TERM", "dumb")
+        .current_dir(t.dir.path())
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::null());
+    let out = c.output().expect("run script");
+    assert!(out.status.success(), "{cmd}: {out:?}");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}

@@ -1,0 +1,60 @@
+//! Long operations show progress on stderr when it is a terminal, and
+//! nothing when it is not. The terminal is a real pseudo-terminal (util-linux
+//! `script`); `TRUSTLOG_PROGRESS_AFTER_MS=0` drops the half-second delay
+//! before the first line so that a small journal is enough.
+
+mod common;
+
+use common::*;
+
+const NOW_FAST: [(&str, &str); 1] = [("TRUSTLOG_PROGRESS_AFTER_MS", "0")];
+
+fn journal() -> Tl {
+    let t = Tl::new();
+    t.ok(&["client", "add", "acme"]);
+    t.ok(&["talk", "acme", "--mood", "1", "first call"]);
+    t.ok(&["promise", "make", "acme", "a report", "--due", "2026-12-01"]);
+    t
+}
+
+/// The progress line was drawn, then erased before the command's output.
+fn drawn_and_erased(tty: &str, what: &str) {
+    let line = format!("trustlog: {what}… 100%");
+    let at = tty
+        .find(&line)
+        .unwrap_or_else(|| panic!("no {line:?} on the terminal: {tty:?}"));
+    assert!(
+        tty[at..].contains("\r\x1b[K"),
+        "the progress line is not erased: {tty:?}"
+    );
+}
+
+#[test]
+fn verify_shows_progress_only_on_a_terminal() {
+    let t = journal();
+    let mut piped = t.command();
+    piped
+        .envs(NOW_FAST)
+        .arg("--journal")
+        .arg(&t.journal)
+        .arg("verify");
+    let out = output(piped);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stderr, "", "nothing on stderr in a pipe");
+    assert!(!out.stdout.contains("verifying"), "{out:?}");
+    let Some(tty) = on_a_terminal(&t, "verify", &NOW_FAST) else {
+        return;
+    };
+    drawn_and_erased(&tty, "verifying");
+    // The command's own answer follows, whole.
+    assert!(tty.contains("ok"), "{tty:?}");
+}
+
+#[test]
+fn verify_shows_nothing_below_the_delay() {
+    let t = journal();
+    let Some(tty) = on_a_terminal(&t, "verify", &[("TRUSTLOG_PROGRESS_AFTER_MS", "600000")]) else {
+        return;
+    };
+    assert!(!tty.contains("verifying"), "{tty:?}");
+}
