@@ -8,10 +8,20 @@
 //! with the set known so far (from a checkpoint, or empty) and adds each
 //! retraction as it meets it. Only when it meets a retraction of an event
 //! it may already have applied (an earlier seq not yet in the set) does it
-//! stop folding, read the rest of the journal for retractions only, and
-//! fold again from the start (or from the checkpoint, when every new target
-//! lies after it) with the complete set. So a journal is read once when no
-//! retraction reaches back, and at most about twice otherwise.
+//! stop folding, guess the whole set from a quick walk over the frames (no
+//! CRC, only retractions decoded), and fold again from the start (or from
+//! the checkpoint, when no guessed target lies before it) with the guess.
+//! That fold checks the guess: every guessed seq must be named by a
+//! retraction it reads, or it folds once more with what it read (only
+//! damaged bytes make a wrong guess); a retraction the guess missed is a
+//! conflict again, and then the rest is read for retractions as before.
+//! So a journal is folded once when no retraction reaches back, and about
+//! once plus a walk over its frames otherwise.
+//!
+//! Threads: from 2 MiB of journal on, a reader thread reads and checks
+//! the records and hands them over in batches; this thread decodes and
+//! folds. Client handles are interned once per event and passed to the
+//! projections as a [`crate::projections::ClientKey`].
 //!
 //! `--as-of T` keeps the events recorded by `T` (a filter on `recorded_at`,
 //! not a cut), and only retractions among them count, as in
