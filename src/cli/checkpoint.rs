@@ -49,7 +49,7 @@ use crate::log::format::{Digest, Header};
 use crate::projections::audit::Audit;
 use crate::projections::state::State;
 use crate::projections::trust::{Trust, TrustParams};
-use crate::projections::Projection;
+use crate::projections::{ClientKey, Projection};
 
 /// `<journal>` + this is the checkpoint's path.
 pub const SUFFIX: &str = ".checkpoint";
@@ -141,6 +141,15 @@ impl Projection for Core {
         }
         if let Some(t) = &mut self.trust {
             t.skip(env);
+        }
+    }
+    fn apply_keyed(&mut self, env: &EnvelopeRef<'_>, key: Option<ClientKey>) {
+        self.state.apply_keyed(env, key);
+        if let Some(a) = &mut self.audit {
+            a.apply_keyed(env, key);
+        }
+        if let Some(t) = &mut self.trust {
+            t.apply_keyed(env, key);
         }
     }
 }

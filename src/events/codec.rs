@@ -130,6 +130,15 @@ pub fn decode_ref(seq: Seq, payload: &[u8]) -> Result<EnvelopeRef<'_>, EventsErr
     decode_ref_bincode(seq, payload)
 }
 
+/// If `payload` looks like a `Retracted` event in the canonical form of
+/// envelope version 1: its `recorded_at` and the seq it retracts. A cheap
+/// look (no text is validated, the rest is not read), for the replay
+/// driver's first guess at the retracted set, which the full decode then
+/// checks; never a substitute for [`decode_ref`].
+pub fn peek_retraction(payload: &[u8]) -> Option<(Timestamp, Seq)> {
+    fast::peek_retraction(payload)
+}
+
 fn decode_ref_bincode(seq: Seq, payload: &[u8]) -> Result<EnvelopeRef<'_>, EventsError> {
     let (stored, used): (StoredEnvelopeView<'_>, usize) =
         bincode::serde::borrow_decode_from_slice(payload, config()).map_err(|e| {
@@ -257,6 +266,21 @@ mod fast {
                 _ => return None,
             })
         }
+    }
+
+    pub(super) fn peek_retraction(payload: &[u8]) -> Option<(Timestamp, Seq)> {
+        let mut r = R { b: payload, at: 0 };
+        if r.u32()? != 0 {
+            return None;
+        }
+        let recorded_at = r.ts()?;
+        r.ts()?;
+        let n = usize::try_from(r.u64()?).ok()?;
+        r.bytes(n)?;
+        if r.u32()? != 13 {
+            return None;
+        }
+        Some((recorded_at, r.u64()?))
     }
 
     pub(super) fn envelope(seq: Seq, payload: &[u8]) -> Option<EnvelopeRef<'_>> {

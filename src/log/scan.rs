@@ -114,7 +114,11 @@ pub struct Scanner<S: Storage> {
     storage: S,
     header: Header,
     file_len: u64,
+    /// Read buffer: `buf[..filled]` holds file bytes; the rest is spare
+    /// room, kept so that a refill does not zero it again (`resize` would
+    /// clear a megabyte per refill).
     buf: Vec<u8>,
+    filled: usize,
     /// File offset of `buf[0]`.
     buf_start: u64,
     pos: u64,
@@ -162,6 +166,7 @@ impl<S: Storage> Scanner<S> {
             header,
             file_len,
             buf: Vec::new(),
+            filled: 0,
             buf_start: HEADER_LEN as u64,
             pos: HEADER_LEN as u64,
             next_seq: 1,
@@ -211,7 +216,7 @@ impl<S: Storage> Scanner<S> {
         match parse_frame(&frame) {
             Parse::Ok(f) if f.seq == seq && f.chain == *chain => {
                 self.pos = record_offset + frame.len() as u64;
-                self.buf.clear();
+                self.filled = 0;
                 self.buf_start = self.pos;
                 self.next_seq = seq + 1;
                 self.prev_chain = *chain;
@@ -228,6 +233,15 @@ impl<S: Storage> Scanner<S> {
 
     pub fn file_len(&self) -> u64 {
         self.file_len
+    }
+
+    /// Reads the file's bytes at `offset`, up to the length the scan
+    /// reads (fewer at its end), without moving the scan: for a caller's
+    /// own quick look ahead.
+    pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let room = self.file_len.saturating_sub(offset);
+        let n = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        read_full(&self.storage, offset, &mut buf[..n])
     }
 
     /// Offset of the next unread byte: after the last intact record once the
@@ -252,31 +266,37 @@ impl<S: Storage> Scanner<S> {
     fn window(&mut self, need: usize) -> io::Result<&[u8]> {
         let avail = (self.file_len - self.pos) as usize;
         let need = need.min(avail);
-        let in_buf =
-            self.pos >= self.buf_start && self.pos - self.buf_start <= self.buf.len() as u64;
+        let in_buf = self.pos >= self.buf_start && self.pos - self.buf_start <= self.filled as u64;
         let start = if in_buf {
             (self.pos - self.buf_start) as usize
         } else {
-            self.buf.len()
+            self.filled
         };
-        if !in_buf || self.buf.len() - start < need {
+        if !in_buf || self.filled - start < need {
             // Keep the unread bytes, read more after them.
-            if in_buf {
-                self.buf.drain(..start);
+            let have = if in_buf {
+                self.buf.copy_within(start..self.filled, 0);
+                self.filled - start
             } else {
-                self.buf.clear();
-            }
+                0
+            };
+            self.filled = have;
             self.buf_start = self.pos;
-            let have = self.buf.len();
             let want = need.max(CHUNK).min(avail);
             if want > have {
-                self.buf.resize(want, 0);
-                let got = read_full(&self.storage, self.pos + have as u64, &mut self.buf[have..])?;
-                self.buf.truncate(have + got);
+                if self.buf.len() < want {
+                    self.buf.resize(want, 0);
+                }
+                let got = read_full(
+                    &self.storage,
+                    self.pos + have as u64,
+                    &mut self.buf[have..want],
+                )?;
+                self.filled = have + got;
             }
         }
         let start = (self.pos - self.buf_start) as usize;
-        let end = (start + need).min(self.buf.len());
+        let end = (start + need).min(self.filled);
         Ok(&self.buf[start..end])
     }
 

@@ -15,7 +15,7 @@
 use serde::Serialize;
 
 use super::state::{PromiseStatus, State};
-use super::{days_after, ser, Projection};
+use super::{days_after, ser, ClientKey, Projection};
 use crate::events::{EnvelopeRef, PromiseId, Timestamp};
 
 /// The open promises; see the module docs.
@@ -47,6 +47,9 @@ impl Projection for DueList {
     }
     fn skip(&mut self, env: &EnvelopeRef<'_>) {
         self.state.skip(env)
+    }
+    fn apply_keyed(&mut self, env: &EnvelopeRef<'_>, key: Option<ClientKey>) {
+        self.state.apply_keyed(env, key)
     }
 }
 

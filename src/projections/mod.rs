@@ -53,6 +53,22 @@ pub trait Projection {
     fn apply(&mut self, env: &EnvelopeRef<'_>);
     /// Called instead of `apply` for a retracted event.
     fn skip(&mut self, _env: &EnvelopeRef<'_>) {}
+    /// `apply`, with the event's client handle (`EventRef::client`)
+    /// interned by the replay driver as `key` (`None`: not interned). A
+    /// projection may use it to find the client by index (see
+    /// [`table::HandleMap::index_of_keyed`]); the default ignores it.
+    fn apply_keyed(&mut self, env: &EnvelopeRef<'_>, _key: Option<ClientKey>) {
+        self.apply(env)
+    }
+}
+
+/// A client handle interned by the replay driver ([`table::Interner`]):
+/// within one run (`run`, unique per interner in the process) the same
+/// handle always has the same `id`, and two handles never share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientKey {
+    pub run: u32,
+    pub id: u32,
 }
 
 /// The seqs that `Retracted` events in `envs` point at.
@@ -80,6 +96,21 @@ pub fn feed_ref<P: Projection + ?Sized, H: std::hash::BuildHasher>(
         p.skip(env);
     } else {
         p.apply(env);
+    }
+}
+
+/// [`feed_ref`] with the event's client handle interned as `key`.
+#[inline]
+pub fn feed_keyed<P: Projection + ?Sized, H: std::hash::BuildHasher>(
+    p: &mut P,
+    env: &EnvelopeRef<'_>,
+    key: Option<ClientKey>,
+    retracted: &HashSet<Seq, H>,
+) {
+    if retracted.contains(&env.seq) {
+        p.skip(env);
+    } else {
+        p.apply_keyed(env, key);
     }
 }
 
@@ -134,6 +165,9 @@ impl<P: Projection + ?Sized> Projection for &mut P {
     fn skip(&mut self, env: &EnvelopeRef<'_>) {
         (**self).skip(env)
     }
+    fn apply_keyed(&mut self, env: &EnvelopeRef<'_>, key: Option<ClientKey>) {
+        (**self).apply_keyed(env, key)
+    }
 }
 
 macro_rules! tuple_projection {
@@ -145,6 +179,9 @@ macro_rules! tuple_projection {
             }
             fn skip(&mut self, env: &EnvelopeRef<'_>) {
                 $(self.$idx.skip(env);)+
+            }
+            fn apply_keyed(&mut self, env: &EnvelopeRef<'_>, key: Option<ClientKey>) {
+                $(self.$idx.apply_keyed(env, key);)+
             }
         }
     };

@@ -32,7 +32,7 @@ use serde::Serialize;
 
 use super::audit::{Audit, AuditQuery, AuditReport, AuditRow, FLAG_BLAME_PATTERN};
 use super::trust::{FirstImpression, Trust, TrustParams, TrustReport};
-use super::{ser, words, Projection, DAY_SECONDS};
+use super::{ser, words, ClientKey, Projection, DAY_SECONDS};
 use crate::events::{EnvelopeRef, EventRef, Fit, PromiseId, Seq, Timestamp};
 
 /// Silence longer than this many days before the end is a warning sign.
@@ -497,8 +497,12 @@ fn warnings(r: &PostmortemReport, debt_at_end: u64, lost: bool) -> Vec<Warning> 
 
 impl Projection for Postmortem {
     fn apply(&mut self, env: &EnvelopeRef<'_>) {
-        self.audit.apply(env);
-        self.trust.apply(env);
+        self.apply_keyed(env, None)
+    }
+
+    fn apply_keyed(&mut self, env: &EnvelopeRef<'_>, key: Option<ClientKey>) {
+        self.audit.apply_keyed(env, key);
+        self.trust.apply_keyed(env, key);
         if let EventRef::Retracted { seq, .. } = env.event {
             self.retracted_by.insert(seq, env.seq);
         }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::table::{HandleMap, IdMap};
-use super::Projection;
+use super::{ClientKey, Projection};
 use crate::events::{Due, EnvelopeRef, EventRef, Fit, PromiseId, Seq, Timestamp, EVENT_KINDS};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,14 +245,19 @@ impl State {
 
 impl Projection for State {
     fn apply(&mut self, env: &EnvelopeRef<'_>) {
+        self.apply_keyed(env, None)
+    }
+
+    fn apply_keyed(&mut self, env: &EnvelopeRef<'_>, key: Option<ClientKey>) {
         self.note(env);
         let at = env.occurred_at;
         match env.event {
             EventRef::ClientAdded {
                 handle, name, fit, ..
             } => {
-                self.clients.insert(
+                self.clients.insert_keyed(
                     handle,
+                    key,
                     Client {
                         handle: handle.to_string(),
                         name: name.to_string(),
@@ -265,22 +270,22 @@ impl Projection for State {
                 );
             }
             EventRef::FitChanged { client, fit, .. } => {
-                if let Some(c) = self.clients.get_mut(client) {
+                if let Some(c) = self.clients.get_mut_keyed(client, key) {
                     c.fit = fit;
                 }
             }
             EventRef::Interacted { client, .. } => {
-                if let Some(c) = self.clients.get_mut(client) {
+                if let Some(c) = self.clients.get_mut_keyed(client, key) {
                     c.last_contact = Some(c.last_contact.map_or(at, |l| l.max(at)));
                 }
             }
             EventRef::ClientLost { client, reason } => {
-                if let Some(c) = self.clients.get_mut(client) {
+                if let Some(c) = self.clients.get_mut_keyed(client, key) {
                     c.lost = Some((at, reason.to_string()));
                 }
             }
             EventRef::ClientReturned { client, .. } => {
-                if let Some(c) = self.clients.get_mut(client) {
+                if let Some(c) = self.clients.get_mut_keyed(client, key) {
                     c.lost = None;
                 }
             }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::state::{PromiseStatus, State};
 use super::trust::Trust;
-use super::{ser, Projection};
+use super::{ser, ClientKey, Projection};
 use crate::events::{EnvelopeRef, Fit, PromiseId, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -110,6 +110,10 @@ impl Projection for Status {
     fn skip(&mut self, env: &EnvelopeRef<'_>) {
         self.state.skip(env);
         self.trust.skip(env);
+    }
+    fn apply_keyed(&mut self, env: &EnvelopeRef<'_>, key: Option<ClientKey>) {
+        self.state.apply_keyed(env, key);
+        self.trust.apply_keyed(env, key);
     }
 }
 

@@ -23,18 +23,40 @@ use rustc_hash::FxHashMap;
 use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeSeq, Serializer};
 
+use super::ClientKey;
+
 /// Entries keyed by client handle; see the module docs.
 #[derive(Clone)]
 pub struct HandleMap<T> {
     index: FxHashMap<Box<str>, u32>,
     rows: Vec<(Box<str>, T)>,
+    /// Rows already found for the [`ClientKey`]s of one replay run: index =
+    /// key id, `NO_ROW` when not known yet. A replay looks a handle up for
+    /// almost every event, in several maps; this turns each lookup after
+    /// the first into a vector read instead of hashing and comparing the
+    /// handle (whose bytes are a cache miss away on a large journal).
+    /// Only rows that exist are remembered, and rows never move, so an
+    /// entry stays right for the life of the run.
+    keyed: KeyCache,
 }
+
+#[derive(Clone, Default)]
+struct KeyCache {
+    /// The run the rows belong to (0: none).
+    run: u32,
+    rows: Vec<u32>,
+}
+
+const NO_ROW: u32 = u32::MAX;
+/// The handle is known not to be in the map (see `HandleMap::insert`).
+const ABSENT: u32 = u32::MAX - 1;
 
 impl<T> Default for HandleMap<T> {
     fn default() -> Self {
         HandleMap {
             index: FxHashMap::default(),
             rows: Vec::new(),
+            keyed: KeyCache::default(),
         }
     }
 }
@@ -73,6 +95,44 @@ impl<T> HandleMap<T> {
         self.index.get(handle).copied()
     }
 
+    /// [`HandleMap::index_of`] for a handle the replay driver interned as
+    /// `key` (the same handle for every event of its run).
+    #[inline]
+    pub fn index_of_keyed(&mut self, handle: &str, key: Option<ClientKey>) -> Option<u32> {
+        let Some(k) = key else {
+            return self.index_of(handle);
+        };
+        if self.keyed.run == k.run {
+            match self.keyed.rows.get(k.id as usize) {
+                Some(&ABSENT) => return None,
+                Some(&row) if row != NO_ROW => return Some(row),
+                _ => {}
+            }
+        }
+        let row = self.index_of(handle);
+        self.remember(k, row.unwrap_or(ABSENT));
+        row
+    }
+
+    /// [`HandleMap::get_mut`] by interned key; see [`HandleMap::index_of_keyed`].
+    #[inline]
+    pub fn get_mut_keyed(&mut self, handle: &str, key: Option<ClientKey>) -> Option<&mut T> {
+        let row = self.index_of_keyed(handle, key)?;
+        self.rows.get_mut(row as usize).map(|r| &mut r.1)
+    }
+
+    fn remember(&mut self, k: ClientKey, row: u32) {
+        if self.keyed.run != k.run {
+            self.keyed.run = k.run;
+            self.keyed.rows.clear();
+        }
+        let i = k.id as usize;
+        if self.keyed.rows.len() <= i {
+            self.keyed.rows.resize(i + 1, NO_ROW);
+        }
+        self.keyed.rows[i] = row;
+    }
+
     /// The handle at a row.
     pub fn key_at(&self, row: u32) -> Option<&str> {
         self.rows.get(row as usize).map(|r| &*r.0)
@@ -86,6 +146,26 @@ impl<T> HandleMap<T> {
         self.rows.get_mut(row as usize).map(|r| &mut r.1)
     }
 
+    /// [`HandleMap::insert`] for a handle interned as `key`; returns the row.
+    pub fn insert_keyed(&mut self, handle: &str, key: Option<ClientKey>, value: T) -> u32 {
+        if let Some(row) = self.index_of_keyed(handle, key) {
+            if let Some(r) = self.rows.get_mut(row as usize) {
+                r.1 = value;
+            }
+            return row;
+        }
+        let row = self.rows.len() as u32;
+        // `insert` clears the cache (it may say this handle is absent);
+        // keep it for the run when the key is known.
+        let run = self.keyed.run;
+        self.insert(handle, value);
+        if let Some(k) = key {
+            self.keyed.run = run;
+            self.remember(k, row);
+        }
+        row
+    }
+
     /// Inserts or replaces; returns the previous value.
     pub fn insert(&mut self, handle: &str, value: T) -> Option<T> {
         if let Some(&i) = self.index.get(handle) {
@@ -95,6 +175,9 @@ impl<T> HandleMap<T> {
         }
         self.index.insert(handle.into(), self.rows.len() as u32);
         self.rows.push((handle.into(), value));
+        // The key cache may say this handle is absent: forget it
+        // (`insert_keyed` puts the new row back).
+        self.keyed.run = 0;
         None
     }
 
@@ -169,6 +252,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for HandleMap<T> {
                 let mut m = HandleMap {
                     index: FxHashMap::with_capacity_and_hasher(n, Default::default()),
                     rows: Vec::with_capacity(n),
+                    keyed: KeyCache::default(),
                 };
                 while let Some((k, v)) = a.next_element::<(Box<str>, T)>()? {
                     match m.index.get(&k) {
@@ -183,6 +267,75 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for HandleMap<T> {
             }
         }
         d.deserialize_seq(V(std::marker::PhantomData))
+    }
+}
+
+/// Interns client handles for a replay run: one hash lookup per event in
+/// the driver, then every projection finds the client by its key
+/// ([`HandleMap::index_of_keyed`]). Short handles (all that the CLI makes)
+/// are keys of a fixed size stored in the table itself, so a lookup
+/// compares a few words in place instead of following a pointer.
+pub struct Interner {
+    run: u32,
+    short: FxHashMap<[u8; SHORT], u32>,
+    long: FxHashMap<Box<[u8]>, u32>,
+}
+
+/// Bytes of a short key: the length, then the handle, zero-padded.
+const SHORT: usize = 24;
+
+/// Interners made in this process, so a key of one run is never taken for
+/// a key of another.
+static RUNS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+/// Most distinct handles a run interns; later ones get no key (and are
+/// looked up by handle), so ids stay clear of the cache's markers.
+const MAX_KEYS: usize = 1 << 30;
+
+impl Default for Interner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Interner {
+    pub fn new() -> Self {
+        let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Interner {
+            // 0 means "no run" in a `KeyCache` (after a wrap-around of the
+            // counter, which takes four billion replays in one process).
+            run: run.max(1),
+            short: FxHashMap::default(),
+            long: FxHashMap::default(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    /// The key of `handle` in this run.
+    #[inline]
+    pub fn key(&mut self, handle: &str) -> Option<ClientKey> {
+        let b = handle.as_bytes();
+        let n = self.len();
+        let id = if b.len() < SHORT {
+            let mut k = [0u8; SHORT];
+            k[0] = b.len() as u8;
+            k[1..=b.len()].copy_from_slice(b);
+            match self.short.get(&k) {
+                Some(&id) => id,
+                None if n < MAX_KEYS => *self.short.entry(k).or_insert(n as u32),
+                None => return None,
+            }
+        } else {
+            match self.long.get(b) {
+                Some(&id) => id,
+                None if n < MAX_KEYS => *self.long.entry(b.into()).or_insert(n as u32),
+                None => return None,
+            }
+        };
+        Some(ClientKey { run: self.run, id })
     }
 }
 

@@ -24,7 +24,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::table::{HandleMap, IdMap};
-use super::{days_after, ser, words, Projection};
+use super::{days_after, ser, words, ClientKey, Projection};
 use crate::events::{
     AdvocacyKind, Cause, EnvelopeRef, EventRef, InteractionKind, PromiseId, Seq, Timestamp,
 };
@@ -725,16 +725,18 @@ impl Trust {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn interacted(
         &mut self,
         env: &EnvelopeRef<'_>,
         client: &str,
+        key: Option<ClientKey>,
         kind: InteractionKind,
         mood: i8,
         minutes: Option<u32>,
     ) {
         let p = &self.params;
-        let Some(c) = self.clients.get_mut(client) else {
+        let Some(c) = self.clients.get_mut_keyed(client, key) else {
             return;
         };
         let m = f64::from(mood);
@@ -890,6 +892,10 @@ impl Trust {
 
 impl Projection for Trust {
     fn apply(&mut self, env: &EnvelopeRef<'_>) {
+        self.apply_keyed(env, None)
+    }
+
+    fn apply_keyed(&mut self, env: &EnvelopeRef<'_>, key: Option<ClientKey>) {
         match env.event {
             EventRef::ClientAdded { handle, .. } => {
                 if self.only.as_ref().is_some_and(|o| o != handle) {
@@ -897,7 +903,7 @@ impl Projection for Trust {
                 }
                 // A second `ClientAdded` for a known handle (an import, not
                 // the CLI) keeps the history rather than erase it.
-                if self.clients.contains_key(handle) {
+                if self.clients.index_of_keyed(handle, key).is_some() {
                     return;
                 }
                 let start = centi(NEUTRAL);
@@ -913,8 +919,9 @@ impl Projection for Trust {
                 } else {
                     Vec::new()
                 };
-                self.clients.insert(
+                self.clients.insert_keyed(
                     handle,
+                    key,
                     ClientTrust {
                         score: start,
                         first: None,
@@ -931,14 +938,14 @@ impl Projection for Trust {
                 mood,
                 minutes,
                 ..
-            } => self.interacted(env, client, kind, mood, minutes),
+            } => self.interacted(env, client, key, kind, mood, minutes),
             EventRef::PromiseMade {
                 promise,
                 client,
                 due,
                 ..
             } => {
-                if let Some(row) = self.clients.index_of(client) {
+                if let Some(row) = self.clients.index_of_keyed(client, key) {
                     self.promises.insert(
                         promise,
                         TrackedPromise {
@@ -955,7 +962,7 @@ impl Projection for Trust {
             | EventRef::PromiseReleased { promise, .. } => self.promise_event(env, promise),
             EventRef::MismatchNoted { client, .. } => {
                 let points = self.params.mismatch;
-                if let Some(c) = self.clients.get_mut(client) {
+                if let Some(c) = self.clients.get_mut_keyed(client, key) {
                     c.change(env, -points, Why::Mismatch { points }, false);
                 }
             }
@@ -966,7 +973,7 @@ impl Projection for Trust {
                 ..
             } => {
                 let p = &self.params;
-                let Some(c) = self.clients.get_mut(client) else {
+                let Some(c) = self.clients.get_mut_keyed(client, key) else {
                     return;
                 };
                 let base = if initiated_by_client {
