@@ -286,11 +286,12 @@ impl Loaded {
             pos: offset,
             end: offset + len,
             crc: crc32fast::Hasher::new(),
+            expected: crc,
             buf: Vec::new(),
             at: 0,
         };
         let audit = Audit::from_checkpoint(&mut r, all_texts)?;
-        (r.remaining() == 0 && r.crc.finalize() == crc).then_some(audit)
+        r.intact().then_some(audit)
     }
 
     /// The projections named by `want`, decoded, with the retracted set.
@@ -338,6 +339,8 @@ struct AuditReader<'a> {
     end: u64,
     /// Over every byte read from the file.
     crc: crc32fast::Hasher,
+    /// The section's CRC in the header.
+    expected: u32,
     buf: Vec<u8>,
     /// Next unread byte of `buf`.
     at: usize,
@@ -386,6 +389,10 @@ impl crate::projections::audit::SectionReader for AuditReader<'_> {
 
     fn remaining(&self) -> u64 {
         self.end - self.pos + (self.buf.len() - self.at) as u64
+    }
+
+    fn intact(&mut self) -> bool {
+        self.remaining() == 0 && self.crc.clone().finalize() == self.expected
     }
 }
 
