@@ -665,3 +665,74 @@ fn bug_blame_pattern_seq_is_not_the_last_client_move() {
     assert_eq!(blame.len(), 1, "{got}");
     assert_eq!(blame[0]["seq"], 5, "the last client move is #5: {got}");
 }
+
+/// The audit read from a checkpoint (its promises in columns, with only the
+/// texts its flags print for `--json`) plus the events after it prints,
+/// byte for byte, what a fold of the whole journal prints: for checkpoints
+/// cut after several steps of the scenario, every format and filter.
+#[test]
+fn audit_from_a_checkpoint_and_a_tail_prints_what_a_full_replay_prints() {
+    let s = scenario();
+    let queries: [&[&str]; 7] = [
+        &["--json", "audit"],
+        &["--json", "audit", "--client", "beta"],
+        &[
+            "--json",
+            "audit",
+            "--client",
+            "cora",
+            "--from",
+            "2026-09-01",
+        ],
+        &[
+            "--json",
+            "audit",
+            "--from",
+            "2026-09-10",
+            "--to",
+            "2026-10-05",
+        ],
+        &["--json", "audit", "--as-of", "2026-10-01"],
+        &["audit", "--csv"],
+        &["audit", "--client", "acme"],
+    ];
+    let run = |tl: &Tl, every: &str, args: &[&str]| {
+        let mut c = tl.query_command();
+        c.env("TRUSTLOG_CHECKPOINT_BYTES", every)
+            .arg("--journal")
+            .arg(&tl.journal)
+            .args(args);
+        output(c)
+    };
+    let n = s.steps.len();
+    for k in [1, n / 3, n / 2, n - 2, n] {
+        let mut tl = Tl::new();
+        s.play_first(&mut tl, k);
+        // Any query of a journal that has no checkpoint writes one when
+        // checkpoints come every byte.
+        run(&tl, "1", &["audit", "--json"]);
+        let checkpoint = tl.journal.with_file_name(format!(
+            "{}.checkpoint",
+            tl.journal.file_name().unwrap().to_string_lossy()
+        ));
+        assert!(checkpoint.exists(), "no checkpoint after step {k}");
+        let before = tl.now.clone();
+        for (now, args) in &s.steps[k..] {
+            tl.set_now(now);
+            tl.ok(args);
+        }
+        tl.set_now(&before);
+        for q in queries {
+            // A threshold no tail reaches: the checkpoint is read, never
+            // rewritten; 0: no checkpoint at all.
+            let warm = run(&tl, "1000000000", q);
+            let full = run(&tl, "0", q);
+            assert_eq!(warm.code, 0, "{q:?} after step {k}: {warm:?}");
+            assert_eq!(
+                (warm.stdout, warm.stderr),
+                (full.stdout, full.stderr),
+                "{q:?}, checkpoint after step {k}"
+            );
+        }
+    }
+}

@@ -46,7 +46,7 @@ use super::error::CliError;
 use super::replay::{self, Position, Resume};
 use crate::events::{codec, EnvelopeRef, Seq, Timestamp};
 use crate::log::format::{Digest, Header};
-use crate::projections::audit::Audit;
+use crate::projections::audit::{Audit, SectionReader as _};
 use crate::projections::state::State;
 use crate::projections::trust::{Trust, TrustParams};
 use crate::projections::{ClientKey, Projection};
@@ -59,7 +59,7 @@ const MAGIC: [u8; 8] = *b"\x89TLCKPT\n";
 const VERSION: u16 = 1;
 /// Version of the sections' encoding (the projections' serde form). Bump it
 /// whenever a field of a checkpointed projection changes.
-pub const LAYOUT: u32 = 6;
+pub const LAYOUT: u32 = 7;
 
 // Header fields (offsets; all integers little-endian).
 const H_MAGIC: usize = 0; // 8
@@ -120,7 +120,9 @@ pub struct Core {
 
 impl Core {
     fn complete(&self) -> bool {
-        !self.state.is_partial() && self.audit.is_some() && self.trust.is_some()
+        !self.state.is_partial()
+            && self.audit.as_ref().is_some_and(Audit::has_all_texts)
+            && self.trust.is_some()
     }
 }
 
@@ -162,6 +164,9 @@ pub struct Needs {
     /// open promises).
     pub full_state: bool,
     pub audit: bool,
+    /// The audit's rows (what every promise is about, for the table and
+    /// CSV); without it the audit keeps only the texts its flags print.
+    pub audit_rows: bool,
     /// Trust scores folded with these parameters.
     pub trust: Option<TrustParams>,
 }
@@ -276,6 +281,28 @@ impl Loaded {
         codec::decode_checkpoint(&self.section(kind)?, what).ok()
     }
 
+    /// The audit section, read in place part by part (never the whole
+    /// section in memory at once: at 10M events it is most of the file),
+    /// its CRC checked over every byte.
+    fn audit(&self, all_texts: bool) -> Option<Audit> {
+        let &(_, crc, offset, len) = self.sections.iter().find(|s| s.0 == S_AUDIT)?;
+        let size = self.file.metadata().ok()?.len();
+        if offset < HEADER_LEN as u64 || offset.checked_add(len)? > size {
+            return None;
+        }
+        let mut r = AuditReader {
+            file: &self.file,
+            pos: offset,
+            end: offset + len,
+            crc: crc32fast::Hasher::new(),
+            expected: crc,
+            buf: Vec::new(),
+            at: 0,
+        };
+        let audit = Audit::from_checkpoint(&mut r, all_texts)?;
+        r.intact().then_some(audit)
+    }
+
     /// The projections named by `want`, decoded, with the retracted set.
     fn resume(&self, want: &Want) -> Option<Resume<Core>> {
         let retracted: Vec<Seq> = self.decode(S_RETRACTED, "retracted")?;
@@ -284,7 +311,7 @@ impl Loaded {
             state = state.with_cold(self.decode(S_STATE_COLD, "closed promises")?);
         }
         let audit = match want.audit {
-            true => Some(self.decode::<Audit>(S_AUDIT, "audit")?),
+            true => Some(self.audit(want.audit_texts)?),
             false => None,
         };
         let trust = match want.trust {
@@ -307,7 +334,75 @@ impl Loaded {
 struct Want {
     full_state: bool,
     audit: bool,
+    /// Every promise's text in the audit (not only the flagged ones').
+    audit_texts: bool,
     trust: bool,
+}
+
+/// The audit section, read in order through a buffer for the small reads
+/// (the texts a flag prints), straight into the column for the large.
+struct AuditReader<'a> {
+    file: &'a File,
+    /// Next file offset to read.
+    pos: u64,
+    end: u64,
+    /// Over every byte read from the file.
+    crc: crc32fast::Hasher,
+    /// The section's CRC in the header.
+    expected: u32,
+    buf: Vec<u8>,
+    /// Next unread byte of `buf`.
+    at: usize,
+}
+
+const AUDIT_READ_BUFFER: usize = 256 * 1024;
+
+impl AuditReader<'_> {
+    fn fill(&mut self, out: &mut [u8]) -> Option<()> {
+        if (out.len() as u64) > self.end - self.pos {
+            return None;
+        }
+        self.file.read_exact_at(out, self.pos).ok()?;
+        self.crc.update(out);
+        self.pos += out.len() as u64;
+        Some(())
+    }
+}
+
+impl crate::projections::audit::SectionReader for AuditReader<'_> {
+    fn read_exact(&mut self, out: &mut [u8]) -> Option<()> {
+        let buffered = (self.buf.len() - self.at).min(out.len());
+        out[..buffered].copy_from_slice(&self.buf[self.at..self.at + buffered]);
+        self.at += buffered;
+        let out = &mut out[buffered..];
+        if out.is_empty() {
+            return Some(());
+        }
+        if out.len() >= AUDIT_READ_BUFFER {
+            return self.fill(out);
+        }
+        let n = (AUDIT_READ_BUFFER as u64).min(self.end - self.pos) as usize;
+        if n < out.len() {
+            return None;
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.resize(n, 0);
+        let filled = self.fill(&mut buf);
+        self.buf = buf;
+        self.at = 0;
+        filled?;
+        out.copy_from_slice(&self.buf[..out.len()]);
+        self.at = out.len();
+        Some(())
+    }
+
+    fn remaining(&self) -> u64 {
+        self.end - self.pos + (self.buf.len() - self.at) as u64
+    }
+
+    fn intact(&mut self) -> bool {
+        self.remaining() == 0 && self.crc.clone().finalize() == self.expected
+    }
 }
 
 /// The journal's header (64 bytes at the start), if readable.
@@ -368,6 +463,7 @@ pub fn fold(
     let want = Want {
         full_state: needs.full_state || saving,
         audit: needs.audit || saving,
+        audit_texts: needs.audit_rows || saving,
         // A saved checkpoint carries trust scores: the checkpoint's own
         // (whatever their parameters: they stay consistent, and are keyed
         // by them), else new ones.
@@ -389,7 +485,10 @@ pub fn fold(
             } else {
                 State::hot_only()
             },
-            audit: (want.audit || all).then(Audit::new),
+            audit: (want.audit || all).then(|| match want.audit_texts || all {
+                true => Audit::new(),
+                false => Audit::flag_texts_only(),
+            }),
             trust: (want.trust || all).then(|| Trust::scores_only(fresh_params.clone())),
         }
     };
@@ -470,7 +569,7 @@ impl Folded {
         let sections = [
             (S_RETRACTED, codec::encode_checkpoint(&retracted)?),
             (S_STATE, codec::encode_checkpoint(&self.core.state)?),
-            (S_AUDIT, codec::encode_checkpoint(audit)?),
+            (S_AUDIT, audit.to_checkpoint()?),
             (S_TRUST, codec::encode_checkpoint(trust)?),
             (S_STATE_COLD, codec::encode_checkpoint(&cold)?),
         ];
@@ -558,7 +657,7 @@ mod tests {
         let mut h = blake3::Hasher::new();
         h.update(&codec::encode_checkpoint(&core.state).unwrap());
         h.update(&codec::encode_checkpoint(&core.state.cold().unwrap()).unwrap());
-        h.update(&codec::encode_checkpoint(core.audit.as_ref().unwrap()).unwrap());
+        h.update(&core.audit.as_ref().unwrap().to_checkpoint().unwrap());
         h.update(&codec::encode_checkpoint(core.trust.as_ref().unwrap()).unwrap());
         assert_eq!(
             (LAYOUT, h.finalize().to_hex().to_string()),
@@ -567,7 +666,7 @@ mod tests {
         );
     }
 
-    const PINNED: &str = "35ee3739c112ace947abaad76db6acd93e456530799cab4314dd22da9fac3998";
+    const PINNED: &str = "5f07e9b7c80a10612bc4c450dfbc2438477fa7dcd959df8141d153bdc1691348";
 
     #[test]
     fn header_fields_fit_and_do_not_overlap() {

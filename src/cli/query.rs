@@ -16,7 +16,7 @@ use super::output::{due_text, envelope_json, summary};
 use super::replay;
 use super::table::Table;
 use crate::events::{Due, Envelope, EventRef, Timestamp, EVENT_KINDS};
-use crate::projections::audit::{Audit, AuditQuery, AuditReport, AuditRow};
+use crate::projections::audit::{AuditQuery, AuditReport, AuditRow};
 use crate::projections::due;
 use crate::projections::postmortem::{Postmortem, PostmortemReport};
 use crate::projections::state::State;
@@ -439,8 +439,12 @@ pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
     let (from, to) = ctx.period(a.from.as_deref(), a.to.as_deref())?;
     let (t, now) = as_of_and_now(ctx, &a.as_of)?;
     let params = ctx.trust_params().ok();
+    // JSON has no rows: the audit then keeps only the texts its flags
+    // print, and builds no row per promise.
+    let json_only = ctx.json && !a.csv;
     let needs = Needs {
         audit: true,
+        audit_rows: !json_only,
         ..Needs::default()
     };
     let core = checkpoint::fold(&ctx.journal, t, &needs, params.as_ref(), true)?.core;
@@ -449,26 +453,29 @@ pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
     if let Some(h) = &a.client {
         known_client(&state, h)?;
     }
-    // JSON has no rows: skip building one per promise.
-    let json_only = ctx.json && !a.csv;
-    let report = if json_only {
-        Audit::summary
-    } else {
-        Audit::report
+    let q = AuditQuery {
+        client: a.client.clone(),
+        from,
+        to,
     };
-    let r = report(
-        &au,
-        now,
-        &AuditQuery {
-            client: a.client.clone(),
-            from,
-            to,
-        },
-    );
-    // The command ends after printing: handing the audit's hundreds of
-    // thousands of allocations back one by one would cost more than the
-    // answer did (the report owns what it prints).
-    std::mem::forget(au);
+    if json_only {
+        // SPEC's keys in SPEC's order, the client first when asked for;
+        // written as made, through one buffer.
+        use std::io::Write as _;
+        let io = |e: std::io::Error| CliError::Io(format!("writing the output: {e}"));
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        au.write_json(now, &q, &mut out).map_err(io)?;
+        out.write_all(b"\n").map_err(io)?;
+        out.flush().map_err(io)?;
+        // The command ends here: handing the projections' allocations
+        // back one by one would cost more than it saves.
+        std::mem::forget((au, state));
+        return Ok(());
+    }
+    let r = au.report(now, &q);
+    // The command ends after printing: handing the projections'
+    // allocations back one by one would cost more than it saves.
+    std::mem::forget((au, state));
     if a.csv {
         let mut out = String::new();
         out.push_str(&csv_line(
@@ -479,20 +486,6 @@ pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
         }
         print!("{out}");
         return Ok(());
-    }
-    if ctx.json {
-        // SPEC's keys in SPEC's order, the client first when asked for.
-        #[derive(serde::Serialize)]
-        struct WithClient<'a> {
-            #[serde(skip_serializing_if = "Option::is_none")]
-            client: Option<&'a str>,
-            #[serde(flatten)]
-            report: &'a AuditReport,
-        }
-        return json_out(&WithClient {
-            client: a.client.as_deref(),
-            report: &r,
-        });
     }
     print_audit(&r);
     Ok(())

@@ -12,6 +12,8 @@
 //!   gives it as a `serde_json::Value`. Its `rows` (one per promise, for the
 //!   table and `--csv`: see [`AuditRow::CSV_HEADER`] and
 //!   [`AuditRow::csv_fields`]) are not part of that JSON.
+//! - [`Audit::write_json`]: the same JSON bytes as serializing
+//!   [`Audit::summary`], written as they are made (no string per flag).
 //!
 //! Rules, exactly as implemented:
 //! - A promise is in the period when its ORIGINAL due instant is in
@@ -27,15 +29,34 @@
 //!   before it (the due it moved) — recorded once the miss had happened.
 //! - Events about promises or clients that do not exist (e.g. their
 //!   `PromiseMade` or `ClientAdded` was retracted) are ignored.
+//!
+//! Memory: the audit keeps every promise ever made (a period may reach any
+//! original due), so it keeps them small: one slot per promise in columns
+//! of fixed-size integers (id, client row, original due, last due, when it
+//! closed, a byte of bits), one small record per move (slot, seq, bits),
+//! and details only for what a flag will print (moves recorded after their
+//! due, backdated keeps). Whether a move was recorded after its due and
+//! whether a keep was backdated never change once applied (a closed
+//! promise takes no more moves), so they are decided then. The columns are
+//! what a checkpoint stores ([`Audit::to_checkpoint`]), so loading one is a
+//! read, not a rebuild. What each promise is about is kept for every
+//! promise only when rows are wanted ([`Audit::new`]);
+//! [`Audit::flag_texts_only`] keeps only the texts a flag may print (open
+//! or flagged promises): 2M promises fit in about 90 MB.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
 
+use chrono::{Datelike, Timelike};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::table::{Arena, HandleMap, IdMap};
+use super::table::{HandleMap, IdMap};
 use super::{days_after, ser, words, Projection};
-use crate::events::{Cause, Due, EnvelopeRef, EventRef, PromiseId, Seq, Timestamp, EVENT_KINDS};
+use crate::events::{
+    codec, Cause, Due, EnvelopeRef, EventRef, EventsError, PromiseId, Seq, Timestamp, EVENT_KINDS,
+};
 
 /// Stable `kind` strings of [`Flag`].
 pub const FLAG_MOVE_AFTER_DUE: &str = "move_after_due";
@@ -118,82 +139,179 @@ impl Outcome {
     ];
 }
 
-/// One move of a promise, as the audit keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Move {
-    pub seq: Seq,
-    pub recorded_at: Timestamp,
-    pub occurred_at: Timestamp,
-    /// The due in force before the move (the due it moved).
-    pub from: Due,
-    pub to: Due,
-    pub cause: Cause,
-    pub agreed: bool,
-}
+// Bits of a promise slot.
+const P_ORIGINAL_DATE_ONLY: u8 = 1;
+const P_DUE_DATE_ONLY: u8 = 2;
+/// Two bits: 0 open, then [`KEPT`], [`BROKEN`], [`RELEASED`].
+const P_CLOSE_SHIFT: u8 = 2;
+const P_CLOSE: u8 = 0b1100;
+/// Replaced by a later `PromiseMade` of the same id (or, for
+/// [`Audit::for_client`], made again for another client).
+const P_DEAD: u8 = 16;
+/// Has a flag that prints its text (a move after due, a backdated keep).
+const P_FLAGGED: u8 = 32;
+const P_KNOWN: u8 = 63;
 
-impl Move {
-    /// Recorded after the due it moved had passed (hiding a miss).
-    pub fn after_due(&self) -> bool {
-        self.recorded_at > self.from.at
+const OPEN: u8 = 0;
+const KEPT: u8 = 1;
+const BROKEN: u8 = 2;
+const RELEASED: u8 = 3;
+
+// Bits of a move.
+/// Two bits: 0 us, 1 client, 2 external.
+const M_CAUSE: u8 = 3;
+const M_AFTER_DUE: u8 = 4;
+const M_KNOWN: u8 = 7;
+
+/// A column of fixed-size little-endian integers, kept as its bytes: what
+/// a checkpoint stores is what memory holds, so loading one is a read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Col<const N: usize>(Vec<u8>);
+
+impl<const N: usize> Col<N> {
+    fn raw(&self, i: usize) -> [u8; N] {
+        self.0
+            .get(i * N..i * N + N)
+            .and_then(|b| b.try_into().ok())
+            .unwrap_or([0; N])
+    }
+
+    fn put(&mut self, i: usize, v: [u8; N]) {
+        if let Some(b) = self.0.get_mut(i * N..i * N + N) {
+            b.copy_from_slice(&v);
+        }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-enum CloseKind {
-    Kept,
-    Broken,
-    Released,
+impl Col<8> {
+    fn u64(&self, i: usize) -> u64 {
+        u64::from_le_bytes(self.raw(i))
+    }
+    fn ts(&self, i: usize) -> Timestamp {
+        Timestamp(i64::from_le_bytes(self.raw(i)))
+    }
+    fn push_u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn push_ts(&mut self, t: Timestamp) {
+        self.0.extend_from_slice(&t.0.to_le_bytes());
+    }
+    fn set_ts(&mut self, i: usize, t: Timestamp) {
+        self.put(i, t.0.to_le_bytes());
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-struct Close {
-    kind: CloseKind,
-    seq: Seq,
-    occurred_at: Timestamp,
-    recorded_at: Timestamp,
+impl Col<4> {
+    fn u32(&self, i: usize) -> u32 {
+        u32::from_le_bytes(self.raw(i))
+    }
+    fn push_u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct Tracked {
-    id: PromiseId,
+/// One slot per promise made, in the order made.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Slots {
+    id: Col<8>,
     /// Row of the client in `Audit::clients`.
-    client: u32,
-    /// Number of the text in `Audit::whats`.
-    what: u32,
-    original_due: Due,
-    due: Due,
-    moves: Vec<Move>,
-    close: Option<Close>,
+    client: Col<4>,
+    original_due: Col<8>,
+    /// The due in force (the last one).
+    due: Col<8>,
+    /// `occurred_at` of the close; 0 while open.
+    closed_at: Col<8>,
+    bits: Vec<u8>,
 }
 
-impl Tracked {
-    fn outcome(&self, now: Timestamp) -> Outcome {
-        match self.close {
-            Some(c) => match c.kind {
-                CloseKind::Kept if c.occurred_at <= self.original_due.at => Outcome::KeptOnTime,
-                CloseKind::Kept if c.occurred_at <= self.due.at => Outcome::KeptAfterMove,
-                CloseKind::Kept => Outcome::KeptLate,
-                CloseKind::Broken => Outcome::Broken,
-                CloseKind::Released => Outcome::Released,
-            },
-            None if self.due.at < now => Outcome::OpenOverdue,
-            None => Outcome::Open,
+impl Slots {
+    fn len(&self) -> usize {
+        self.bits.len()
+    }
+    fn bits(&self, s: usize) -> u8 {
+        self.bits.get(s).copied().unwrap_or(P_DEAD)
+    }
+    fn close(&self, s: usize) -> u8 {
+        (self.bits(s) & P_CLOSE) >> P_CLOSE_SHIFT
+    }
+    fn original_due(&self, s: usize) -> Due {
+        Due {
+            at: self.original_due.ts(s),
+            date_only: self.bits(s) & P_ORIGINAL_DATE_ONLY != 0,
+        }
+    }
+    fn due(&self, s: usize) -> Due {
+        Due {
+            at: self.due.ts(s),
+            date_only: self.bits(s) & P_DUE_DATE_ONLY != 0,
+        }
+    }
+    fn set_bits(&mut self, s: usize, on: u8) {
+        if let Some(b) = self.bits.get_mut(s) {
+            *b |= on;
+        }
+    }
+
+    fn outcome(&self, s: usize, now: Timestamp) -> Outcome {
+        let closed = self.closed_at.ts(s);
+        match self.close(s) {
+            KEPT if closed <= self.original_due.ts(s) => Outcome::KeptOnTime,
+            KEPT if closed <= self.due.ts(s) => Outcome::KeptAfterMove,
+            KEPT => Outcome::KeptLate,
+            BROKEN => Outcome::Broken,
+            RELEASED => Outcome::Released,
+            _ if self.due.ts(s) < now => Outcome::OpenOverdue,
+            _ => Outcome::Open,
         }
     }
 
     /// Whole days (rounded up) past the ORIGINAL due: of the delivery for a
     /// kept promise, of `now` for an open one; `None` for broken/released.
-    fn days_late(&self, now: Timestamp) -> Option<i64> {
-        match self.close {
-            Some(Close {
-                kind: CloseKind::Kept,
-                occurred_at,
-                ..
-            }) => Some(days_after(self.original_due.at, occurred_at)),
-            Some(_) => None,
-            None => Some(days_after(self.original_due.at, now)),
+    fn days_late(&self, s: usize, now: Timestamp) -> Option<i64> {
+        let original = self.original_due.ts(s);
+        match self.close(s) {
+            KEPT => Some(days_after(original, self.closed_at.ts(s))),
+            OPEN => Some(days_after(original, now)),
+            _ => None,
         }
     }
+}
+
+/// One record per move applied, in the order applied (which is seq order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Moves {
+    slot: Col<4>,
+    seq: Col<8>,
+    bits: Vec<u8>,
+}
+
+impl Moves {
+    fn len(&self) -> usize {
+        self.bits.len()
+    }
+}
+
+/// What the flag of a move recorded after its due prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct LateMove {
+    /// Number of the move in `Audit::moves`.
+    index: u32,
+    recorded_at: Timestamp,
+    occurred_at: Timestamp,
+    /// The due in force before the move (the due it moved).
+    from: Due,
+    to: Due,
+}
+
+/// What the flag of a backdated keep prints (it occurred at the slot's
+/// `closed_at`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Backdated {
+    slot: u32,
+    seq: Seq,
+    recorded_at: Timestamp,
+    /// The due that had passed when the keep was recorded.
+    due: Due,
 }
 
 /// What we know of a retracted (skipped) event, so its retraction can say
@@ -215,17 +333,76 @@ struct Retraction {
     reason: String,
 }
 
+/// What each promise is about, by slot: texts end to end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct TextCol {
+    text: String,
+    /// `ends[s]`: where the text of slot `s` ends (it starts where `s - 1`
+    /// ends).
+    ends: Col<8>,
+}
+
+impl TextCol {
+    fn get(&self, s: usize) -> &str {
+        let end = self.ends.u64(s) as usize;
+        let start = match s.checked_sub(1) {
+            Some(p) => self.ends.u64(p) as usize,
+            None => 0,
+        };
+        self.text.get(start..end).unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Texts {
+    /// Every promise's text (for rows, and for a checkpoint).
+    All(TextCol),
+    /// Only those a flag may print: open or flagged promises.
+    ForFlags(FxHashMap<u32, Box<str>>),
+}
+
+impl Texts {
+    fn push(&mut self, s: usize, what: &str) {
+        match self {
+            Texts::All(t) => {
+                t.text.push_str(what);
+                t.ends.push_u64(t.text.len() as u64);
+            }
+            Texts::ForFlags(m) => {
+                m.insert(s as u32, what.into());
+            }
+        }
+    }
+    fn get(&self, s: usize) -> &str {
+        match self {
+            Texts::All(t) => t.get(s),
+            Texts::ForFlags(m) => m.get(&(s as u32)).map_or("", |t| t),
+        }
+    }
+    /// The text of slot `s` will never be printed.
+    fn forget(&mut self, s: usize) {
+        if let Texts::ForFlags(m) = self {
+            m.remove(&(s as u32));
+        }
+    }
+}
+
 /// The audit projection; see the module docs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Audit {
     /// Set by [`Audit::for_client`]: only that client's promises are kept.
     only: Option<String>,
     /// Every client added (the value is unused: rows name clients).
     clients: HandleMap<()>,
-    #[serde(with = "blob")]
-    promises: IdMap<Tracked>,
-    /// What each promise is about.
-    whats: Arena,
+    slots: Slots,
+    /// Slot of each promise id; `None` while the ids of the slots strictly
+    /// increase (promise ids are handed out in order), when a binary search
+    /// finds them without an index.
+    index: Option<IdMap<u32>>,
+    texts: Texts,
+    moves: Moves,
+    late_moves: Vec<LateMove>,
+    backdated: Vec<Backdated>,
     /// Client and original due of promises whose `PromiseMade` was
     /// retracted: a retraction of it is still in the period of that due.
     retracted_promises: BTreeMap<PromiseId, (String, Timestamp)>,
@@ -233,9 +410,56 @@ pub struct Audit {
     retractions: Vec<Retraction>,
 }
 
+impl Default for Audit {
+    fn default() -> Self {
+        Audit {
+            only: None,
+            clients: HandleMap::new(),
+            slots: Slots::default(),
+            index: None,
+            texts: Texts::All(TextCol::default()),
+            moves: Moves::default(),
+            late_moves: Vec::new(),
+            backdated: Vec::new(),
+            retracted_promises: BTreeMap::new(),
+            skipped: BTreeMap::new(),
+            retractions: Vec::new(),
+        }
+    }
+}
+
+/// Equal when they answer alike: the id index is a cache.
+impl PartialEq for Audit {
+    fn eq(&self, o: &Self) -> bool {
+        self.only == o.only
+            && self.clients == o.clients
+            && self.slots == o.slots
+            && self.texts == o.texts
+            && self.moves == o.moves
+            && self.late_moves == o.late_moves
+            && self.backdated == o.backdated
+            && self.retracted_promises == o.retracted_promises
+            && self.skipped == o.skipped
+            && self.retractions == o.retractions
+    }
+}
+
+impl Eq for Audit {}
+
 impl Audit {
+    /// The audit with every promise's text (rows, checkpoints).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The audit keeping only the texts its flags may print: the same
+    /// [`Audit::summary`] and JSON as [`Audit::new`], but rows without
+    /// texts, and no checkpoint can be written of it.
+    pub fn flag_texts_only() -> Self {
+        Audit {
+            texts: Texts::ForFlags(FxHashMap::default()),
+            ..Self::default()
+        }
     }
 
     /// The audit of one client only (for the post-mortem): the same answers
@@ -248,16 +472,80 @@ impl Audit {
         }
     }
 
-    /// The moves of a promise, oldest first (empty for an unknown promise).
-    pub fn moves_of(&self, id: PromiseId) -> &[Move] {
-        self.promises.get(&id).map_or(&[], |p| &p.moves)
+    /// Whether it holds every promise's text (what rows and a checkpoint
+    /// need).
+    pub fn has_all_texts(&self) -> bool {
+        matches!(self.texts, Texts::All(_))
+    }
+
+    /// The live slot of promise `id`.
+    fn slot_of(&self, id: PromiseId) -> Option<usize> {
+        let s = match &self.index {
+            Some(m) => *m.get(&id)? as usize,
+            None => {
+                let (mut lo, mut hi) = (0, self.slots.len());
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if self.slots.id.u64(mid) < id {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                if lo >= self.slots.len() || self.slots.id.u64(lo) != id {
+                    return None;
+                }
+                lo
+            }
+        };
+        (self.slots.bits(s) & P_DEAD == 0).then_some(s)
+    }
+
+    fn build_index(&mut self) {
+        let mut m = IdMap::new();
+        for s in 0..self.slots.len() {
+            m.insert(self.slots.id.u64(s), s as u32);
+        }
+        self.index = Some(m);
+    }
+
+    fn kill(&mut self, s: usize) {
+        self.slots.set_bits(s, P_DEAD);
+        self.texts.forget(s);
+    }
+
+    fn push_slot(&mut self, id: PromiseId, client: u32, due: Due, what: &str) {
+        // A repeated id replaces the promise, as in `State`.
+        if let Some(old) = self.slot_of(id) {
+            self.kill(old);
+        }
+        let s = self.slots.len();
+        if self.index.is_none() && s > 0 && self.slots.id.u64(s - 1) >= id {
+            self.build_index();
+        }
+        if let Some(m) = &mut self.index {
+            m.insert(id, s as u32);
+        }
+        let date_only = if due.date_only {
+            P_ORIGINAL_DATE_ONLY | P_DUE_DATE_ONLY
+        } else {
+            0
+        };
+        let sl = &mut self.slots;
+        sl.id.push_u64(id);
+        sl.client.push_u32(client);
+        sl.original_due.push_ts(due.at);
+        sl.due.push_ts(due.at);
+        sl.closed_at.push_ts(Timestamp(0));
+        sl.bits.push(date_only);
+        self.texts.push(s, what);
     }
 
     /// Client and original due of a promise, whether or not its making was
     /// retracted.
     fn promise_facts(&self, id: PromiseId) -> Option<(&str, Timestamp)> {
-        match self.promises.get(&id) {
-            Some(p) => Some((self.client_of(p), p.original_due.at)),
+        match self.slot_of(id) {
+            Some(s) => Some((self.client_of(s), self.slots.original_due.ts(s))),
             None => self
                 .retracted_promises
                 .get(&id)
@@ -265,8 +553,8 @@ impl Audit {
         }
     }
 
-    fn client_of(&self, p: &Tracked) -> &str {
-        self.clients.key_at(p.client).unwrap_or("")
+    fn client_of(&self, s: usize) -> &str {
+        self.clients.key_at(self.slots.client.u32(s)).unwrap_or("")
     }
 
     /// The audit for `q`, with open promises judged against `now`.
@@ -280,114 +568,223 @@ impl Audit {
         self.report_with(now, q, false)
     }
 
+    /// Writes `audit --json` for `q` (with `"client"` first when `q` names
+    /// one), byte for byte what serializing [`Audit::summary`] gives (a
+    /// test holds it to that), but each flag written straight out: no
+    /// string per message, no escaping pass over text that needs none.
+    pub fn write_json<W: Write>(
+        &self,
+        now: Timestamp,
+        q: &AuditQuery,
+        mut w: W,
+    ) -> std::io::Result<()> {
+        let f = self.findings(now, q, false);
+        #[derive(Serialize)]
+        struct Head<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            client: Option<&'a str>,
+            period: Period,
+            promises: OutcomeCounts,
+            original_date_hit_rate: Option<f64>,
+            moves: MoveCounts,
+        }
+        let mut b = Vec::with_capacity(1 << 16);
+        serde_json::to_writer(
+            &mut b,
+            &Head {
+                client: q.client.as_deref(),
+                period: f.period,
+                promises: f.counts,
+                original_date_hit_rate: f.hit_rate(),
+                moves: f.moves,
+            },
+        )?;
+        // `{…}` → `{…,"flags":[`
+        b.pop();
+        b.extend_from_slice(b",\"flags\":[");
+        for (i, flag) in f.flags.iter().enumerate() {
+            if i > 0 {
+                b.push(b',');
+            }
+            flag.write_json(&mut b)?;
+            if b.len() >= 1 << 15 {
+                w.write_all(&b)?;
+                b.clear();
+            }
+        }
+        b.extend_from_slice(b"]}");
+        w.write_all(&b)
+    }
+
     fn report_with(&self, now: Timestamp, q: &AuditQuery, with_rows: bool) -> AuditReport {
+        let f = self.findings(now, q, with_rows);
+        AuditReport {
+            period: f.period,
+            original_date_hit_rate: f.hit_rate(),
+            promises: f.counts,
+            moves: f.moves,
+            flags: f.flags.iter().map(FlagOut::to_flag).collect(),
+            client: q.client.clone(),
+            rows: f.rows,
+        }
+    }
+
+    fn findings<'a>(&'a self, now: Timestamp, q: &'a AuditQuery, with_rows: bool) -> Findings<'a> {
         // `Some(None)`: a client asked for that has no row, so no promise.
         let row = q.client.as_ref().map(|c| self.clients.index_of(c));
-        let in_scope: Vec<&Tracked> = self
-            .promises
-            .values()
-            .filter(|p| row.is_none_or(|r| r == Some(p.client)))
-            .filter(|p| q.in_period(p.original_due.at))
-            .collect();
+        let sl = &self.slots;
+        let in_scope = |s: usize| {
+            sl.bits(s) & P_DEAD == 0
+                && row.is_none_or(|r| r == Some(sl.client.u32(s)))
+                && q.in_period(sl.original_due.ts(s))
+        };
 
         let mut counts = OutcomeCounts::default();
+        let mut scoped = Vec::new();
+        for s in 0..sl.len() {
+            if in_scope(s) {
+                counts.add(sl.outcome(s, now));
+                if with_rows {
+                    scoped.push(s);
+                }
+            }
+        }
+
         let mut moves = MoveCounts::default();
-        let mut rows = Vec::with_capacity(if with_rows { in_scope.len() } else { 0 });
-        let mut move_flags = Vec::new();
-        let mut keep_flags = Vec::new();
+        let mut flags = Vec::new();
         // client → (client-caused moves, all moves, seq of the last
         // client-caused move)
         let mut blame: FxHashMap<u32, (u64, u64, Seq)> = FxHashMap::default();
-
-        for p in &in_scope {
-            let outcome = p.outcome(now);
-            counts.add(outcome);
-            let (client, what) = (self.client_of(p), self.whats.get(p.what));
-            for m in &p.moves {
-                let b = blame.entry(p.client).or_insert((0, 0, 0));
-                b.1 += 1;
-                match m.cause {
-                    Cause::Us => moves.us += 1,
-                    Cause::Client => {
-                        moves.client += 1;
-                        b.0 += 1;
-                        b.2 = b.2.max(m.seq);
-                    }
-                    Cause::External => moves.external += 1,
-                }
-                if m.after_due() {
-                    moves.after_due += 1;
-                    move_flags.push(move_after_due_flag(p, client, what, m));
-                }
-            }
-            if let Some(f) = backdated_keep_flag(p, client, what) {
-                keep_flags.push(f);
-            }
-            if !with_rows {
+        let mut late = self.late_moves.iter().peekable();
+        let mut move_counts = vec![0u32; if with_rows { sl.len() } else { 0 }];
+        for i in 0..self.moves.len() {
+            let s = self.moves.slot.u32(i) as usize;
+            if !in_scope(s) {
                 continue;
             }
-            rows.push(AuditRow {
-                promise: p.id,
-                client: client.to_string(),
-                what: what.to_string(),
-                original_due: p.original_due.at,
-                original_due_date_only: p.original_due.date_only,
-                last_due: p.due.at,
-                last_due_date_only: p.due.date_only,
-                moves: p.moves.len() as u32,
-                outcome,
-                days_late: p.days_late(now),
-                closed_at: p.close.map(|c| c.occurred_at),
+            if let Some(n) = move_counts.get_mut(s) {
+                *n += 1;
+            }
+            let bits = self.moves.bits[i];
+            let seq = self.moves.seq.u64(i);
+            let b = blame.entry(sl.client.u32(s)).or_insert((0, 0, 0));
+            b.1 += 1;
+            match bits & M_CAUSE {
+                0 => moves.us += 1,
+                1 => {
+                    moves.client += 1;
+                    b.0 += 1;
+                    b.2 = b.2.max(seq);
+                }
+                _ => moves.external += 1,
+            }
+            if bits & M_AFTER_DUE != 0 {
+                moves.after_due += 1;
+                while late.next_if(|m| (m.index as usize) < i).is_some() {}
+                if let Some(m) = late.next_if(|m| m.index as usize == i) {
+                    flags.push(FlagOut {
+                        kind: FLAG_MOVE_AFTER_DUE,
+                        client: Some(self.client_of(s)),
+                        promise: Some(sl.id.u64(s)),
+                        seq: Some(seq),
+                        retracted_by: None,
+                        reason: None,
+                        message: Message::MoveAfterDue {
+                            id: sl.id.u64(s),
+                            what: self.texts.get(s),
+                            client: self.client_of(s),
+                            seq,
+                            m,
+                        },
+                    });
+                }
+            }
+        }
+        // Within a kind, by the seq of the event concerned (moves are kept
+        // in seq order already; sorting keeps it so whatever the journal).
+        flags.sort_by_key(|f| f.seq);
+
+        let keeps_start = flags.len();
+        for b in &self.backdated {
+            let s = b.slot as usize;
+            if !in_scope(s) {
+                continue;
+            }
+            let client = self.client_of(s);
+            flags.push(FlagOut {
+                kind: FLAG_BACKDATED_KEEP,
+                client: Some(client),
+                promise: Some(sl.id.u64(s)),
+                seq: Some(b.seq),
+                retracted_by: None,
+                reason: None,
+                message: Message::Backdated {
+                    id: sl.id.u64(s),
+                    what: self.texts.get(s),
+                    client,
+                    occurred_at: sl.closed_at.ts(s),
+                    b,
+                },
             });
         }
-        rows.sort_by_key(|r| (r.original_due, r.promise));
+        flags[keeps_start..].sort_by_key(|f| f.seq);
 
-        // Within a kind, by the seq of the event concerned.
-        move_flags.sort_by_key(|f| f.seq);
-        keep_flags.sort_by_key(|f| f.seq);
-        let mut flags = move_flags;
-        flags.extend(keep_flags);
         let blame_start = flags.len();
         for (row, (by_client, all, seq)) in blame {
             let client = self.clients.key_at(row).unwrap_or("");
             if by_client >= BLAME_MIN_CLIENT_MOVES && by_client * 2 > all {
-                flags.push(Flag {
+                flags.push(FlagOut {
                     kind: FLAG_BLAME_PATTERN,
-                    client: Some(client.to_string()),
+                    client: Some(client),
                     promise: None,
                     seq: Some(seq),
                     retracted_by: None,
                     reason: None,
-                    message: format!(
-                        "{client}: {by_client} of {all} moves attributed to the client. \
-                         A slip blamed on the client is still a slip, and blaming the \
-                         client is a known failure mode of the one who promised"
-                    ),
+                    message: Message::Blame {
+                        client,
+                        by_client,
+                        all,
+                    },
                 });
             }
         }
         flags[blame_start..].sort_by_key(|f| f.seq);
-        let mut retraction_flags: Vec<Flag> = self.retraction_flags(q).collect();
-        retraction_flags.sort_by_key(|f| f.seq);
-        flags.extend(retraction_flags);
+        let retractions_start = flags.len();
+        flags.extend(self.retraction_flags(q));
+        flags[retractions_start..].sort_by_key(|f| f.seq);
 
-        let denominator = counts.total - counts.released - counts.open;
-        AuditReport {
+        let mut rows = Vec::with_capacity(scoped.len());
+        for s in scoped {
+            let (original, due) = (sl.original_due(s), sl.due(s));
+            rows.push(AuditRow {
+                promise: sl.id.u64(s),
+                client: self.client_of(s).to_string(),
+                what: self.texts.get(s).to_string(),
+                original_due: original.at,
+                original_due_date_only: original.date_only,
+                last_due: due.at,
+                last_due_date_only: due.date_only,
+                moves: move_counts.get(s).copied().unwrap_or(0),
+                outcome: sl.outcome(s, now),
+                days_late: sl.days_late(s, now),
+                closed_at: (sl.close(s) != OPEN).then(|| sl.closed_at.ts(s)),
+            });
+        }
+        rows.sort_by_key(|r| (r.original_due, r.promise));
+
+        Findings {
             period: Period {
                 from: q.from,
                 to: q.to,
             },
-            original_date_hit_rate: (denominator > 0)
-                .then(|| counts.kept_on_time as f64 / denominator as f64),
-            promises: counts,
+            counts,
             moves,
             flags,
-            client: q.client.clone(),
             rows,
         }
     }
 
-    fn retraction_flags<'a>(&'a self, q: &'a AuditQuery) -> impl Iterator<Item = Flag> + 'a {
+    fn retraction_flags<'a>(&'a self, q: &'a AuditQuery) -> impl Iterator<Item = FlagOut<'a>> + 'a {
         self.retractions.iter().filter_map(move |r| {
             let what = self.skipped.get(&r.seq);
             let client = what.and_then(|s| s.client.as_deref());
@@ -408,90 +805,254 @@ impl Audit {
             if !in_scope {
                 return None;
             }
-            let described = match what {
-                Some(s) => {
-                    let whom = client.map(|c| format!(", {c}")).unwrap_or_default();
-                    let kind = EVENT_KINDS.get(usize::from(s.kind)).copied().unwrap_or("?");
-                    format!("event #{} ({kind}{whom}: {})", r.seq, s.summary)
-                }
-                None => format!("event #{} (not in the journal)", r.seq),
-            };
-            let reason = if r.reason.trim().is_empty() {
-                "no reason given".to_string()
-            } else {
-                r.reason.clone()
-            };
-            Some(Flag {
+            Some(FlagOut {
                 kind: FLAG_RETRACTED,
-                client: client.map(str::to_string),
+                client,
                 promise: what.and_then(|s| s.promise),
                 seq: Some(r.seq),
                 retracted_by: Some(r.by),
-                reason: Some(r.reason.clone()),
-                message: format!("{described} retracted by #{}: {reason}", r.by),
+                reason: Some(&r.reason),
+                message: Message::Retracted { r, what },
             })
         })
     }
 }
 
-fn move_after_due_flag(p: &Tracked, client: &str, what: &str, m: &Move) -> Flag {
-    let backdated = if m.occurred_at <= m.from.at {
-        format!(" (dated {}, before the due)", words::when(m.occurred_at))
-    } else {
-        String::new()
-    };
-    Flag {
-        kind: FLAG_MOVE_AFTER_DUE,
-        client: Some(client.to_string()),
-        promise: Some(p.id),
-        seq: Some(m.seq),
-        retracted_by: None,
-        reason: None,
-        message: format!(
-            "promise #{} ({}) for {}: move #{} to {} was recorded {}{backdated}, after the due \
-             it moved ({}) had passed — a miss moved out of sight",
-            p.id,
-            what,
-            client,
-            m.seq,
-            words::due(&m.to),
-            words::when(m.recorded_at),
-            words::due(&m.from)
-        ),
+/// What a report is made of, before it is owned or written.
+struct Findings<'a> {
+    period: Period,
+    counts: OutcomeCounts,
+    moves: MoveCounts,
+    flags: Vec<FlagOut<'a>>,
+    rows: Vec<AuditRow>,
+}
+
+impl Findings<'_> {
+    /// kept_on_time / (total − released − open); see `AuditReport`.
+    fn hit_rate(&self) -> Option<f64> {
+        let c = &self.counts;
+        let denominator = c.total - c.released - c.open;
+        (denominator > 0).then(|| c.kept_on_time as f64 / denominator as f64)
     }
 }
 
-/// A keep is backdated when its `occurred_at` is on time against a due
-/// (original or last) that had already passed when it was recorded: the
-/// date it carries gives it a better outcome than the date it was written.
-fn backdated_keep_flag(p: &Tracked, client: &str, what: &str) -> Option<Flag> {
-    let c = p.close.filter(|c| c.kind == CloseKind::Kept)?;
-    let hides = |d: &Due| c.occurred_at <= d.at && d.at < c.recorded_at;
-    let due = if hides(&p.due) {
-        p.due
-    } else if hides(&p.original_due) {
-        p.original_due
-    } else {
-        return None;
+/// A [`Flag`] borrowing from the audit, its message made as it is written.
+struct FlagOut<'a> {
+    kind: &'static str,
+    client: Option<&'a str>,
+    promise: Option<PromiseId>,
+    seq: Option<Seq>,
+    retracted_by: Option<Seq>,
+    reason: Option<&'a str>,
+    message: Message<'a>,
+}
+
+impl FlagOut<'_> {
+    /// What serde_json writes for this flag's [`Flag`].
+    fn write_json(&self, b: &mut Vec<u8>) -> std::io::Result<()> {
+        let opt = |b: &mut Vec<u8>, v: Option<u64>| match v {
+            Some(n) => write!(b, "{n}"),
+            None => b.write_all(b"null"),
+        };
+        b.extend_from_slice(b"{\"kind\":");
+        serde_json::to_writer(&mut *b, self.kind)?;
+        b.extend_from_slice(b",\"client\":");
+        serde_json::to_writer(&mut *b, &self.client)?;
+        b.extend_from_slice(b",\"promise\":");
+        opt(b, self.promise)?;
+        b.extend_from_slice(b",\"seq\":");
+        opt(b, self.seq)?;
+        b.extend_from_slice(b",\"retracted_by\":");
+        opt(b, self.retracted_by)?;
+        b.extend_from_slice(b",\"reason\":");
+        serde_json::to_writer(&mut *b, &self.reason)?;
+        b.extend_from_slice(b",\"message\":\"");
+        fmt::write(&mut JsonText(b), format_args!("{}", self.message))
+            .map_err(|_| std::io::Error::other("formatting a flag"))?;
+        b.extend_from_slice(b"\"}");
+        Ok(())
+    }
+
+    fn to_flag(&self) -> Flag {
+        Flag {
+            kind: self.kind,
+            client: self.client.map(str::to_string),
+            promise: self.promise,
+            seq: self.seq,
+            retracted_by: self.retracted_by,
+            reason: self.reason.map(str::to_string),
+            message: self.message.to_string(),
+        }
+    }
+}
+
+/// The inside of a JSON string, escaped as serde_json escapes: text that
+/// needs no escape (nearly all) is copied as is.
+struct JsonText<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for JsonText<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if s.bytes().all(|c| c >= 0x20 && c != b'"' && c != b'\\') {
+            self.0.extend_from_slice(s.as_bytes());
+            return Ok(());
+        }
+        let start = self.0.len();
+        serde_json::to_writer(&mut *self.0, s).map_err(|_| fmt::Error)?;
+        // Without the quotes serde_json put around it.
+        self.0.pop();
+        self.0.remove(start);
+        Ok(())
+    }
+}
+
+/// The words of a flag.
+enum Message<'a> {
+    MoveAfterDue {
+        id: PromiseId,
+        what: &'a str,
+        client: &'a str,
+        seq: Seq,
+        m: &'a LateMove,
+    },
+    Backdated {
+        id: PromiseId,
+        what: &'a str,
+        client: &'a str,
+        occurred_at: Timestamp,
+        b: &'a Backdated,
+    },
+    Blame {
+        client: &'a str,
+        by_client: u64,
+        all: u64,
+    },
+    Retracted {
+        r: &'a Retraction,
+        what: Option<&'a Skipped>,
+    },
+}
+
+impl fmt::Display for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Message::MoveAfterDue {
+                id,
+                what,
+                client,
+                seq,
+                m,
+            } => {
+                write!(
+                    f,
+                    "promise #{id} ({what}) for {client}: move #{seq} to {} was recorded {}",
+                    DueText(m.to),
+                    LocalTime(m.recorded_at)
+                )?;
+                if m.occurred_at <= m.from.at {
+                    write!(f, " (dated {}, before the due)", LocalTime(m.occurred_at))?;
+                }
+                write!(
+                    f,
+                    ", after the due it moved ({}) had passed — a miss moved out of sight",
+                    DueText(m.from)
+                )
+            }
+            Message::Backdated {
+                id,
+                what,
+                client,
+                occurred_at,
+                b,
+            } => write!(
+                f,
+                "promise #{id} ({what}) for {client}: kept on {} by its date, but recorded only \
+                 on {}, after its due {} had passed (backdated)",
+                LocalTime(*occurred_at),
+                LocalTime(b.recorded_at),
+                DueText(b.due)
+            ),
+            Message::Blame {
+                client,
+                by_client,
+                all,
+            } => write!(
+                f,
+                "{client}: {by_client} of {all} moves attributed to the client. A slip blamed \
+                 on the client is still a slip, and blaming the client is a known failure mode \
+                 of the one who promised"
+            ),
+            Message::Retracted { r, what } => {
+                match what {
+                    Some(s) => {
+                        let kind = EVENT_KINDS.get(usize::from(s.kind)).copied().unwrap_or("?");
+                        write!(f, "event #{} ({kind}", r.seq)?;
+                        if let Some(c) = &s.client {
+                            write!(f, ", {c}")?;
+                        }
+                        write!(f, ": {})", s.summary)?;
+                    }
+                    None => write!(f, "event #{} (not in the journal)", r.seq)?,
+                }
+                let reason = if r.reason.trim().is_empty() {
+                    "no reason given"
+                } else {
+                    &r.reason
+                };
+                write!(f, " retracted by #{}: {reason}", r.by)
+            }
+        }
+    }
+}
+
+/// [`words::when`] written straight into the output (it is called three
+/// times per flag; chrono's `format` parses its pattern every time).
+struct LocalTime(Timestamp);
+
+impl fmt::Display for LocalTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        local(f, self.0, true)
+    }
+}
+
+/// [`words::due`], likewise.
+struct DueText(Due);
+
+impl fmt::Display for DueText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        local(f, self.0.at, !self.0.date_only)
+    }
+}
+
+/// `%Y-%m-%d %H:%M` (or `%Y-%m-%d`) in local time, as
+/// `Timestamp::to_local_string`; chrono's own formatting for years it
+/// would write with a sign.
+fn local(f: &mut fmt::Formatter<'_>, t: Timestamp, with_time: bool) -> fmt::Result {
+    let Some(d) = t.to_local() else {
+        return f.write_str(&words::when(t));
     };
-    Some(Flag {
-        kind: FLAG_BACKDATED_KEEP,
-        client: Some(client.to_string()),
-        promise: Some(p.id),
-        seq: Some(c.seq),
-        retracted_by: None,
-        reason: None,
-        message: format!(
-            "promise #{} ({}) for {}: kept on {} by its date, but recorded only on {}, after \
-             its due {} had passed (backdated)",
-            p.id,
-            what,
-            client,
-            words::when(c.occurred_at),
-            words::when(c.recorded_at),
-            words::due(&due)
-        ),
-    })
+    if !(0..=9999).contains(&d.year()) {
+        let pattern = if with_time {
+            "%Y-%m-%d %H:%M"
+        } else {
+            "%Y-%m-%d"
+        };
+        return write!(f, "{}", d.format(pattern));
+    }
+    let mut b = *b"0000-00-00 00:00";
+    let digits = |b: &mut [u8], mut v: u32| {
+        for c in b.iter_mut().rev() {
+            *c = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    digits(&mut b[0..4], d.year() as u32);
+    digits(&mut b[5..7], d.month());
+    digits(&mut b[8..10], d.day());
+    digits(&mut b[11..13], d.hour());
+    digits(&mut b[14..16], d.minute());
+    let n = if with_time { 16 } else { 10 };
+    // Only ASCII digits and separators were written.
+    f.write_str(std::str::from_utf8(&b[..n]).unwrap_or(""))
 }
 
 impl Projection for Audit {
@@ -514,50 +1075,56 @@ impl Projection for Audit {
                 if self.only.as_ref().is_some_and(|o| o != client) {
                     // Not followed; but a repeated id still replaces the
                     // followed client's promise, as in a full audit.
-                    self.promises.remove(&promise);
+                    if let Some(s) = self.slot_of(promise) {
+                        self.kill(s);
+                    }
                     return;
                 }
-                // A repeated id replaces the promise, as in `State`.
-                self.promises.insert(
-                    promise,
-                    Tracked {
-                        id: promise,
-                        client: row,
-                        what: self.whats.push(what),
-                        original_due: due,
-                        due,
-                        moves: Vec::new(),
-                        close: None,
-                    },
-                );
+                self.push_slot(promise, row, due, what);
             }
             EventRef::PromiseMoved {
                 promise,
                 due,
                 cause,
-                agreed_by_client,
                 ..
             } => {
-                if let Some(p) = self.promises.get_mut(&promise) {
-                    if p.close.is_none() {
-                        p.moves.push(Move {
-                            seq: env.seq,
-                            recorded_at: env.recorded_at,
-                            occurred_at: env.occurred_at,
-                            from: p.due,
-                            to: due,
-                            cause,
-                            agreed: agreed_by_client,
-                        });
-                        p.due = due;
-                    }
+                let Some(s) = self.slot_of(promise) else {
+                    return;
+                };
+                if self.slots.close(s) != OPEN {
+                    return;
+                }
+                let from = self.slots.due(s);
+                let after_due = env.recorded_at > from.at;
+                let index = self.moves.len() as u32;
+                let cause_bits = match cause {
+                    Cause::Us => 0,
+                    Cause::Client => 1,
+                    Cause::External => 2,
+                };
+                self.moves.slot.push_u32(s as u32);
+                self.moves.seq.push_u64(env.seq);
+                self.moves
+                    .bits
+                    .push(cause_bits | if after_due { M_AFTER_DUE } else { 0 });
+                if after_due {
+                    self.late_moves.push(LateMove {
+                        index,
+                        recorded_at: env.recorded_at,
+                        occurred_at: env.occurred_at,
+                        from,
+                        to: due,
+                    });
+                    self.slots.set_bits(s, P_FLAGGED);
+                }
+                self.slots.due.set_ts(s, due.at);
+                if let Some(b) = self.slots.bits.get_mut(s) {
+                    *b = (*b & !P_DUE_DATE_ONLY) | if due.date_only { P_DUE_DATE_ONLY } else { 0 };
                 }
             }
-            EventRef::PromiseKept { promise, .. } => self.close(promise, CloseKind::Kept, env),
-            EventRef::PromiseBroken { promise, .. } => self.close(promise, CloseKind::Broken, env),
-            EventRef::PromiseReleased { promise, .. } => {
-                self.close(promise, CloseKind::Released, env)
-            }
+            EventRef::PromiseKept { promise, .. } => self.close(promise, KEPT, env),
+            EventRef::PromiseBroken { promise, .. } => self.close(promise, BROKEN, env),
+            EventRef::PromiseReleased { promise, .. } => self.close(promise, RELEASED, env),
             EventRef::Retracted { seq, reason } => self.retractions.push(Retraction {
                 seq,
                 by: env.seq,
@@ -604,209 +1171,272 @@ impl Projection for Audit {
 }
 
 impl Audit {
-    fn close(&mut self, id: PromiseId, kind: CloseKind, env: &EnvelopeRef<'_>) {
-        if let Some(p) = self.promises.get_mut(&id) {
-            if p.close.is_none() {
-                p.close = Some(Close {
-                    kind,
+    fn close(&mut self, id: PromiseId, kind: u8, env: &EnvelopeRef<'_>) {
+        let Some(s) = self.slot_of(id) else {
+            return;
+        };
+        if self.slots.close(s) != OPEN {
+            return;
+        }
+        self.slots.set_bits(s, kind << P_CLOSE_SHIFT);
+        self.slots.closed_at.set_ts(s, env.occurred_at);
+        if kind == KEPT {
+            // Backdated: on time against a due (the last, else the
+            // original) that had already passed when it was recorded — the
+            // date it carries gives it a better outcome than the date it
+            // was written. No move comes after a close, so this is final.
+            let hides = |d: &Due| env.occurred_at <= d.at && d.at < env.recorded_at;
+            let (due, original) = (self.slots.due(s), self.slots.original_due(s));
+            let hidden = if hides(&due) {
+                Some(due)
+            } else if hides(&original) {
+                Some(original)
+            } else {
+                None
+            };
+            if let Some(due) = hidden {
+                self.backdated.push(Backdated {
+                    slot: s as u32,
                     seq: env.seq,
-                    occurred_at: env.occurred_at,
                     recorded_at: env.recorded_at,
+                    due,
                 });
+                self.slots.set_bits(s, P_FLAGGED);
             }
+        }
+        if self.slots.bits(s) & P_FLAGGED == 0 {
+            self.texts.forget(s);
         }
     }
 }
 
-/// The promises of the audit in a checkpoint: one byte string of
-/// fixed-size little-endian records instead of serde's field-by-field form,
-/// because a warm `audit` decodes every promise ever made (about 10 times
-/// faster). Layout: promise count (u64); per promise, in id order, `id` u64,
-/// `client` u32, `what` u32, original due i64 + date-only u8, due i64 +
-/// date-only u8, close kind u8 (0 open, 1 kept, 2 broken, 3 released), close
-/// seq u64, occurred i64, recorded i64, move count u32; then every move, in
-/// the same order: seq u64, recorded i64, occurred i64, from i64 + u8, to
-/// i64 + u8, cause u8, agreed u8.
-mod blob {
-    use serde::de::{Error, Visitor};
-    use serde::{Deserializer, Serializer};
+/// Reads a checkpoint's audit section in order (the caller checks its CRC
+/// over every byte read, and that all were read).
+pub trait SectionReader {
+    /// Fills `buf` with the next bytes; `None` past the end or on error.
+    fn read_exact(&mut self, buf: &mut [u8]) -> Option<()>;
+    /// Bytes not read yet.
+    fn remaining(&self) -> u64;
+    /// Every byte was read and they are the bytes written (the section's
+    /// CRC): asked before the serde part is decoded, since a damaged
+    /// length there could ask for any amount of memory.
+    fn intact(&mut self) -> bool;
+}
 
-    use super::{Close, CloseKind, IdMap, Move, Tracked};
-    use crate::events::{Cause, Due, Timestamp};
+/// The small parts of the audit, in the checkpoint's serde form.
+#[derive(Serialize)]
+struct MetaRef<'a> {
+    only: &'a Option<String>,
+    clients: &'a HandleMap<()>,
+    late_moves: &'a [LateMove],
+    backdated: &'a [Backdated],
+    retracted_promises: &'a BTreeMap<PromiseId, (String, Timestamp)>,
+    skipped: &'a BTreeMap<Seq, Skipped>,
+    retractions: &'a [Retraction],
+}
 
-    const PROMISE: usize = 8 + 4 + 4 + 9 + 9 + 1 + 8 + 8 + 8 + 4;
-    const MOVE: usize = 8 + 8 + 8 + 9 + 9 + 1 + 1;
+#[derive(Deserialize)]
+struct Meta {
+    only: Option<String>,
+    clients: HandleMap<()>,
+    late_moves: Vec<LateMove>,
+    backdated: Vec<Backdated>,
+    retracted_promises: BTreeMap<PromiseId, (String, Timestamp)>,
+    skipped: BTreeMap<Seq, Skipped>,
+    retractions: Vec<Retraction>,
+}
 
-    pub fn serialize<S: Serializer>(m: &IdMap<Tracked>, s: S) -> Result<S::Ok, S::Error> {
-        let moves: usize = m.values().map(|p| p.moves.len()).sum();
-        let mut b = Vec::with_capacity(8 + m.len() * PROMISE + moves * MOVE);
-        b.extend_from_slice(&(m.len() as u64).to_le_bytes());
-        let due = |b: &mut Vec<u8>, d: &Due| {
-            b.extend_from_slice(&d.at.0.to_le_bytes());
-            b.push(u8::from(d.date_only));
+/// Bytes of text skipped per read when only some texts are kept.
+const SKIP_CHUNK: usize = 64 * 1024;
+
+impl Audit {
+    /// The audit's checkpoint section (layout in `docs/format.md`,
+    /// "Derived files"): four u64 counts (slots N, moves M, text bytes T,
+    /// meta bytes L), the slot columns (id N×u64, client N×u32, original due
+    /// N×i64, due N×i64, closed at N×i64, bits N×u8), the move columns (slot
+    /// M×u32, seq M×u64, bits M×u8), the text ends (N×u64), the texts (T
+    /// bytes of UTF-8), then the rest in serde form (L bytes). An audit
+    /// without every text cannot be written.
+    pub fn to_checkpoint(&self) -> Result<Vec<u8>, EventsError> {
+        let Texts::All(texts) = &self.texts else {
+            return Err(EventsError::Encode(
+                "the audit holds only the texts of its flags".into(),
+            ));
         };
-        for (id, p) in m.iter() {
-            b.extend_from_slice(&id.to_le_bytes());
-            b.extend_from_slice(&p.client.to_le_bytes());
-            b.extend_from_slice(&p.what.to_le_bytes());
-            due(&mut b, &p.original_due);
-            due(&mut b, &p.due);
-            let (kind, c) = match p.close {
-                None => (0u8, (0, 0, 0)),
-                Some(c) => (
-                    match c.kind {
-                        CloseKind::Kept => 1,
-                        CloseKind::Broken => 2,
-                        CloseKind::Released => 3,
-                    },
-                    (c.seq, c.occurred_at.0, c.recorded_at.0),
-                ),
-            };
-            b.push(kind);
-            b.extend_from_slice(&c.0.to_le_bytes());
-            b.extend_from_slice(&c.1.to_le_bytes());
-            b.extend_from_slice(&c.2.to_le_bytes());
-            b.extend_from_slice(&(p.moves.len() as u32).to_le_bytes());
+        let meta = codec::encode_checkpoint(&MetaRef {
+            only: &self.only,
+            clients: &self.clients,
+            late_moves: &self.late_moves,
+            backdated: &self.backdated,
+            retracted_promises: &self.retracted_promises,
+            skipped: &self.skipped,
+            retractions: &self.retractions,
+        })?;
+        let (sl, mv) = (&self.slots, &self.moves);
+        let parts: [&[u8]; 13] = [
+            &sl.id.0,
+            &sl.client.0,
+            &sl.original_due.0,
+            &sl.due.0,
+            &sl.closed_at.0,
+            &sl.bits,
+            &mv.slot.0,
+            &mv.seq.0,
+            &mv.bits,
+            &texts.ends.0,
+            texts.text.as_bytes(),
+            &meta,
+            &[],
+        ];
+        let mut b = Vec::with_capacity(32 + parts.iter().map(|p| p.len()).sum::<usize>());
+        for n in [sl.len(), mv.len(), texts.text.len(), meta.len()] {
+            b.extend_from_slice(&(n as u64).to_le_bytes());
         }
-        for p in m.values() {
-            for mv in &p.moves {
-                b.extend_from_slice(&mv.seq.to_le_bytes());
-                b.extend_from_slice(&mv.recorded_at.0.to_le_bytes());
-                b.extend_from_slice(&mv.occurred_at.0.to_le_bytes());
-                due(&mut b, &mv.from);
-                due(&mut b, &mv.to);
-                b.push(match mv.cause {
-                    Cause::Us => 0,
-                    Cause::Client => 1,
-                    Cause::External => 2,
-                });
-                b.push(u8::from(mv.agreed));
-            }
+        for p in parts {
+            b.extend_from_slice(p);
         }
-        s.serialize_bytes(&b)
+        Ok(b)
     }
 
-    /// Reads fixed-size fields; every read is bounds-checked.
-    struct R<'a>(&'a [u8]);
-
-    impl R<'_> {
-        fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
-            let (head, rest) = self.0.split_first_chunk::<N>()?;
-            self.0 = rest;
-            Some(*head)
-        }
-        fn u8(&mut self) -> Option<u8> {
-            Some(self.take::<1>()?[0])
-        }
-        fn u32(&mut self) -> Option<u32> {
-            Some(u32::from_le_bytes(self.take()?))
-        }
-        fn u64(&mut self) -> Option<u64> {
-            Some(u64::from_le_bytes(self.take()?))
-        }
-        fn ts(&mut self) -> Option<Timestamp> {
-            Some(Timestamp(i64::from_le_bytes(self.take()?)))
-        }
-        fn flag(&mut self) -> Option<bool> {
-            match self.u8()? {
-                0 => Some(false),
-                1 => Some(true),
-                _ => None,
-            }
-        }
-        fn due(&mut self) -> Option<Due> {
-            Some(Due {
-                at: self.ts()?,
-                date_only: self.flag()?,
-            })
-        }
-    }
-
-    fn parse(b: &[u8]) -> Option<IdMap<Tracked>> {
-        let mut r = R(b);
-        let n = usize::try_from(r.u64()?).ok()?;
-        // The records must be there before anything is allocated for them.
-        if n.checked_mul(PROMISE)? > r.0.len() {
-            return None;
-        }
-        let mut order = Vec::with_capacity(n);
-        let mut m = IdMap::new();
-        m.reserve(n);
-        for _ in 0..n {
-            let id = r.u64()?;
-            let client = r.u32()?;
-            let what = r.u32()?;
-            let original_due = r.due()?;
-            let due = r.due()?;
-            let kind = r.u8()?;
-            let (seq, occurred, recorded) = (r.u64()?, r.ts()?, r.ts()?);
-            let close = match kind {
-                0 => None,
-                k => Some(Close {
-                    kind: match k {
-                        1 => CloseKind::Kept,
-                        2 => CloseKind::Broken,
-                        3 => CloseKind::Released,
-                        _ => return None,
-                    },
-                    seq,
-                    occurred_at: occurred,
-                    recorded_at: recorded,
-                }),
-            };
-            let moves = r.u32()? as usize;
-            order.push((id, moves));
-            m.insert(
-                id,
-                Tracked {
-                    id,
-                    client,
-                    what,
-                    original_due,
-                    due,
-                    moves: Vec::new(),
-                    close,
-                },
-            );
-        }
-        for (id, count) in order {
-            if count.checked_mul(MOVE)? > r.0.len() {
+    /// Reads what [`Audit::to_checkpoint`] wrote; `None` when it does not
+    /// hold together. With `all_texts` false, keeps only the texts a flag
+    /// may print (see [`Audit::flag_texts_only`]), reading past the rest.
+    pub fn from_checkpoint(r: &mut dyn SectionReader, all_texts: bool) -> Option<Audit> {
+        let mut count = || -> Option<usize> {
+            let mut b = [0u8; 8];
+            r.read_exact(&mut b)?;
+            usize::try_from(u64::from_le_bytes(b)).ok()
+        };
+        let (n, m, t, l) = (count()?, count()?, count()?, count()?);
+        // Every part must be there before anything is allocated for it.
+        let col = |r: &mut dyn SectionReader, len: usize, size: usize| -> Option<Vec<u8>> {
+            let bytes = len.checked_mul(size)?;
+            if bytes as u64 > r.remaining() {
                 return None;
             }
-            let mut moves = Vec::with_capacity(count);
-            for _ in 0..count {
-                moves.push(Move {
-                    seq: r.u64()?,
-                    recorded_at: r.ts()?,
-                    occurred_at: r.ts()?,
-                    from: r.due()?,
-                    to: r.due()?,
-                    cause: match r.u8()? {
-                        0 => Cause::Us,
-                        1 => Cause::Client,
-                        2 => Cause::External,
-                        _ => return None,
-                    },
-                    agreed: r.flag()?,
-                });
-            }
-            m.get_mut(&id)?.moves = moves;
+            let mut v = vec![0u8; bytes];
+            r.read_exact(&mut v)?;
+            Some(v)
+        };
+        let slots = Slots {
+            id: Col(col(r, n, 8)?),
+            client: Col(col(r, n, 4)?),
+            original_due: Col(col(r, n, 8)?),
+            due: Col(col(r, n, 8)?),
+            closed_at: Col(col(r, n, 8)?),
+            bits: col(r, n, 1)?,
+        };
+        let moves = Moves {
+            slot: Col(col(r, m, 4)?),
+            seq: Col(col(r, m, 8)?),
+            bits: col(r, m, 1)?,
+        };
+        if slots.bits.iter().any(|b| b & !P_KNOWN != 0)
+            || moves
+                .bits
+                .iter()
+                .any(|b| b & !M_KNOWN != 0 || b & M_CAUSE == 3)
+            || (0..m).any(|i| moves.slot.u32(i) as usize >= n)
+        {
+            return None;
         }
-        r.0.is_empty().then_some(m)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<IdMap<Tracked>, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = IdMap<Tracked>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("the audit's promises as one byte string")
+        let texts = if all_texts {
+            let ends = Col(col(r, n, 8)?);
+            let text = String::from_utf8(col(r, t, 1)?).ok()?;
+            let mut prev = 0u64;
+            for s in 0..n {
+                let e = ends.u64(s);
+                if e < prev || e > t as u64 || !text.is_char_boundary(e as usize) {
+                    return None;
+                }
+                prev = e;
             }
-            fn visit_bytes<E: Error>(self, b: &[u8]) -> Result<Self::Value, E> {
-                parse(b).ok_or_else(|| E::custom("audit promises: malformed records"))
+            Texts::All(TextCol { text, ends })
+        } else {
+            // Open and flagged promises: a flag may print their text.
+            let wanted = |s: usize| {
+                slots.bits(s) & P_DEAD == 0
+                    && (slots.close(s) == OPEN || slots.bits(s) & P_FLAGGED != 0)
+            };
+            let mut ranges = Vec::new();
+            let mut prev = 0u64;
+            let mut chunk = vec![0u8; SKIP_CHUNK];
+            let mut s = 0;
+            while s < n {
+                let k = (n - s).min(SKIP_CHUNK / 8);
+                r.read_exact(&mut chunk[..k * 8])?;
+                for (j, e) in chunk[..k * 8].chunks_exact(8).enumerate() {
+                    let e = u64::from_le_bytes(e.try_into().ok()?);
+                    if e < prev || e > t as u64 {
+                        return None;
+                    }
+                    if wanted(s + j) {
+                        ranges.push((s + j, prev, e));
+                    }
+                    prev = e;
+                }
+                s += k;
             }
+            let mut kept = FxHashMap::default();
+            let mut at = 0u64;
+            let mut skip = |r: &mut dyn SectionReader, mut n: u64| -> Option<()> {
+                while n > 0 {
+                    let k = n.min(SKIP_CHUNK as u64) as usize;
+                    r.read_exact(&mut chunk[..k])?;
+                    n -= k as u64;
+                }
+                Some(())
+            };
+            for (s, start, end) in ranges {
+                skip(r, start - at)?;
+                let text = String::from_utf8(col(r, (end - start) as usize, 1)?).ok()?;
+                kept.insert(s as u32, text.into_boxed_str());
+                at = end;
+            }
+            skip(r, t as u64 - at)?;
+            Texts::ForFlags(kept)
+        };
+        let meta = col(r, l, 1)?;
+        if !r.intact() {
+            return None;
         }
-        d.deserialize_bytes(V)
+        let meta: Meta = codec::decode_checkpoint(&meta, "audit").ok()?;
+        // Every move after its due has its details, in move order; every
+        // backdated keep is a keep.
+        let late = moves.bits.iter().filter(|b| *b & M_AFTER_DUE != 0).count();
+        if r.remaining() != 0
+            || late != meta.late_moves.len()
+            || meta.late_moves.windows(2).any(|w| w[0].index >= w[1].index)
+            || meta.late_moves.iter().any(|x| {
+                moves
+                    .bits
+                    .get(x.index as usize)
+                    .is_none_or(|b| b & M_AFTER_DUE == 0)
+            })
+            || meta
+                .backdated
+                .iter()
+                .any(|x| slots.close(x.slot as usize) != KEPT)
+        {
+            return None;
+        }
+        let mut a = Audit {
+            only: meta.only,
+            clients: meta.clients,
+            slots,
+            index: None,
+            texts,
+            moves,
+            late_moves: meta.late_moves,
+            backdated: meta.backdated,
+            retracted_promises: meta.retracted_promises,
+            skipped: meta.skipped,
+            retractions: meta.retractions,
+        };
+        if (1..n).any(|s| a.slots.id.u64(s - 1) >= a.slots.id.u64(s)) {
+            a.build_index();
+        }
+        Some(a)
     }
 }
 
@@ -1457,5 +2087,194 @@ mod tests {
             "",
             "no days late for broken"
         );
+    }
+
+    /// A journal with every kind of flag, a repeated promise id, texts
+    /// that need JSON escapes, and a retracted promise.
+    fn busy() -> Given {
+        let mut g = Given::new();
+        g.client("acme");
+        g.client("b\"e\\ta");
+        for (id, c, what) in [
+            (1, "acme", "plain"),
+            (2, "acme", "quote \" and \\ and \n newline \u{1} é ✓"),
+            (3, "b\"e\\ta", "tab\there"),
+            (4, "b\"e\\ta", "x"),
+            (5, "acme", "made twice"),
+        ] {
+            g.push(Event::PromiseMade {
+                promise: id,
+                client: c.into(),
+                what: what.into(),
+                due: Due {
+                    at: t(10 * DAY),
+                    date_only: id % 2 == 0,
+                },
+            });
+        }
+        g.at(t(11 * DAY));
+        g.moved(2, t(20 * DAY), Cause::Client, true);
+        g.moved(3, t(12 * DAY), Cause::Client, false);
+        g.at(t(13 * DAY));
+        g.moved(3, t(14 * DAY), Cause::Client, true);
+        g.moved(5, t(30 * DAY), Cause::Us, true);
+        // #5 again: replaces the first, its move gone
+        g.push(Event::PromiseMade {
+            promise: 5,
+            client: "acme".into(),
+            what: "made again".into(),
+            due: due(t(40 * DAY)),
+        });
+        g.push_at(
+            t(25 * DAY),
+            t(19 * DAY),
+            Event::PromiseKept {
+                promise: 2,
+                note: String::new(),
+            },
+        );
+        let made = g.promise(6, "acme", t(50 * DAY));
+        g.retract(made, "typo \"here\"");
+        g.broken(4);
+        g
+    }
+
+    fn json_of(a: &Audit, now: Timestamp, q: &AuditQuery) -> String {
+        let mut out = Vec::new();
+        a.write_json(now, q, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn queries() -> Vec<AuditQuery> {
+        let mut qs = vec![AuditQuery::all(), AuditQuery::client("b\"e\\ta")];
+        qs.push(AuditQuery::client("nobody"));
+        qs.push(AuditQuery {
+            client: Some("acme".into()),
+            from: Some(t(10 * DAY)),
+            to: Some(t(45 * DAY)),
+        });
+        qs.push(AuditQuery {
+            client: None,
+            from: Some(t(41 * DAY)),
+            to: None,
+        });
+        qs
+    }
+
+    #[test]
+    fn write_json_is_the_summary_serialized() {
+        #[derive(Serialize)]
+        struct WithClient<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            client: Option<&'a str>,
+            #[serde(flatten)]
+            report: &'a AuditReport,
+        }
+        let a: Audit = busy().replay();
+        for q in queries() {
+            let r = a.summary(t(100 * DAY), &q);
+            let want = serde_json::to_string(&WithClient {
+                client: q.client.as_deref(),
+                report: &r,
+            })
+            .unwrap();
+            assert_eq!(json_of(&a, t(100 * DAY), &q), want, "{q:?}");
+        }
+        let r = a.summary(t(100 * DAY), &AuditQuery::all());
+        let kinds: Vec<_> = r.flags.iter().map(|f| f.kind).collect();
+        assert!(
+            [
+                FLAG_MOVE_AFTER_DUE,
+                FLAG_BACKDATED_KEEP,
+                FLAG_BLAME_PATTERN,
+                FLAG_RETRACTED
+            ]
+            .iter()
+            .all(|k| kinds.contains(k)),
+            "{kinds:?}"
+        );
+    }
+
+    /// A checkpoint section read back through the reader checkpoints use.
+    struct Bytes<'a>(&'a [u8]);
+
+    impl SectionReader for Bytes<'_> {
+        fn read_exact(&mut self, buf: &mut [u8]) -> Option<()> {
+            let (head, rest) = self.0.split_at_checked(buf.len())?;
+            buf.copy_from_slice(head);
+            self.0 = rest;
+            Some(())
+        }
+        fn remaining(&self) -> u64 {
+            self.0.len() as u64
+        }
+        fn intact(&mut self) -> bool {
+            self.0.is_empty()
+        }
+    }
+
+    #[test]
+    fn checkpoint_round_trip_answers_alike_with_or_without_every_text() {
+        let g = busy();
+        let a: Audit = g.replay();
+        let bytes = a.to_checkpoint().unwrap();
+        let all = Audit::from_checkpoint(&mut Bytes(&bytes), true).unwrap();
+        assert_eq!(all, a);
+        let flags_only = Audit::from_checkpoint(&mut Bytes(&bytes), false).unwrap();
+        assert!(!flags_only.has_all_texts());
+        let mut folded = Audit::flag_texts_only();
+        g.replay_into(&mut folded);
+        for q in queries() {
+            let now = t(100 * DAY);
+            assert_eq!(all.report(now, &q), a.report(now, &q));
+            assert_eq!(json_of(&flags_only, now, &q), json_of(&a, now, &q));
+            assert_eq!(json_of(&folded, now, &q), json_of(&a, now, &q));
+        }
+        assert!(
+            folded.to_checkpoint().is_err(),
+            "no checkpoint without every text"
+        );
+        // Events on top of a decoded audit: as if folded in one go
+        let mut more = busy();
+        more.at(t(60 * DAY));
+        more.moved(1, t(70 * DAY), Cause::External, false);
+        more.keep(3, t(61 * DAY));
+        more.promise(7, "acme", t(80 * DAY));
+        more.promise(1, "acme", t(90 * DAY));
+        let whole: Audit = more.replay();
+        let mut resumed = Audit::from_checkpoint(&mut Bytes(&bytes), false).unwrap();
+        let retracted = crate::projections::retracted_set(&more.envs);
+        crate::projections::replay(&mut resumed, &more.envs[g.envs.len()..], &retracted);
+        for q in queries() {
+            let now = t(100 * DAY);
+            assert_eq!(json_of(&resumed, now, &q), json_of(&whole, now, &q));
+        }
+    }
+
+    #[test]
+    fn damaged_checkpoint_sections_are_refused_never_a_panic() {
+        let a: Audit = busy().replay();
+        let bytes = a.to_checkpoint().unwrap();
+        for cut in 0..bytes.len() {
+            assert!(Audit::from_checkpoint(&mut Bytes(&bytes[..cut]), true).is_none());
+            assert!(Audit::from_checkpoint(&mut Bytes(&bytes[..cut]), false).is_none());
+        }
+        // The serde part at the end is decoded only once the section's
+        // CRC held (`SectionReader::intact`); the rest is checked here.
+        let meta_len = u64::from_le_bytes(bytes[24..32].try_into().unwrap()) as usize;
+        for i in 0..bytes.len() - meta_len {
+            for flip in [1u8, 0x80, 0xff] {
+                let mut b = bytes.clone();
+                b[i] ^= flip;
+                // Whatever it decodes to, reading it and reporting must not
+                // panic (the CRC of the section catches the damage).
+                for all in [true, false] {
+                    if let Some(d) = Audit::from_checkpoint(&mut Bytes(&b), all) {
+                        let _ = d.report(t(100 * DAY), &AuditQuery::all());
+                        let _ = json_of(&d, t(100 * DAY), &AuditQuery::all());
+                    }
+                }
+            }
+        }
     }
 }
