@@ -119,17 +119,6 @@ pub(crate) struct SourceEvent {
     pub client_hint: Option<String>,
 }
 
-impl SourceEvent {
-    /// Where it comes from; `line N` unless the source said otherwise.
-    fn origin(&self) -> String {
-        if self.origin.is_empty() {
-            format!("line {}", self.line)
-        } else {
-            self.origin.clone()
-        }
-    }
-}
-
 /// What a converted source (Taskwarrior) holds: its events in order.
 #[derive(Debug, Default)]
 pub(crate) struct Source {
@@ -481,6 +470,45 @@ impl SeenIds {
     }
 }
 
+const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
+
+/// The high bit of each byte of `w` (little-endian) that is a newline,
+/// exactly (no false positives from carries).
+fn newline_bits(w: u64) -> u64 {
+    let v = w ^ NEWLINES;
+    !(((v & LOW7) + LOW7) | v | LOW7)
+}
+
+fn word(chunk: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(chunk);
+    u64::from_le_bytes(b)
+}
+
+/// The position of the first `\n`, eight bytes at a time (lines are long).
+fn find_newline(b: &[u8]) -> Option<usize> {
+    let mut chunks = b.chunks_exact(8);
+    for (i, c) in chunks.by_ref().enumerate() {
+        let bits = newline_bits(word(c));
+        if bits != 0 {
+            return Some(i * 8 + bits.trailing_zeros() as usize / 8);
+        }
+    }
+    let tail = chunks.remainder();
+    let at = b.len() - tail.len();
+    tail.iter().position(|&c| c == b'\n').map(|i| at + i)
+}
+
+fn count_newlines(b: &[u8]) -> usize {
+    let mut chunks = b.chunks_exact(8);
+    let n: usize = chunks
+        .by_ref()
+        .map(|c| newline_bits(word(c)).count_ones() as usize)
+        .sum();
+    n + chunks.remainder().iter().filter(|&&c| c == b'\n').count()
+}
+
 /// The `client` key of a line, for events that name no client.
 enum ClientKey<'a> {
     Absent,
@@ -540,18 +568,13 @@ impl<'b> JsonlReader<'b> {
         r.journal_from.map(|(j, _)| j)
     }
 
-    /// Lines in the file, for progress.
-    fn lines(&self) -> usize {
-        self.bytes.iter().filter(|&&b| b == b'\n').count() + 1
-    }
-
     /// The next line, without its line break; `None` past the last one.
     fn next_line(&mut self) -> Option<&'b [u8]> {
         if self.pos > self.bytes.len() {
             return None;
         }
         let rest = &self.bytes[self.pos..];
-        let raw = match rest.iter().position(|&b| b == b'\n') {
+        let raw = match find_newline(rest) {
             Some(n) => {
                 self.pos += n + 1;
                 &rest[..n]
@@ -779,64 +802,38 @@ impl<'b> JsonlReader<'b> {
 mod fast {
     use std::borrow::Cow;
 
-    use serde::{Deserialize, Deserializer};
-
     use super::{ClientKey, IdKey};
     use crate::events::{Due, Envelope, Event, Timestamp};
 
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
+    /// The keys of a line; `None` for a key the line does not have.
+    #[derive(Default)]
     struct Line<'a> {
-        kind: &'a str,
-        seq: u64,
-        recorded_at: &'a str,
-        occurred_at: &'a str,
-        author: String,
-        #[serde(default)]
+        kind: Option<&'a str>,
+        seq: Option<u64>,
+        recorded_at: Option<&'a str>,
+        occurred_at: Option<&'a str>,
+        author: Option<Cow<'a, str>>,
         id: Option<&'a str>,
-        #[serde(default)]
-        client: Option<String>,
-        #[serde(default)]
-        name: Option<String>,
-        #[serde(default)]
-        note: Option<String>,
-        #[serde(default)]
-        reason: Option<String>,
-        #[serde(default)]
-        text: Option<String>,
-        #[serde(default)]
-        what: Option<String>,
-        #[serde(default)]
+        client: Option<Cow<'a, str>>,
+        name: Option<Cow<'a, str>>,
+        note: Option<Cow<'a, str>>,
+        reason: Option<Cow<'a, str>>,
+        text: Option<Cow<'a, str>>,
+        what: Option<Cow<'a, str>>,
         fit: Option<&'a str>,
-        #[serde(default)]
         interaction: Option<&'a str>,
-        #[serde(default)]
         by: Option<&'a str>,
-        #[serde(default)]
         cause: Option<&'a str>,
-        #[serde(default)]
         advocacy: Option<&'a str>,
-        #[serde(default)]
         due: Option<&'a str>,
-        #[serde(default)]
         mood: Option<i8>,
         /// `null` is a value here (no minutes), unlike a missing key.
-        #[serde(default, deserialize_with = "present")]
         minutes: Option<Option<u32>>,
-        #[serde(default)]
         promise: Option<u64>,
-        #[serde(default)]
         retracted: Option<u64>,
-        #[serde(default)]
         due_date_only: Option<bool>,
-        #[serde(default)]
         agreed: Option<bool>,
-        #[serde(default)]
         by_client: Option<bool>,
-    }
-
-    fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
-        Option::<u32>::deserialize(d).map(Some)
     }
 
     impl Line<'_> {
@@ -870,6 +867,163 @@ mod fast {
         }
     }
 
+    /// Reads compact JSON as `export` writes it: one object, no
+    /// whitespace, values that are strings, whole numbers, booleans or
+    /// null. Anything else — whitespace, a nested value, a fraction, a
+    /// leading zero, a repeated or unknown key, a control character — is
+    /// `None` (the general reading then has the words for it).
+    struct Scan<'a> {
+        text: &'a str,
+        at: usize,
+    }
+
+    impl<'a> Scan<'a> {
+        fn next(&mut self) -> Option<u8> {
+            let c = *self.text.as_bytes().get(self.at)?;
+            self.at += 1;
+            Some(c)
+        }
+
+        fn expect(&mut self, c: u8) -> Option<()> {
+            (self.next()? == c).then_some(())
+        }
+
+        fn literal(&mut self, word: &str) -> Option<()> {
+            let end = self.at + word.len();
+            (self.text.as_bytes().get(self.at..end)? == word.as_bytes()).then(|| self.at = end)
+        }
+
+        /// A string: borrowed when it has no escapes; `serde_json` reads
+        /// the escapes of one that has.
+        fn string(&mut self) -> Option<Cow<'a, str>> {
+            let start = self.at;
+            self.expect(b'"')?;
+            let b = self.text.as_bytes();
+            let mut escaped = false;
+            loop {
+                match *b.get(self.at)? {
+                    b'"' => break,
+                    b'\\' => {
+                        escaped = true;
+                        self.at += 1;
+                    }
+                    c if c < 0x20 => return None,
+                    _ => {}
+                }
+                self.at += 1;
+            }
+            self.at += 1;
+            if escaped {
+                serde_json::from_str(&self.text[start..self.at])
+                    .ok()
+                    .map(Cow::Owned)
+            } else {
+                // Quotes are ASCII: these are character boundaries.
+                Some(Cow::Borrowed(&self.text[start + 1..self.at - 1]))
+            }
+        }
+
+        /// A string without escapes (keys, words, times, ids).
+        fn plain(&mut self) -> Option<&'a str> {
+            match self.string()? {
+                Cow::Borrowed(s) => Some(s),
+                Cow::Owned(_) => None,
+            }
+        }
+
+        fn digits(&mut self) -> Option<u64> {
+            let b = self.text.as_bytes();
+            let start = self.at;
+            let mut n: u64 = 0;
+            while let Some(c) = b.get(self.at).filter(|c| c.is_ascii_digit()) {
+                n = n.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+                self.at += 1;
+            }
+            let len = self.at - start;
+            // No digits, or a leading zero (not JSON).
+            if len == 0 || (len > 1 && b[start] == b'0') {
+                return None;
+            }
+            Some(n)
+        }
+
+        fn int8(&mut self) -> Option<i8> {
+            if self.text.as_bytes().get(self.at) == Some(&b'-') {
+                self.at += 1;
+                let n = self.digits()?;
+                // `-0` is left to the general reading.
+                (n != 0).then_some(())?;
+                i8::try_from(-i64::try_from(n).ok()?).ok()
+            } else {
+                i8::try_from(self.digits()?).ok()
+            }
+        }
+
+        fn boolean(&mut self) -> Option<bool> {
+            match self.text.as_bytes().get(self.at)? {
+                b't' => self.literal("true").map(|_| true),
+                b'f' => self.literal("false").map(|_| false),
+                _ => None,
+            }
+        }
+    }
+
+    fn set<T>(slot: &mut Option<T>, v: T) -> Option<()> {
+        // A repeated key is left to the general reading.
+        slot.is_none().then(|| *slot = Some(v))
+    }
+
+    fn scan(text: &str) -> Option<Line<'_>> {
+        let mut s = Scan { text, at: 0 };
+        let mut l = Line::default();
+        s.expect(b'{')?;
+        loop {
+            let key = s.plain()?;
+            s.expect(b':')?;
+            match key {
+                "kind" => set(&mut l.kind, s.plain()?),
+                "seq" => set(&mut l.seq, s.digits()?),
+                "recorded_at" => set(&mut l.recorded_at, s.plain()?),
+                "occurred_at" => set(&mut l.occurred_at, s.plain()?),
+                "author" => set(&mut l.author, s.string()?),
+                "id" => set(&mut l.id, s.plain()?),
+                "client" => set(&mut l.client, s.string()?),
+                "name" => set(&mut l.name, s.string()?),
+                "note" => set(&mut l.note, s.string()?),
+                "reason" => set(&mut l.reason, s.string()?),
+                "text" => set(&mut l.text, s.string()?),
+                "what" => set(&mut l.what, s.string()?),
+                "fit" => set(&mut l.fit, s.plain()?),
+                "interaction" => set(&mut l.interaction, s.plain()?),
+                "by" => set(&mut l.by, s.plain()?),
+                "cause" => set(&mut l.cause, s.plain()?),
+                "advocacy" => set(&mut l.advocacy, s.plain()?),
+                "due" => set(&mut l.due, s.plain()?),
+                "mood" => set(&mut l.mood, s.int8()?),
+                "minutes" => {
+                    let m = if s.literal("null").is_some() {
+                        None
+                    } else {
+                        Some(u32::try_from(s.digits()?).ok()?)
+                    };
+                    set(&mut l.minutes, m)
+                }
+                "promise" => set(&mut l.promise, s.digits()?),
+                "retracted" => set(&mut l.retracted, s.digits()?),
+                "due_date_only" => set(&mut l.due_date_only, s.boolean()?),
+                "agreed" => set(&mut l.agreed, s.boolean()?),
+                "by_client" => set(&mut l.by_client, s.boolean()?),
+                _ => None,
+            }?;
+            match s.next()? {
+                b',' => continue,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+        (s.at == text.len()).then_some(l)
+    }
+
     fn word<T: std::str::FromStr>(s: Option<&str>) -> Option<T> {
         s?.parse().ok()
     }
@@ -881,57 +1035,57 @@ mod fast {
     /// The line's envelope, its `client` and its `id`; `None` to leave
     /// the line to the general reading.
     pub(super) fn line(text: &str) -> Option<(Envelope, ClientKey<'static>, IdKey<'_>)> {
-        let mut l: Line<'_> = serde_json::from_str(text).ok()?;
+        let mut l = scan(text)?;
         let present = l.present();
         // The optional keys the kind reads: each must be there.
-        let (event, read) = match l.kind {
+        let (event, read) = match l.kind? {
             "ClientAdded" => (
                 Event::ClientAdded {
-                    handle: l.client.take()?,
-                    name: l.name.take()?,
+                    handle: l.client.take()?.into_owned(),
+                    name: l.name.take()?.into_owned(),
                     fit: word(l.fit)?,
-                    note: l.note.take()?,
+                    note: l.note.take()?.into_owned(),
                 },
                 4,
             ),
             "FitChanged" => (
                 Event::FitChanged {
-                    client: l.client.take()?,
+                    client: l.client.take()?.into_owned(),
                     fit: word(l.fit)?,
-                    reason: l.reason.take()?,
+                    reason: l.reason.take()?.into_owned(),
                 },
                 3,
             ),
             "ExpectationNoted" => (
                 Event::ExpectationNoted {
-                    client: l.client.take()?,
-                    text: l.text.take()?,
+                    client: l.client.take()?.into_owned(),
+                    text: l.text.take()?.into_owned(),
                 },
                 2,
             ),
             "MismatchNoted" => (
                 Event::MismatchNoted {
-                    client: l.client.take()?,
-                    text: l.text.take()?,
+                    client: l.client.take()?.into_owned(),
+                    text: l.text.take()?.into_owned(),
                 },
                 2,
             ),
             "Interacted" => (
                 Event::Interacted {
-                    client: l.client.take()?,
+                    client: l.client.take()?.into_owned(),
                     kind: word(l.interaction)?,
                     mood: l.mood?,
                     minutes: l.minutes?,
                     initiated_by: word(l.by)?,
-                    note: l.note.take()?,
+                    note: l.note.take()?.into_owned(),
                 },
                 6,
             ),
             "PromiseMade" => (
                 Event::PromiseMade {
                     promise: l.promise?,
-                    client: l.client.take()?,
-                    what: l.what.take()?,
+                    client: l.client.take()?.into_owned(),
+                    what: l.what.take()?.into_owned(),
                     due: Due {
                         at: time(l.due?)?,
                         date_only: l.due_date_only?,
@@ -948,58 +1102,58 @@ mod fast {
                     },
                     cause: word(l.cause)?,
                     agreed_by_client: l.agreed?,
-                    reason: l.reason.take()?,
+                    reason: l.reason.take()?.into_owned(),
                 },
                 6,
             ),
             "PromiseKept" => (
                 Event::PromiseKept {
                     promise: l.promise?,
-                    note: l.note.take()?,
+                    note: l.note.take()?.into_owned(),
                 },
                 2,
             ),
             "PromiseBroken" => (
                 Event::PromiseBroken {
                     promise: l.promise?,
-                    reason: l.reason.take()?,
+                    reason: l.reason.take()?.into_owned(),
                 },
                 2,
             ),
             "PromiseReleased" => (
                 Event::PromiseReleased {
                     promise: l.promise?,
-                    reason: l.reason.take()?,
+                    reason: l.reason.take()?.into_owned(),
                 },
                 2,
             ),
             "Advocated" => (
                 Event::Advocated {
-                    client: l.client.take()?,
+                    client: l.client.take()?.into_owned(),
                     kind: word(l.advocacy)?,
                     initiated_by_client: l.by_client?,
-                    note: l.note.take()?,
+                    note: l.note.take()?.into_owned(),
                 },
                 4,
             ),
             "ClientLost" => (
                 Event::ClientLost {
-                    client: l.client.take()?,
-                    reason: l.reason.take()?,
+                    client: l.client.take()?.into_owned(),
+                    reason: l.reason.take()?.into_owned(),
                 },
                 2,
             ),
             "ClientReturned" => (
                 Event::ClientReturned {
-                    client: l.client.take()?,
-                    note: l.note.take()?,
+                    client: l.client.take()?.into_owned(),
+                    note: l.note.take()?.into_owned(),
                 },
                 2,
             ),
             "Retracted" => (
                 Event::Retracted {
                     seq: l.retracted?,
-                    reason: l.reason.take()?,
+                    reason: l.reason.take()?.into_owned(),
                 },
                 2,
             ),
@@ -1008,7 +1162,7 @@ mod fast {
         // Extras: `client` on an event that names none (it was not taken
         // above), and `id`.
         let client = match l.client.take() {
-            Some(c) => ClientKey::Str(Cow::Owned(c)),
+            Some(c) => ClientKey::Str(Cow::Owned(c.into_owned())),
             None => ClientKey::Absent,
         };
         let id = match l.id {
@@ -1023,10 +1177,10 @@ mod fast {
         }
         Some((
             Envelope {
-                seq: l.seq,
-                recorded_at: time(l.recorded_at)?,
-                occurred_at: time(l.occurred_at)?,
-                author: l.author,
+                seq: l.seq?,
+                recorded_at: time(l.recorded_at?)?,
+                occurred_at: time(l.occurred_at?)?,
+                author: l.author?.into_owned(),
                 event,
             },
             client,
@@ -1446,6 +1600,10 @@ struct SourceEntry {
 /// The file's side.
 #[derive(Default)]
 struct SourceIds {
+    /// Whether identities are computed at all: they only serve to find
+    /// events already in the journal, and an empty journal has none (its
+    /// events then carry a zero identity, and only where they are is kept).
+    identify: bool,
     /// content digest → events with it so far (occurrence numbers).
     occurrences: FxHashMap<u128, u64>,
     /// In the file's order, so by increasing seq.
@@ -1476,10 +1634,15 @@ impl SourceIds {
     /// The identity of `env`, whose reference resolves to `reference`;
     /// records it (as the last entry).
     fn add(&mut self, d: &mut Digester, env: &EnvelopeRef<'_>, reference: Option<&Key>) -> Key {
-        let content = d.content(env, reference);
-        let n = self.occurrences.entry(short(&content)).or_insert(0);
-        let id = identity(&content, *n);
-        *n += 1;
+        let id = if self.identify {
+            let content = d.content(env, reference);
+            let n = self.occurrences.entry(short(&content)).or_insert(0);
+            let id = identity(&content, *n);
+            *n += 1;
+            id
+        } else {
+            [0; 32]
+        };
         self.events.push(SourceEntry {
             seq: env.seq,
             id,
@@ -2091,17 +2254,48 @@ struct Planned {
     ignored_attributes: BTreeMap<String, u64>,
 }
 
-/// Plans JSON lines, read as they are checked.
+/// Events handed from the reading thread to the planner at a time.
+const BATCH: usize = 4096;
+
+/// Plans JSON lines, read as they are checked: one thread reads (JSON,
+/// times, the checks of each line on its own), the caller's plans (in
+/// order), so a big file takes about as long as the slower of the two.
 fn plan_jsonl(base: Base, bytes: &[u8], now: Timestamp, progress: &mut Progress) -> Planned {
-    let mut reader = JsonlReader::new(bytes);
-    let lines = if progress.on { reader.lines() } else { 0 };
+    // Sizes the tables once instead of growing them line by line.
+    let lines = count_newlines(bytes) + 1;
     // A payload is about 40% of its JSON line: room for them all, so the
     // buffer is not copied as it grows (untouched room costs no memory).
-    let mut p = Planner::new(base, now, bytes.len() / 2);
-    while let Some(se) = reader.next_event() {
-        progress.tick(reader.line, lines);
-        p.take_or_reject(&se);
-    }
+    let mut p = Planner::new(base, now, bytes.len() / 2, lines);
+    let reader = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<SourceEvent>>(4);
+        let reading = scope.spawn(move || {
+            let mut reader = JsonlReader::new(bytes);
+            let mut batch = Vec::with_capacity(BATCH);
+            while let Some(se) = reader.next_event() {
+                batch.push(se);
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    if tx.send(full).is_err() {
+                        break;
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
+            reader
+        });
+        for batch in rx {
+            for se in batch {
+                progress.tick(se.line, lines);
+                p.take_or_reject(se);
+            }
+        }
+        // The reader only panics on a bug: pass it on.
+        reading
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    });
     let plan = p.finish(
         reader.rejected,
         &reader.rejected_promises,
@@ -2117,16 +2311,17 @@ fn plan_jsonl(base: Base, bytes: &[u8], now: Timestamp, progress: &mut Progress)
 
 /// Plans a source converted whole (Taskwarrior).
 fn plan_source(base: Base, src: Source, now: Timestamp, progress: &mut Progress) -> Planned {
-    let mut p = Planner::new(base, now, 0);
-    for (i, se) in src.events.iter().enumerate() {
-        progress.tick(i, src.events.len());
+    let events = src.events.len();
+    let mut p = Planner::new(base, now, 0, events);
+    for (i, se) in src.events.into_iter().enumerate() {
+        progress.tick(i, events);
         p.take_or_reject(se);
     }
     let plan = p.finish(
         src.rejected,
         &src.rejected_promises,
         &src.rejected_seqs,
-        src.events.len(),
+        events,
     );
     Planned {
         plan,
@@ -2195,15 +2390,24 @@ struct Planner {
 }
 
 impl Planner {
-    fn new(base: Base, now: Timestamp, reserve: usize) -> Self {
+    /// `bytes`: room for the payloads; `events`: about how many the source has.
+    fn new(base: Base, now: Timestamp, bytes: usize, events: usize) -> Self {
         let same_journal = base.same_journal();
+        let mut sids = SourceIds {
+            identify: !base.ids.seq_of.is_empty(),
+            ..SourceIds::default()
+        };
+        if sids.identify {
+            sids.occurrences.reserve(events);
+        }
+        sids.events.reserve(events);
         Planner {
             now,
             from: base.from,
             same_journal,
             d: Digester::default(),
             tids: base.ids,
-            sids: SourceIds::default(),
+            sids,
             check: base.check,
             rejected_promises: HashMap::new(),
             rejected_seqs: HashMap::new(),
@@ -2211,8 +2415,8 @@ impl Planner {
             next_seq: base.last_seq + 1,
             plan: Plan {
                 new: 0,
-                payload_bytes: Vec::with_capacity(reserve),
-                ends: Vec::new(),
+                payload_bytes: Vec::with_capacity(bytes),
+                ends: Vec::with_capacity(events),
                 skipped: 0,
                 rejected: Vec::new(),
                 total: 0,
@@ -2221,13 +2425,24 @@ impl Planner {
         }
     }
 
-    fn take_or_reject(&mut self, se: &SourceEvent) {
+    fn take_or_reject(&mut self, mut se: SourceEvent) {
+        let (line, seq) = (se.line, se.env.seq);
+        let made = match se.env.event {
+            Event::PromiseMade { promise, .. } => Some(promise),
+            _ => None,
+        };
+        let origin = std::mem::take(&mut se.origin);
         if let Err(reason) = self.take(se) {
-            if let Event::PromiseMade { promise, .. } = se.env.event {
-                self.rejected_promises.insert(promise, se.origin());
+            let origin = if origin.is_empty() {
+                format!("line {line}")
+            } else {
+                origin
+            };
+            if let Some(promise) = made {
+                self.rejected_promises.insert(promise, origin.clone());
             }
-            self.rejected_seqs.insert(se.env.seq, se.origin());
-            self.rejected.push((se.line, se.origin(), reason));
+            self.rejected_seqs.insert(seq, origin.clone());
+            self.rejected.push((line, origin, reason));
         }
     }
 
@@ -2291,8 +2506,12 @@ impl Planner {
         }
     }
 
-    fn take(&mut self, se: &SourceEvent) -> Result<(), Reject> {
-        let e = &se.env;
+    fn take(&mut self, se: SourceEvent) -> Result<(), Reject> {
+        let SourceEvent {
+            env: mut e,
+            client_hint,
+            ..
+        } = se;
         let er = e.as_ref();
         // The reference, resolved in the source, or in the journal itself
         // for a file exported from it.
@@ -2305,56 +2524,68 @@ impl Planner {
             },
         };
         let id = self.sids.add(&mut self.d, &er, reference.as_ref());
+        // The source's own numbers, for messages and the maps.
+        let src = SourceRef {
+            promise: e.event.promise().unwrap_or(0),
+            seq: match e.event {
+                Event::Retracted { seq, .. } => seq,
+                _ => 0,
+            },
+        };
+        let made = matches!(e.event, Event::PromiseMade { .. });
         if let Some(&tseq) = self.tids.seq_of.get(&short(&id)) {
             // Already in the journal: skip it, and remember where it is.
-            self.found_at(e, tseq, self.tids.promise_at.get(&tseq).copied());
+            let tp = self.tids.promise_at.get(&tseq).copied();
+            self.found_at(made.then_some(src.promise), tseq, tp);
             self.plan.skipped += 1;
             return Ok(());
         }
         // New: its references in this journal's numbers.
-        let mut event = e.event.clone();
-        match &mut event {
-            Event::PromiseMade { promise, .. } => *promise = self.check.next_promise_id(),
-            Event::Retracted { seq, .. } => {
-                match self
-                    .sids
-                    .entry(*seq)
-                    .map(|s| s.journal_seq)
-                    .filter(|&t| t != 0)
-                {
-                    Some(t) => *seq = t,
-                    None if self.same_journal => {}
-                    None => return Err(self.missing(&e.event)),
-                }
-            }
+        let next_promise = self.check.next_promise_id();
+        let remapped = match e.event {
+            Event::PromiseMade { .. } => Some(next_promise),
+            Event::Retracted { seq, .. } => self
+                .sids
+                .entry(seq)
+                .map(|s| s.journal_seq)
+                .filter(|&t| t != 0),
             Event::PromiseMoved { promise, .. }
             | Event::PromiseKept { promise, .. }
             | Event::PromiseBroken { promise, .. }
             | Event::PromiseReleased { promise, .. } => {
-                match self.sids.promise.get(promise).and_then(|p| p.1) {
-                    Some(t) => *promise = t,
-                    None if self.same_journal => {}
-                    None => return Err(self.missing(&e.event)),
-                }
+                self.sids.promise.get(&promise).and_then(|p| p.1)
             }
+            _ => None,
+        };
+        match (&mut e.event, remapped) {
+            (
+                Event::PromiseMade { promise, .. }
+                | Event::PromiseMoved { promise, .. }
+                | Event::PromiseKept { promise, .. }
+                | Event::PromiseBroken { promise, .. }
+                | Event::PromiseReleased { promise, .. }
+                | Event::Retracted { seq: promise, .. },
+                Some(t),
+            ) => *promise = t,
+            (
+                Event::PromiseMoved { .. }
+                | Event::PromiseKept { .. }
+                | Event::PromiseBroken { .. }
+                | Event::PromiseReleased { .. }
+                | Event::Retracted { .. },
+                None,
+            ) if !self.same_journal => return Err(self.missing(&e.event)),
             _ => {}
         }
         let env = Envelope {
             seq: self.next_seq,
-            recorded_at: e.recorded_at,
-            occurred_at: e.occurred_at,
-            author: e.author.clone(),
-            event,
+            ..e
         };
-        validate(&self.check, &env, se, self.now)?;
-        let payload = codec::encode(&env).map_err(|err| err.to_string())?;
+        validate(&self.check, &env, src, client_hint.as_deref(), self.now)?;
+        codec::encode_into(&env, &mut self.plan.payload_bytes).map_err(|err| err.to_string())?;
 
         // Accepted: from now on it is part of the journal for what follows.
-        let tp = match env.event {
-            Event::PromiseMade { promise, .. } => Some(promise),
-            _ => None,
-        };
-        self.found_at(e, env.seq, tp);
+        self.found_at(made.then_some(src.promise), env.seq, Some(next_promise));
         let er = env.as_ref();
         if self.same_journal {
             // The new event can be referred to by its seq or promise id in
@@ -2366,24 +2597,32 @@ impl Planner {
             self.check.retract(er.seq, seq);
         }
         self.next_seq += 1;
-        self.plan.payload_bytes.extend_from_slice(&payload);
         self.plan.ends.push(self.plan.payload_bytes.len());
         self.plan.new += 1;
         Ok(())
     }
 
-    /// The source event just added to `sids` is at `tseq` in the journal
-    /// (its `PromiseMade` is the journal's promise `tp`).
-    fn found_at(&mut self, e: &Envelope, tseq: Seq, tp: Option<PromiseId>) {
+    /// The source event just added to `sids` is at `tseq` in the journal;
+    /// when it is a `PromiseMade` (of the source's promise `made`), that
+    /// promise is the journal's `tp`.
+    fn found_at(&mut self, made: Option<PromiseId>, tseq: Seq, tp: Option<PromiseId>) {
         if let Some(last) = self.sids.events.last_mut() {
             last.journal_seq = tseq;
         }
-        if let (Event::PromiseMade { promise, .. }, Some(tp)) = (&e.event, tp) {
-            if let Some(p) = self.sids.promise.get_mut(promise) {
+        if let (Some(promise), Some(tp)) = (made, tp) {
+            if let Some(p) = self.sids.promise.get_mut(&promise) {
                 p.1 = Some(tp);
             }
         }
     }
+}
+
+/// A source event's own promise id and retracted seq (0 when it has none):
+/// messages name what the file says.
+#[derive(Clone, Copy)]
+struct SourceRef {
+    promise: PromiseId,
+    seq: Seq,
 }
 
 fn missing_reference(
@@ -2423,7 +2662,13 @@ fn missing_reference(
 // Validation: the rules of the recording commands (record.rs), for events
 // that arrive whole
 
-fn validate(s: &Check, e: &Envelope, se: &SourceEvent, now: Timestamp) -> Result<(), String> {
+fn validate(
+    s: &Check,
+    e: &Envelope,
+    src: SourceRef,
+    client_hint: Option<&str>,
+    now: Timestamp,
+) -> Result<(), String> {
     if e.author.trim().is_empty() {
         return Err("\"author\" is empty: expected who recorded the event".into());
     }
@@ -2440,7 +2685,7 @@ fn validate(s: &Check, e: &Envelope, se: &SourceEvent, now: Timestamp) -> Result
         ));
     }
     // Promise ids as the source wrote them, for messages.
-    let src_promise = se.env.event.promise().unwrap_or(0);
+    let src_promise = src.promise;
     let nonempty = |key: &str, v: &str| -> Result<(), String> {
         if v.trim().is_empty() {
             Err(format!("{key:?} is empty: expected some text"))
@@ -2511,7 +2756,7 @@ fn validate(s: &Check, e: &Envelope, se: &SourceEvent, now: Timestamp) -> Result
             }
         }
         Event::PromiseMoved { promise, due, .. } => {
-            let p = open_promise(s, *promise, src_promise, se)?;
+            let p = open_promise(s, *promise, src_promise, client_hint)?;
             if p.due == due.at {
                 return Err(format!(
                     "promise {src_promise} is already due {}: a move needs a different due",
@@ -2527,11 +2772,11 @@ fn validate(s: &Check, e: &Envelope, se: &SourceEvent, now: Timestamp) -> Result
             not_before_made(e, &p, src_promise)?;
         }
         Event::PromiseKept { promise, .. } => {
-            let p = open_promise(s, *promise, src_promise, se)?;
+            let p = open_promise(s, *promise, src_promise, client_hint)?;
             not_before_made(e, &p, src_promise)?;
         }
         Event::PromiseBroken { promise, reason } | Event::PromiseReleased { promise, reason } => {
-            let p = open_promise(s, *promise, src_promise, se)?;
+            let p = open_promise(s, *promise, src_promise, client_hint)?;
             nonempty("reason", reason)?;
             not_before_made(e, &p, src_promise)?;
         }
@@ -2558,10 +2803,7 @@ fn validate(s: &Check, e: &Envelope, se: &SourceEvent, now: Timestamp) -> Result
         }
         Event::Retracted { seq, reason } => {
             nonempty("reason", reason)?;
-            let src_seq = match se.env.event {
-                Event::Retracted { seq, .. } => seq,
-                _ => *seq,
-            };
+            let src_seq = src.seq;
             let kind = s
                 .kind_at(*seq)
                 .ok_or_else(|| format!("retracts seq {src_seq}, which is not in the journal"))?;
@@ -2621,13 +2863,13 @@ fn open_promise<'s>(
     s: &'s Check,
     id: PromiseId,
     src_id: PromiseId,
-    se: &SourceEvent,
+    client_hint: Option<&str>,
 ) -> Result<PromiseView<'s>, String> {
     let p = s
         .promise(id)
         .ok_or_else(|| format!("promise {src_id} does not exist (or was retracted)"))?;
-    if let Some(h) = &se.client_hint {
-        if *h != p.client {
+    if let Some(h) = client_hint {
+        if h != p.client {
             return Err(format!(
                 "\"client\" is {h:?} but promise {src_id} is {:?}'s: expected the promise's client",
                 p.client
@@ -3404,6 +3646,18 @@ mod tests {
     }
 
     #[test]
+    fn payloads_encoded_into_one_buffer_are_encode_s() {
+        let mut buf = vec![1, 2, 3];
+        for (i, ev) in every_kind().into_iter().enumerate() {
+            let e = env(i as Seq + 1, ev);
+            let start = buf.len();
+            let n = codec::encode_into(&e, &mut buf).unwrap();
+            assert_eq!(&buf[start..], &codec::encode(&e).unwrap()[..]);
+            assert_eq!(n, buf.len() - start);
+        }
+    }
+
+    #[test]
     fn content_digests_are_the_ones_first_defined() {
         let mut d = Digester::default();
         for (i, ev) in every_kind().into_iter().enumerate() {
@@ -3420,6 +3674,10 @@ mod tests {
 
     #[test]
     fn identical_events_are_told_apart_by_occurrence() {
+        let ids = || SourceIds {
+            identify: true,
+            ..SourceIds::default()
+        };
         let e = Envelope {
             seq: 1,
             recorded_at: Timestamp(5),
@@ -3431,9 +3689,9 @@ mod tests {
             },
         };
         let mut d = Digester::default();
-        let mut ids = SourceIds::default();
-        let a = ids.add(&mut d, &e.as_ref(), None);
-        let b = ids.add(
+        let mut source = ids();
+        let a = source.add(&mut d, &e.as_ref(), None);
+        let b = source.add(
             &mut d,
             &Envelope {
                 seq: 2,
@@ -3457,7 +3715,7 @@ mod tests {
         assert_eq!(j.key_at(1), Some(&a));
         assert_eq!(j.key_at(2), Some(&b));
         // The author is not part of the identity; the times are.
-        let c = SourceIds::default().add(
+        let c = ids().add(
             &mut d,
             &Envelope {
                 author: "bob".into(),
@@ -3471,7 +3729,12 @@ mod tests {
             recorded_at: Timestamp(6),
             ..e
         };
-        assert_ne!(a, SourceIds::default().add(&mut d, &later.as_ref(), None));
+        assert_ne!(a, ids().add(&mut d, &later.as_ref(), None));
+        // Without a journal to compare with, no identity is computed.
+        assert_eq!(
+            SourceIds::default().add(&mut d, &later.as_ref(), None),
+            [0; 32]
+        );
     }
 
     /// The general reading of a line, as `JsonlReader` falls back to.
@@ -3532,6 +3795,57 @@ mod tests {
                     assert_eq!(Some(env), slow(&line), "{line}");
                 }
             }
+            // Raw tokens in place of each value, and whitespace.
+            let raw = |k: &str, token: &str| -> String {
+                let parts: Vec<String> = m
+                    .iter()
+                    .map(|(kk, v)| {
+                        if kk == k {
+                            format!("{}:{token}", Value::String(kk.clone()))
+                        } else {
+                            format!("{}:{v}", Value::String(kk.clone()))
+                        }
+                    })
+                    .collect();
+                format!("{{{}}}", parts.join(","))
+            };
+            let tokens = [
+                "01",
+                "-0",
+                "-1",
+                "1.0",
+                "1e2",
+                "300",
+                "-300",
+                "[]",
+                "{}",
+                "true",
+                "false",
+                "null",
+                "\"\\u0041\"",
+                "\"a\\\"b\"",
+                "\"\\ud83d\\ude00\"",
+                "\"\\x\"",
+                "\"\u{1}\"",
+                " 1",
+                "18446744073709551616",
+                "4294967296",
+                "\"target\"",
+                "\"OFF-TARGET\"",
+                "\"2026-11-20T10:00:00Z\"",
+                "\"2026-11-20T10:00:00+01:00\"",
+            ];
+            for k in m.keys() {
+                for token in tokens {
+                    let line = raw(k, token);
+                    if let Some((env, ..)) = fast::line(&line) {
+                        assert_eq!(Some(env), slow(&line), "{line}");
+                    }
+                }
+            }
+            let spaced = line.replace(",\"", ", \"");
+            assert!(fast::line(&spaced).is_none());
+            assert_eq!(slow(&spaced), Some(e.clone()));
             // An escaped word, a repeated key.
             let escaped = line.replace(
                 &format!("\"{}\"", e.event.kind_name()),
@@ -3545,6 +3859,31 @@ mod tests {
             assert_eq!(slow(&escaped), Some(e.clone()));
             let repeated = line.replacen('{', "{\"author\":\"x\",", 1);
             assert!(fast::line(&repeated).is_none());
+        }
+    }
+
+    #[test]
+    fn newlines_are_found_and_counted_as_bytewise() {
+        let mut x: u64 = 7;
+        for len in 0..200 {
+            let b: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    [b'\n', 0x0b, 0x09, 0x8a, 0x0a ^ 0x80, b'a', 0xff, 0][(x % 8) as usize]
+                })
+                .collect();
+            for from in 0..len.min(9) {
+                assert_eq!(
+                    find_newline(&b[from..]),
+                    b[from..].iter().position(|&c| c == b'\n')
+                );
+            }
+            assert_eq!(
+                count_newlines(&b),
+                b.iter().filter(|&&c| c == b'\n').count()
+            );
         }
     }
 
@@ -3790,7 +4129,7 @@ mod tests {
             // As an import plans: each retraction at once, compared with a
             // replay of everything so far after every event. (A retraction
             // of a later seq is where the two differ on purpose: a replay
-            // of the prefix does not know that seq yet; see `retract`.)
+            // of the prefix does not know that seq yet.)
             let envs: Vec<Envelope> = envs
                 .into_iter()
                 .filter(|e| !matches!(e.event, Event::Retracted { seq, .. } if seq >= e.seq))
@@ -3820,10 +4159,10 @@ mod tests {
         }
     }
 
-    /// A file of `n` events where every tenth retracts something of every
-    /// kind a little earlier: the planner must not redo work per
-    /// retraction in proportion to what came before (it used to replay
-    /// the journal and the file so far for each one).
+    /// A file of `n` events where every fifth or so retracts something of
+    /// every kind a little earlier: the planner must not redo work per
+    /// retraction in proportion to what came before (it used to replay the
+    /// journal and the file so far for each one).
     #[test]
     fn retractions_cost_what_they_touch_not_what_came_before() {
         let mut lines = Vec::new();
@@ -3936,10 +4275,10 @@ mod tests {
             drawn: false,
         };
         let mut reader = JsonlReader::new(text.as_bytes());
-        let mut p = Planner::new(Base::empty(None), t(1_000_000_000), 0);
+        let mut p = Planner::new(Base::empty(None), t(1_000_000_000), 0, 0);
         while let Some(se) = reader.next_event() {
             progress.tick(reader.line, 0);
-            p.take_or_reject(&se);
+            p.take_or_reject(se);
         }
         let refolded = p.check.refolded;
         let check = std::mem::take(&mut p.check);
