@@ -473,11 +473,40 @@ impl SeenIds {
 const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 const NEWLINES: u64 = 0x0a0a_0a0a_0a0a_0a0a;
 
-/// The high bit of each byte of `w` (little-endian) that is a newline,
+/// The high bit of each byte of `w` (little-endian) that is zero,
 /// exactly (no false positives from carries).
-fn newline_bits(w: u64) -> u64 {
-    let v = w ^ NEWLINES;
+fn zero_bits(v: u64) -> u64 {
     !(((v & LOW7) + LOW7) | v | LOW7)
+}
+
+/// The high bit of each byte of `w` that is a newline.
+fn newline_bits(w: u64) -> u64 {
+    zero_bits(w ^ NEWLINES)
+}
+
+/// The position of the first byte that ends or escapes a JSON string's
+/// plain run: `"`, `\\` or a control character (below 0x20).
+fn find_string_special(b: &[u8]) -> Option<usize> {
+    const QUOTES: u64 = 0x2222_2222_2222_2222;
+    const BACKSLASHES: u64 = 0x5c5c_5c5c_5c5c_5c5c;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const BELOW_0X20: u64 = 0x6060_6060_6060_6060;
+    let mut chunks = b.chunks_exact(8);
+    for (i, c) in chunks.by_ref().enumerate() {
+        let w = word(c);
+        // A byte below 0x80 plus 0x60 reaches 0x80 exactly when it is at
+        // least 0x20.
+        let control = !(((w & LOW7) + BELOW_0X20) | w) & HIGH;
+        let bits = zero_bits(w ^ QUOTES) | zero_bits(w ^ BACKSLASHES) | control;
+        if bits != 0 {
+            return Some(i * 8 + bits.trailing_zeros() as usize / 8);
+        }
+    }
+    let tail = chunks.remainder();
+    let at = b.len() - tail.len();
+    tail.iter()
+        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
+        .map(|i| at + i)
 }
 
 fn word(chunk: &[u8]) -> u64 {
@@ -600,34 +629,46 @@ impl<'b> JsonlReader<'b> {
     pub(crate) fn next_event(&mut self) -> Option<SourceEvent> {
         loop {
             let raw = self.next_line()?;
-            if let Some(se) = self.read_line(raw) {
-                self.events += 1;
+            if let Some(se) = self.accept(self.line, parse_line(raw, self.line)) {
                 return Some(se);
             }
         }
     }
 
-    fn read_line(&mut self, raw: &'b [u8]) -> Option<SourceEvent> {
-        let line = self.line;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let raw = if line == 1 {
-            raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw)
-        } else {
-            raw
+    /// The checks that need the lines before (ids, order), for a line read
+    /// on its own (by [`parse_line`], maybe on another thread).
+    fn accept(&mut self, line: usize, parsed: Parsed<'b>) -> Option<SourceEvent> {
+        let (env, client, id) = match parsed {
+            Parsed::Blank => return None,
+            Parsed::Rejected {
+                reason,
+                seq,
+                promise,
+            } => {
+                let origin = format!("line {line}");
+                if let Some(seq) = seq {
+                    self.rejected_seqs.insert(seq, origin.clone());
+                }
+                if let Some(p) = promise {
+                    self.rejected_promises.insert(p, origin);
+                }
+                self.reject(line, reason);
+                return None;
+            }
+            Parsed::Event(env, client, id) => (env, client, id),
         };
-        let Ok(text) = std::str::from_utf8(raw) else {
-            self.reject(line, "is not UTF-8 text".into());
-            return None;
-        };
-        if text.trim().is_empty() {
-            return None;
-        }
-        // Lines as `export` writes them take the typed path; anything else
-        // (and every mistake) the general one, which has the words for it.
-        let (env, client, id) = match fast::line(text) {
-            Some(parts) => parts,
-            None => self.slow_line(text, line)?,
-        };
+        let se = self.accept_event(line, env, client, id)?;
+        self.events += 1;
+        Some(se)
+    }
+
+    fn accept_event(
+        &mut self,
+        line: usize,
+        env: Envelope,
+        client: ClientKey<'_>,
+        id: IdKey<'_>,
+    ) -> Option<SourceEvent> {
         // From here on the line is an event: remember what it would have
         // been referred to by, if it is rejected.
         let reject = |r: &mut Self, reason: String| {
@@ -732,65 +773,92 @@ impl<'b> JsonlReader<'b> {
             client_hint,
         })
     }
+}
 
-    /// The general reading of a line (any JSON, every reason for refusing
-    /// it); `None` when the line was rejected.
-    fn slow_line(
-        &mut self,
-        text: &str,
-        line: usize,
-    ) -> Option<(Envelope, ClientKey<'static>, IdKey<'static>)> {
-        let v: Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => {
-                self.reject(
-                    line,
-                    format!("is not JSON ({e}): expected one event object per line"),
-                );
-                return None;
-            }
+/// One line read on its own.
+enum Parsed<'b> {
+    Blank,
+    /// Not an event; with what lines referring to it would have named
+    /// (best effort: its seq, and its promise if it makes one).
+    Rejected {
+        reason: String,
+        seq: Option<Seq>,
+        promise: Option<PromiseId>,
+    },
+    Event(Envelope, ClientKey<'static>, IdKey<'b>),
+}
+
+/// Reads line number `line` on its own: everything that does not depend on
+/// the other lines.
+fn parse_line(raw: &[u8], line: usize) -> Parsed<'_> {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let raw = if line == 1 {
+        raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw)
+    } else {
+        raw
+    };
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return Parsed::Rejected {
+            reason: "is not UTF-8 text".into(),
+            seq: None,
+            promise: None,
         };
-        let Value::Object(m) = v else {
-            self.reject(
-                line,
-                format!(
-                    "is a JSON {}, not an object: expected one event object per line",
-                    json_type(&v)
-                ),
-            );
-            return None;
-        };
-        let env = match envelope_from_json(&m, &EXPORT_EXTRA_KEYS) {
-            Ok(e) => e,
-            Err(e) => {
-                // Best effort, so that lines referring to this one say it
-                // was rejected: its seq, and its promise if it makes one
-                // (or its kind is unreadable).
-                let origin = format!("line {line}");
-                if let Some(seq) = m.get("seq").and_then(Value::as_u64) {
-                    self.rejected_seqs.insert(seq, origin.clone());
-                }
-                let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
-                if kind == "PromiseMade" || !crate::events::EVENT_KINDS.contains(&kind) {
-                    if let Some(p) = m.get("promise").and_then(Value::as_u64) {
-                        self.rejected_promises.insert(p, origin);
-                    }
-                }
-                self.reject(line, e);
-                return None;
-            }
-        };
-        let client = match m.get("client") {
-            None => ClientKey::Absent,
-            Some(Value::String(c)) => ClientKey::Str(Cow::Owned(c.clone())),
-            Some(other) => ClientKey::Other(other.clone()),
-        };
-        let id = match m.get("id") {
-            None => IdKey::Absent,
-            Some(v) => IdKey::Other(v.clone()),
-        };
-        Some((env, client, id))
+    };
+    // (An event line starts with `{`: only others can be blank.)
+    if !text.starts_with('{') && text.trim().is_empty() {
+        return Parsed::Blank;
     }
+    // Lines as `export` writes them take the typed path; anything else
+    // (and every mistake) the general one, which has the words for it.
+    match fast::line(text) {
+        Some((env, client, id)) => Parsed::Event(env, client, id),
+        None => slow_line(text),
+    }
+}
+
+/// The general reading of a line (any JSON, every reason for refusing it).
+fn slow_line(text: &str) -> Parsed<'static> {
+    let rejected = |reason: String| Parsed::Rejected {
+        reason,
+        seq: None,
+        promise: None,
+    };
+    let v: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return rejected(format!(
+                "is not JSON ({e}): expected one event object per line"
+            ))
+        }
+    };
+    let Value::Object(m) = v else {
+        return rejected(format!(
+            "is a JSON {}, not an object: expected one event object per line",
+            json_type(&v)
+        ));
+    };
+    let env = match envelope_from_json(&m, &EXPORT_EXTRA_KEYS) {
+        Ok(e) => e,
+        Err(reason) => {
+            let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
+            let makes = kind == "PromiseMade" || !crate::events::EVENT_KINDS.contains(&kind);
+            return Parsed::Rejected {
+                reason,
+                seq: m.get("seq").and_then(Value::as_u64),
+                promise: m.get("promise").and_then(Value::as_u64).filter(|_| makes),
+            };
+        }
+    };
+    let client = match m.get("client") {
+        None => ClientKey::Absent,
+        Some(Value::String(c)) => ClientKey::Str(Cow::Owned(c.clone())),
+        Some(other) => ClientKey::Other(other.clone()),
+    };
+    let id = match m.get("id") {
+        None => IdKey::Absent,
+        Some(v) => IdKey::Other(v.clone()),
+    };
+    Parsed::Event(env, client, id)
 }
 
 /// The typed reading of a line as `export` writes it: no intermediate JSON
@@ -803,7 +871,7 @@ mod fast {
     use std::borrow::Cow;
 
     use super::{ClientKey, IdKey};
-    use crate::events::{Due, Envelope, Event, Timestamp};
+    use crate::events::{Due, Envelope, Event, Fit, InteractionKind, Party, Timestamp};
 
     /// The keys of a line; `None` for a key the line does not have.
     #[derive(Default)]
@@ -901,16 +969,19 @@ mod fast {
             let b = self.text.as_bytes();
             let mut escaped = false;
             loop {
-                match *b.get(self.at)? {
+                let rest = b.get(self.at..)?;
+                let n = super::find_string_special(rest)?;
+                self.at += n;
+                match rest[n] {
                     b'"' => break,
                     b'\\' => {
+                        // The escaped character is skipped; serde_json
+                        // reads the escapes below.
                         escaped = true;
-                        self.at += 1;
+                        self.at += 2;
                     }
-                    c if c < 0x20 => return None,
-                    _ => {}
+                    _ => return None,
                 }
-                self.at += 1;
             }
             self.at += 1;
             if escaped {
@@ -980,7 +1051,41 @@ mod fast {
         loop {
             let key = s.plain()?;
             s.expect(b':')?;
-            match key {
+            // By length and first letter first: one comparison, not twenty.
+            let kb = key.as_bytes();
+            let second = kb.get(1).copied();
+            let known = match (kb.len(), kb.first().copied().unwrap_or(0)) {
+                (4, b'k') => "kind",
+                (3, b's') => "seq",
+                (11, b'r') => "recorded_at",
+                (11, b'o') => "occurred_at",
+                (6, b'a') if second == Some(b'u') => "author",
+                (2, b'i') => "id",
+                (6, b'c') => "client",
+                (4, b'n') if second == Some(b'a') => "name",
+                (4, b'n') => "note",
+                (6, b'r') => "reason",
+                (4, b't') => "text",
+                (4, b'w') => "what",
+                (3, b'f') => "fit",
+                (11, b'i') => "interaction",
+                (2, b'b') => "by",
+                (5, b'c') => "cause",
+                (8, b'a') => "advocacy",
+                (3, b'd') => "due",
+                (4, b'm') => "mood",
+                (7, b'm') => "minutes",
+                (7, b'p') => "promise",
+                (9, b'r') => "retracted",
+                (13, b'd') => "due_date_only",
+                (6, b'a') => "agreed",
+                (9, b'b') => "by_client",
+                _ => return None,
+            };
+            if key != known {
+                return None;
+            }
+            match known {
                 "kind" => set(&mut l.kind, s.plain()?),
                 "seq" => set(&mut l.seq, s.digits()?),
                 "recorded_at" => set(&mut l.recorded_at, s.plain()?),
@@ -1024,6 +1129,35 @@ mod fast {
         (s.at == text.len()).then_some(l)
     }
 
+    // Words as `export` writes them, matched without the allocation of
+    // `FromStr` (which lowercases first); any other spelling goes to it.
+
+    fn fit(s: Option<&str>) -> Option<Fit> {
+        match s? {
+            "target" => Some(Fit::Target),
+            "off-target" => Some(Fit::OffTarget),
+            s => s.parse().ok(),
+        }
+    }
+
+    fn interaction(s: Option<&str>) -> Option<InteractionKind> {
+        match s? {
+            "meeting" => Some(InteractionKind::Meeting),
+            "call" => Some(InteractionKind::Call),
+            "email" => Some(InteractionKind::Email),
+            "message" => Some(InteractionKind::Message),
+            s => s.parse().ok(),
+        }
+    }
+
+    fn party(s: Option<&str>) -> Option<Party> {
+        match s? {
+            "us" => Some(Party::Us),
+            "client" => Some(Party::Client),
+            s => s.parse().ok(),
+        }
+    }
+
     fn word<T: std::str::FromStr>(s: Option<&str>) -> Option<T> {
         s?.parse().ok()
     }
@@ -1043,7 +1177,7 @@ mod fast {
                 Event::ClientAdded {
                     handle: l.client.take()?.into_owned(),
                     name: l.name.take()?.into_owned(),
-                    fit: word(l.fit)?,
+                    fit: fit(l.fit)?,
                     note: l.note.take()?.into_owned(),
                 },
                 4,
@@ -1051,7 +1185,7 @@ mod fast {
             "FitChanged" => (
                 Event::FitChanged {
                     client: l.client.take()?.into_owned(),
-                    fit: word(l.fit)?,
+                    fit: fit(l.fit)?,
                     reason: l.reason.take()?.into_owned(),
                 },
                 3,
@@ -1073,10 +1207,10 @@ mod fast {
             "Interacted" => (
                 Event::Interacted {
                     client: l.client.take()?.into_owned(),
-                    kind: word(l.interaction)?,
+                    kind: interaction(l.interaction)?,
                     mood: l.mood?,
                     minutes: l.minutes?,
-                    initiated_by: word(l.by)?,
+                    initiated_by: party(l.by)?,
                     note: l.note.take()?.into_owned(),
                 },
                 6,
@@ -2254,47 +2388,103 @@ struct Planned {
     ignored_attributes: BTreeMap<String, u64>,
 }
 
-/// Events handed from the reading thread to the planner at a time.
-const BATCH: usize = 4096;
+/// About how many bytes of JSON lines are read as one piece of work.
+const CHUNK: usize = 256 * 1024;
 
-/// Plans JSON lines, read as they are checked: one thread reads (JSON,
-/// times, the checks of each line on its own), the caller's plans (in
-/// order), so a big file takes about as long as the slower of the two.
+/// A run of whole lines: bytes `start..end`, the first being line `line`.
+struct Chunk {
+    start: usize,
+    end: usize,
+    line: usize,
+}
+
+/// The file cut into chunks at line breaks, with their line numbers, and
+/// the number of lines (as `split` on `\n` counts them).
+fn chunks(bytes: &[u8], size: usize) -> (Vec<Chunk>, usize) {
+    let mut out = Vec::new();
+    let (mut start, mut line) = (0, 1);
+    loop {
+        let end = match bytes.get(start + size..).and_then(find_newline) {
+            Some(n) => start + size + n + 1,
+            None => bytes.len(),
+        };
+        out.push(Chunk { start, end, line });
+        if end == bytes.len() {
+            let lines = line + count_newlines(&bytes[start..end]);
+            return (out, lines);
+        }
+        line += count_newlines(&bytes[start..end]);
+        start = end;
+    }
+}
+
+/// Reads the lines of a chunk on their own.
+fn parse_chunk<'b>(bytes: &'b [u8], c: &Chunk, last: bool) -> Vec<(usize, Parsed<'b>)> {
+    let mut out = Vec::with_capacity(CHUNK / 200);
+    let (mut at, mut line) = (c.start, c.line);
+    loop {
+        let rest = &bytes[at..c.end];
+        match find_newline(rest) {
+            Some(n) => {
+                out.push((line, parse_line(&rest[..n], line)));
+                at += n + 1;
+                line += 1;
+                // A chunk ends after a line break; only the file's last
+                // line has none (and may be empty).
+                if at == c.end && !last {
+                    return out;
+                }
+            }
+            None => {
+                out.push((line, parse_line(rest, line)));
+                return out;
+            }
+        }
+    }
+}
+
+/// Plans JSON lines, read as they are checked: threads read chunks of
+/// lines on their own (JSON, times, the checks of a line by itself), the
+/// caller's thread takes their results in file order and plans, so the
+/// planner never waits for JSON.
 fn plan_jsonl(base: Base, bytes: &[u8], now: Timestamp, progress: &mut Progress) -> Planned {
-    // Sizes the tables once instead of growing them line by line.
-    let lines = count_newlines(bytes) + 1;
+    let (chunks, lines) = chunks(bytes, CHUNK);
     // A payload is about 40% of its JSON line: room for them all, so the
     // buffer is not copied as it grows (untouched room costs no memory).
     let mut p = Planner::new(base, now, bytes.len() / 2, lines);
+    let readers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4);
     let reader = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<SourceEvent>>(4);
-        let reading = scope.spawn(move || {
-            let mut reader = JsonlReader::new(bytes);
-            let mut batch = Vec::with_capacity(BATCH);
-            while let Some(se) = reader.next_event() {
-                batch.push(se);
-                if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    if tx.send(full).is_err() {
+        let mut parsed = Vec::new();
+        for r in 0..readers {
+            let (tx, rx) = std::sync::mpsc::sync_channel(2);
+            parsed.push(rx);
+            let chunks = &chunks;
+            scope.spawn(move || {
+                for (i, c) in chunks.iter().enumerate().skip(r).step_by(readers) {
+                    let lines = parse_chunk(bytes, c, i + 1 == chunks.len());
+                    if tx.send(lines).is_err() {
                         break;
                     }
                 }
-            }
-            if !batch.is_empty() {
-                let _ = tx.send(batch);
-            }
-            reader
-        });
-        for batch in rx {
-            for se in batch {
-                progress.tick(se.line, lines);
-                p.take_or_reject(se);
+            });
+        }
+        let mut reader = JsonlReader::new(bytes);
+        for i in 0..chunks.len() {
+            // A reader thread only stops early on a bug (a panic), which
+            // the scope passes on.
+            let Ok(batch) = parsed[i % readers].recv() else {
+                break;
+            };
+            for (line, parsed) in batch {
+                progress.tick(line, lines);
+                if let Some(se) = reader.accept(line, parsed) {
+                    p.take_or_reject(se);
+                }
             }
         }
-        // The reader only panics on a bug: pass it on.
-        reading
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+        reader
     });
     let plan = p.finish(
         reader.rejected,
@@ -3739,8 +3929,10 @@ mod tests {
 
     /// The general reading of a line, as `JsonlReader` falls back to.
     fn slow(text: &str) -> Option<Envelope> {
-        let mut r = JsonlReader::new(b"");
-        r.slow_line(text, 1).map(|(e, ..)| e)
+        match slow_line(text) {
+            Parsed::Event(e, ..) => Some(e),
+            _ => None,
+        }
     }
 
     #[test]
@@ -3884,6 +4076,84 @@ mod tests {
                 count_newlines(&b),
                 b.iter().filter(|&&c| c == b'\n').count()
             );
+        }
+    }
+
+    #[test]
+    fn string_ends_are_found_as_bytewise() {
+        let mut x: u64 = 11;
+        for len in 0..200 {
+            let b: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    [
+                        b'"', b'\\', 0x1f, 0x20, 0x00, 0x7f, 0x80, 0xa2, 0xdc, b'a', 0x9f, 0x21,
+                    ][(x % 12) as usize]
+                })
+                .collect();
+            for from in 0..len.min(9) {
+                assert_eq!(
+                    find_string_special(&b[from..]),
+                    b[from..]
+                        .iter()
+                        .position(|&c| c == b'"' || c == b'\\' || c < 0x20),
+                    "{:?}",
+                    &b[from..]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn chunks_hold_every_line_once_with_its_number() {
+        let texts: [&[u8]; 6] = [
+            b"",
+            b"\n",
+            b"a\nbb\n\nccc",
+            b"a\nbb\n\nccc\n",
+            b"\n\n\n{\"x\":1}\r\n  \n\xff\n",
+            b"abcdefghij\nk\nlmnopqrstuvwxyz\n\n",
+        ];
+        for text in texts {
+            // What reading line by line sees.
+            let mut r = JsonlReader::new(text);
+            let mut want = Vec::new();
+            while let Some(raw) = r.next_line() {
+                want.push((r.line, raw.to_vec()));
+            }
+            for size in 0..text.len() + 2 {
+                let (cs, lines) = chunks(text, size);
+                assert_eq!(lines, want.len());
+                let mut got = Vec::new();
+                for (i, c) in cs.iter().enumerate() {
+                    let (mut at, mut line) = (c.start, c.line);
+                    // The same walk as `parse_chunk`, keeping the raw lines.
+                    loop {
+                        let rest = &text[at..c.end];
+                        match find_newline(rest) {
+                            Some(n) => {
+                                got.push((line, rest[..n].to_vec()));
+                                at += n + 1;
+                                line += 1;
+                                if at == c.end && i + 1 != cs.len() {
+                                    break;
+                                }
+                            }
+                            None => {
+                                got.push((line, rest.to_vec()));
+                                break;
+                            }
+                        }
+                    }
+                    assert_eq!(
+                        parse_chunk(text, c, i + 1 == cs.len()).len(),
+                        got.len() - got.iter().filter(|g| g.0 < c.line).count()
+                    );
+                }
+                assert_eq!(got, want, "{text:?} in chunks of {size}");
+            }
         }
     }
 
