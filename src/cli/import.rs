@@ -2449,6 +2449,9 @@ fn parse_chunk<'b>(bytes: &'b [u8], c: &Chunk, last: bool) -> Vec<(usize, Parsed
 /// planner never waits for JSON.
 fn plan_jsonl(base: Base, bytes: &[u8], now: Timestamp, progress: &mut Progress) -> Planned {
     let (chunks, lines) = chunks(bytes, CHUNK);
+    // For progress: the lines that can hold an event (not the empty one
+    // after a final line break).
+    let total = lines - usize::from(bytes.ends_with(b"\n"));
     // A payload is about 40% of its JSON line: room for them all, so the
     // buffer is not copied as it grows (untouched room costs no memory).
     let mut p = Planner::new(base, now, bytes.len() / 2, lines);
@@ -2478,7 +2481,7 @@ fn plan_jsonl(base: Base, bytes: &[u8], now: Timestamp, progress: &mut Progress)
                 break;
             };
             for (line, parsed) in batch {
-                progress.tick(line, lines);
+                progress.tick(line, total);
                 if let Some(se) = reader.accept(line, parsed) {
                     p.take_or_reject(se);
                 }
