@@ -3174,6 +3174,7 @@ impl Progress {
 /// since closed or retracted in trustlog is listed, not imported.
 mod taskwarrior {
     use super::*;
+    use crate::projections::state::Promise;
     use chrono::NaiveDateTime;
 
     /// Attributes read; every other one is counted as ignored.
@@ -3221,19 +3222,30 @@ mod taskwarrior {
         // Promises of the journal that were retracted: a task imported
         // before whose promise was then retracted stays out.
         let retracted = crate::projections::retracted_set(journal);
-        let retracted_made: Vec<(&str, &str, Timestamp, PromiseId)> = journal
-            .iter()
-            .filter(|e| retracted.contains(&e.seq))
-            .filter_map(|e| match &e.event {
-                Event::PromiseMade {
-                    promise,
-                    client,
-                    what,
-                    ..
-                } => Some((client.as_str(), what.as_str(), e.occurred_at, *promise)),
-                _ => None,
-            })
-            .collect();
+        let mut retracted_made: Made<'_, PromiseId> = HashMap::new();
+        for e in journal.iter().filter(|e| retracted.contains(&e.seq)) {
+            if let Event::PromiseMade {
+                promise,
+                client,
+                what,
+                ..
+            } = &e.event
+            {
+                // The first in journal order, as a search would find.
+                retracted_made
+                    .entry((client.as_str(), e.occurred_at, what.as_str()))
+                    .or_insert(*promise);
+            }
+        }
+        // The journal's promises by what a task is recognised by: the
+        // first in id order, as a search would find (one lookup per task,
+        // not a search through every promise).
+        let mut promises: Made<'_, &Promise> = HashMap::new();
+        for p in state.promises.values() {
+            promises
+                .entry((p.client.as_str(), p.made_at, p.what.as_str()))
+                .or_insert(p);
+        }
 
         // Events before sorting: (time, rank, task index, n, client, event).
         // Rank orders what happens at one instant: a client before its
@@ -3281,7 +3293,7 @@ mod taskwarrior {
                     },
                 ));
             }
-            let promise = promise_for(t, &handle, state, &retracted_made);
+            let promise = promise_for(t, &handle, &promises, &retracted_made);
             match promise {
                 Err(reason) => not_mapped(&mut src, reason),
                 Ok(PromisePlan { due, notes, close }) => {
@@ -3406,11 +3418,14 @@ mod taskwarrior {
     /// before is found in the journal by client, entry time and description:
     /// it keeps the due it was imported with, and what the journal has
     /// since recorded (kept, broken, released, retracted) stands.
+    /// Promises by client, time made and what (how a task is recognised).
+    type Made<'a, T> = HashMap<(&'a str, Timestamp, &'a str), T>;
+
     fn promise_for(
         t: &Task,
         handle: &str,
-        state: &State,
-        retracted_made: &[(&str, &str, Timestamp, PromiseId)],
+        promises: &Made<'_, &Promise>,
+        retracted_made: &Made<'_, PromiseId>,
     ) -> Result<PromisePlan, String> {
         let Some(due) = t.due else {
             return Err(match t.annotations.len() {
@@ -3448,15 +3463,9 @@ mod taskwarrior {
                 ));
             }
         }
-        let same = |client: &str, what: &str, made: Timestamp| {
-            client == handle && made == t.entry && what == t.description
-        };
-        let Some(p) = state
-            .promises
-            .values()
-            .find(|p| same(&p.client, &p.what, p.made_at))
-        else {
-            if let Some((.., id)) = retracted_made.iter().find(|r| same(r.0, r.1, r.2)) {
+        let key = (handle, t.entry, t.description.as_str());
+        let Some(&p) = promises.get(&key) else {
+            if let Some(id) = retracted_made.get(&key) {
                 return Err(format!(
                     "imported before as promise {id}, which was retracted in the journal: left out"
                 ));
