@@ -2119,7 +2119,7 @@ impl Check {
         let after = self.promises[r as usize].open_client();
         if before != after {
             if let Some(c) = before {
-                self.open[c as usize] -= 1;
+                self.open[c as usize] = self.open[c as usize].saturating_sub(1);
             }
             if let Some(c) = after {
                 self.open[c as usize] += 1;
