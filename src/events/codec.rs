@@ -81,6 +81,32 @@ pub fn encode(env: &Envelope) -> Result<Vec<u8>, EventsError> {
     Ok(bytes)
 }
 
+/// [`encode`], appended to `out` (what is appended is exactly `encode`'s
+/// bytes; nothing is left on error): many events into one buffer, without
+/// a vector per event.
+pub fn encode_into(env: &Envelope, out: &mut Vec<u8>) -> Result<usize, EventsError> {
+    let start = out.len();
+    let stored = StoredEnvelopeRef::V1 {
+        recorded_at: env.recorded_at,
+        occurred_at: env.occurred_at,
+        author: &env.author,
+        event: &env.event,
+    };
+    if let Err(e) = bincode::serde::encode_into_std_write(&stored, out, config()) {
+        out.truncate(start);
+        return Err(EventsError::Encode(e.to_string()));
+    }
+    let len = out.len() - start;
+    if len > MAX_PAYLOAD {
+        out.truncate(start);
+        return Err(EventsError::TooLarge {
+            len,
+            max: MAX_PAYLOAD,
+        });
+    }
+    Ok(len)
+}
+
 /// Decodes a payload read from record `seq`. Trailing bytes are an error:
 /// a payload is exactly one envelope.
 pub fn decode(seq: Seq, payload: &[u8]) -> Result<Envelope, EventsError> {
