@@ -305,9 +305,12 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn client_from(mut r: Reader<'_>) -> Option<Client> {
+/// A client record, and its handle borrowed from the bytes (the map's key:
+/// no second copy of it).
+fn client_from<'a>(mut r: Reader<'a>) -> Option<(&'a str, Client)> {
+    let handle = r.str()?;
     let c = Client {
-        handle: r.string()?,
+        handle: handle.to_string(),
         name: r.string()?,
         fit: match r.u8()? {
             0 => Fit::Target,
@@ -325,7 +328,7 @@ fn client_from(mut r: Reader<'_>) -> Option<Client> {
             false => None,
         },
     };
-    r.done().then_some(c)
+    r.done().then_some((handle, c))
 }
 
 fn promise_from(mut r: Reader<'_>) -> Option<Promise> {
@@ -427,9 +430,8 @@ pub fn decode(section: &[u8]) -> Option<State> {
     let cap = |n: u64| usize::try_from(n).unwrap_or(0).min(data.len() / 16);
     let mut clients = HandleMap::new();
     for _ in 0..h.n_clients {
-        let c = client_from(recs.record()?)?;
-        let handle = c.handle.clone();
-        clients.insert(&handle, c);
+        let (handle, c) = client_from(recs.record()?)?;
+        clients.insert(handle, c);
     }
     let mut promises = IdMap::new();
     for _ in 0..h.n_promises {
@@ -607,7 +609,8 @@ pub fn decode_sparse(
             if !in_records(at) {
                 return None;
             }
-            let c = client_from(Reader::new(&p.record(at)?))?;
+            let rec = p.record(at)?;
+            let (_, c) = client_from(Reader::new(&rec))?;
             if c.handle == *handle {
                 clients.insert(handle, c);
                 break;
