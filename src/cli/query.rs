@@ -296,13 +296,17 @@ fn opt_local(t: Option<Timestamp>) -> String {
 
 fn json_out<T: serde::Serialize>(v: &T) -> Result<(), CliError> {
     use std::io::Write;
-    // Straight to stdout through a buffer: no copy of the whole text (a
-    // few MB for `due` on a large journal) before it is written.
+    // One write of the whole text, newline included: stdout is line
+    // buffered, and the text written in pieces without a newline was
+    // scanned for one piece after piece (a few MB for `due` on a large
+    // journal).
     let err = |e: &dyn std::fmt::Display| CliError::Io(format!("JSON output: {e}"));
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    serde_json::to_writer(&mut w, v).map_err(|e| err(&e))?;
-    w.write_all(b"\n")
-        .and_then(|()| w.flush())
+    let mut buf = Vec::with_capacity(1 << 16);
+    serde_json::to_writer(&mut buf, v).map_err(|e| err(&e))?;
+    buf.push(b'\n');
+    std::io::stdout()
+        .lock()
+        .write_all(&buf)
         .map_err(|e| err(&e))
 }
 
