@@ -64,8 +64,9 @@ pub const SUFFIX: &str = ".checkpoint";
 const MAGIC: [u8; 8] = *b"\x89TLCKPT\n";
 /// Version of the file layout below.
 const VERSION: u16 = 1;
-/// Version of the sections' encoding (the projections' serde form). Bump it
-/// whenever a field of a checkpointed projection changes.
+/// Version of the sections' encoding (the projections' serde form, and the
+/// state section's own layout in [`hot`]). Bump it whenever a field of a
+/// checkpointed projection or that layout changes.
 pub const LAYOUT: u32 = 7;
 
 // Header fields (offsets; all integers little-endian).
