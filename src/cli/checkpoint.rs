@@ -286,6 +286,11 @@ impl Loaded {
     /// starts the fold over, as with the whole set).
     fn resume_sparse(&self, only: &Subset) -> Option<Resume<Core>> {
         let &(_, _, offset, len) = self.sections.iter().find(|s| s.0 == S_STATE)?;
+        // Within the file, so no length from it can size a buffer past it.
+        let size = self.file.metadata().ok()?.len();
+        if offset < HEADER_LEN as u64 || offset.checked_add(len)? > size {
+            return None;
+        }
         let (state, retracted) = hot::decode_sparse(&self.file, offset, len, only)?;
         Some(Resume {
             projections: Core {
