@@ -373,3 +373,86 @@ fn a_small_journal_gets_no_checkpoint_at_the_default_threshold() {
     assert_eq!(common::output(c).code, 0);
     assert!(!ck(&tl).exists());
 }
+
+/// `args` run on a copy of `tl`'s journal with `checkpoint` next to it (the
+/// threshold keeps it from being rewritten, so a recording reads it
+/// sparsely), and on a copy with none: exit code, output and messages.
+fn recorded_both_ways(tl: &Tl, checkpoint: &[u8], args: &[&str]) -> (Output, Output) {
+    let mut with = Tl::new();
+    with.now = tl.now.clone();
+    std::fs::copy(&tl.journal, &with.journal).unwrap();
+    std::fs::write(ck(&with), checkpoint).unwrap();
+    let mut plain = Tl::new();
+    plain.now = tl.now.clone();
+    std::fs::copy(&tl.journal, &plain.journal).unwrap();
+    (run(&with, "1000000000", args), run(&plain, "0", args))
+}
+
+/// Recording commands accepted and refused on the journal of `setup`: a
+/// known and a misspelt client, a taken and a free handle, an open and a
+/// closed promise, the next promise id.
+fn recordings(tl: &Tl) -> Vec<Vec<String>> {
+    let due = run(tl, "0", &["due", "--json"]).json();
+    let open = due["promises"][0]["promise"].as_u64().unwrap().to_string();
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    vec![
+        s(&["talk", "acme", "--mood", "1"]),
+        s(&["talk", "acne", "--mood", "1"]),
+        s(&["client", "add", "beta"]),
+        s(&["client", "add", "zed"]),
+        s(&["promise", "keep", &open]),
+        s(&["promise", "keep", "1"]),
+        s(&["promise", "move", &open, "--due", "+9d", "--cause", "us"]),
+        s(&["promise", "make", "cora", "more", "--due", "+3d"]),
+    ]
+}
+
+fn assert_recordings_as_a_full_replay(tl: &Tl, checkpoint: &[u8], what: &str) {
+    for args in recordings(tl) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (a, b) = recorded_both_ways(tl, checkpoint, &args);
+        assert_eq!(
+            (a.code, &a.stdout, &a.stderr),
+            (b.code, &b.stdout, &b.stderr),
+            "{what}: {args:?}"
+        );
+    }
+}
+
+#[test]
+fn recording_reads_of_a_flipped_or_foreign_state_section_change_no_answer() {
+    let (mut tl, _) = setup();
+    tl.now = "2026-11-10T00:00".into();
+    let good = std::fs::read(ck(&tl)).unwrap();
+    assert_recordings_as_a_full_replay(&tl, &good, "intact");
+    // The state section (kind 2): its head, indexes, records, page table
+    // (near the end) and footer (the last 24 bytes).
+    let st = section(&good, 2);
+    let spots = [
+        st.start,
+        st.start + 9,
+        st.start + 100,
+        st.start + 130,
+        st.start + (st.end - st.start) / 3,
+        st.start + (st.end - st.start) / 2,
+        st.end - 40,
+        st.end - 30,
+        st.end - 24,
+        st.end - 14,
+        st.end - 5,
+        st.end - 1,
+    ];
+    for at in spots {
+        let mut bad = good.clone();
+        bad[at] ^= 0x04;
+        assert_recordings_as_a_full_replay(&tl, &bad, &format!("flip at {at}"));
+    }
+    // Another journal's checkpoint, of the same events and of others.
+    for salt in [0, 3] {
+        let other = Tl::new();
+        append(&other.journal, &events(300, salt));
+        run(&other, "1", &["due"]);
+        let foreign = std::fs::read(ck(&other)).unwrap();
+        assert_recordings_as_a_full_replay(&tl, &foreign, &format!("foreign {salt}"));
+    }
+}

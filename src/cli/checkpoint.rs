@@ -33,7 +33,11 @@
 //! Sections (each CRC-checked and decoded only when needed): the retracted
 //! seqs, `State`, `Audit`, and `Trust` (scores only). Their encoding is the
 //! serde form of the projections, through `events::codec` (the only bincode
-//! user). `LAYOUT` must change whenever that form changes; a test pins it.
+//! user), except the state's hot part: a layout of its own ([`hot`]) that a
+//! recording command reads sparsely, only the client or promise it names
+//! (so its cost does not grow with the journal, the clients or the open
+//! promises). `LAYOUT` must change whenever any of these forms changes; a
+//! test pins it.
 
 use std::fs::File;
 use std::io::Write;
@@ -41,6 +45,9 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashSet;
+
+mod hot;
+pub use hot::Subset;
 
 use super::error::CliError;
 use super::replay::{self, Position, Resume};
@@ -57,9 +64,11 @@ pub const SUFFIX: &str = ".checkpoint";
 const MAGIC: [u8; 8] = *b"\x89TLCKPT\n";
 /// Version of the file layout below.
 const VERSION: u16 = 1;
-/// Version of the sections' encoding (the projections' serde form). Bump it
-/// whenever a field of a checkpointed projection changes.
-pub const LAYOUT: u32 = 7;
+/// Version of the sections' encoding (the projections' serde form, the
+/// state section's own layout in [`hot`], the audit's columns). Bump it
+/// whenever a field of a checkpointed projection or one of those layouts
+/// changes.
+pub const LAYOUT: u32 = 8;
 
 // Header fields (offsets; all integers little-endian).
 const H_MAGIC: usize = 0; // 8
@@ -169,6 +178,11 @@ pub struct Needs {
     pub audit_rows: bool,
     /// Trust scores folded with these parameters.
     pub trust: Option<TrustParams>,
+    /// Only these clients and open promises (a recording command's
+    /// validation): read sparsely from the checkpoint when nothing else is
+    /// needed and it will not be rewritten. The state is then partial, and
+    /// holds exactly what a full fold holds for them, with exact counters.
+    pub only: Option<Subset>,
 }
 
 /// A finished fold of the core projections, and what is needed to write a
@@ -303,10 +317,33 @@ impl Loaded {
         r.intact().then_some(audit)
     }
 
+    /// Only the clients and promises of `only`, read in place (see
+    /// [`hot`]); the retracted set holds the seqs after the checkpoint's
+    /// (all a fold of the tail can meet; one that reaches back before it
+    /// starts the fold over, as with the whole set).
+    fn resume_sparse(&self, only: &Subset) -> Option<Resume<Core>> {
+        let &(_, _, offset, len) = self.sections.iter().find(|s| s.0 == S_STATE)?;
+        // Within the file, so no length from it can size a buffer past it.
+        let size = self.file.metadata().ok()?.len();
+        if offset < HEADER_LEN as u64 || offset.checked_add(len)? > size {
+            return None;
+        }
+        let (state, retracted) = hot::decode_sparse(&self.file, offset, len, only)?;
+        Some(Resume {
+            projections: Core {
+                state,
+                audit: None,
+                trust: None,
+            },
+            retracted,
+            at: self.at,
+        })
+    }
+
     /// The projections named by `want`, decoded, with the retracted set.
     fn resume(&self, want: &Want) -> Option<Resume<Core>> {
         let retracted: Vec<Seq> = self.decode(S_RETRACTED, "retracted")?;
-        let mut state: State = self.decode(S_STATE, "state")?;
+        let mut state = hot::decode(&self.section(S_STATE)?)?;
         if want.full_state {
             state = state.with_cold(self.decode(S_STATE_COLD, "closed promises")?);
         }
@@ -492,8 +529,17 @@ pub fn fold(
             trust: (want.trust || all).then(|| Trust::scores_only(fresh_params.clone())),
         }
     };
+    // A sparse read when only a few entries are needed; should it fail (a
+    // damaged page), the whole section is read as usual.
+    let sparse = needs
+        .only
+        .as_ref()
+        .filter(|_| !want.full_state && !want.audit && !want.trust);
     let mut resume = || {
         let l = loaded.as_ref()?;
+        if let Some(r) = sparse.and_then(|only| l.resume_sparse(only)) {
+            return Some(r);
+        }
         let r = l.resume(&want);
         if r.is_none() {
             undecodable.set(true);
@@ -566,9 +612,14 @@ impl Folded {
         };
         let mut retracted: Vec<Seq> = self.retracted.iter().copied().collect();
         retracted.sort_unstable();
+        let future: Vec<Seq> = retracted
+            .iter()
+            .copied()
+            .filter(|s| *s > self.at.seq)
+            .collect();
         let sections = [
             (S_RETRACTED, codec::encode_checkpoint(&retracted)?),
-            (S_STATE, codec::encode_checkpoint(&self.core.state)?),
+            (S_STATE, hot::encode(&self.core.state, &future)),
             (S_AUDIT, audit.to_checkpoint()?),
             (S_TRUST, codec::encode_checkpoint(trust)?),
             (S_STATE_COLD, codec::encode_checkpoint(&cold)?),
@@ -655,7 +706,7 @@ mod tests {
         .unwrap();
         let core = r.projections;
         let mut h = blake3::Hasher::new();
-        h.update(&codec::encode_checkpoint(&core.state).unwrap());
+        h.update(&hot::encode(&core.state, &[]));
         h.update(&codec::encode_checkpoint(&core.state.cold().unwrap()).unwrap());
         h.update(&core.audit.as_ref().unwrap().to_checkpoint().unwrap());
         h.update(&codec::encode_checkpoint(core.trust.as_ref().unwrap()).unwrap());
@@ -666,7 +717,7 @@ mod tests {
         );
     }
 
-    const PINNED: &str = "5f07e9b7c80a10612bc4c450dfbc2438477fa7dcd959df8141d153bdc1691348";
+    const PINNED: &str = "00b6c9e4a6c1ce1dbbc05e4a1b545abeecac3179ed1fa9b414710780ec1229f5";
 
     #[test]
     fn header_fields_fit_and_do_not_overlap() {

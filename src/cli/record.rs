@@ -5,7 +5,7 @@
 
 use clap::Args;
 
-use super::checkpoint::{self, Folded, Needs};
+use super::checkpoint::{self, Folded, Needs, Subset};
 use super::context::Ctx;
 use super::error::{invalid, CliError};
 use super::output;
@@ -147,12 +147,23 @@ pub struct RetractArgs {
     pub reason: String,
 }
 
+/// What of the state a recording's validation reads when it accepts.
+enum Reads<'a> {
+    /// One client (by handle), and the counters.
+    Client(&'a str),
+    /// One open promise, and the counters.
+    Promise(PromiseId),
+    /// The whole state: `retract` asks for the kind of any event, and
+    /// whether it added a client with open promises.
+    All,
+}
+
 /// Runs a recording: `build` validates against the state and returns the
 /// event and its `occurred_at`. When the journal exists, the lock is taken
 /// before the replay, so the validation holds for the append. A journal
 /// that does not exist yet is validated against the empty state first and
 /// only created when the event is valid.
-pub fn record<F>(ctx: &Ctx, at: &AtArg, build: F) -> Result<(), CliError>
+fn record<F>(ctx: &Ctx, at: &AtArg, reads: Reads<'_>, build: F) -> Result<(), CliError>
 where
     F: Fn(&State, Timestamp) -> Result<Event, CliError>,
 {
@@ -175,13 +186,36 @@ where
     // cut of a torn tail): under the lock when the journal exists, so the
     // answer still holds at the append. The state comes from the checkpoint
     // plus the events after it (a full replay only without a usable one).
-    // The state from a checkpoint holds clients and open promises, which is
-    // all that accepting an event needs; what it refuses is checked again
-    // against the full state (closed promises, the kind of every event), so
-    // that the answer and its message are those of a full replay.
+    // From a checkpoint, only the client or promise the command names is
+    // read (with the counters: the next promise id), which is all that
+    // accepting it needs, at a cost that does not grow with the journal or
+    // its clients; what it refuses is checked again against the full state
+    // (every client for a suggestion, closed promises, the kind of every
+    // event), so that the answer and its message are those of a full
+    // replay.
     let params = ctx.trust_params().ok();
+    let first = match reads {
+        Reads::Client(h) => Needs {
+            only: Some(Subset {
+                clients: vec![h.to_string()],
+                promises: Vec::new(),
+            }),
+            ..Needs::default()
+        },
+        Reads::Promise(id) => Needs {
+            only: Some(Subset {
+                clients: Vec::new(),
+                promises: vec![id],
+            }),
+            ..Needs::default()
+        },
+        Reads::All => Needs {
+            full_state: true,
+            ..Needs::default()
+        },
+    };
     let validated = |path: &std::path::Path| -> Result<(Folded, Event), CliError> {
-        let folded = checkpoint::fold(path, None, &Needs::default(), params.as_ref(), false)?;
+        let folded = checkpoint::fold(path, None, &first, params.as_ref(), false)?;
         match build(&folded.core.state, occurred_at) {
             Ok(event) => Ok((folded, event)),
             Err(_) if folded.core.state.is_partial() => {
@@ -386,7 +420,7 @@ pub fn client_add(ctx: &Ctx, at: &AtArg, a: &ClientAddArgs) -> Result<(), CliErr
         Some(n) => required("--name", n)?,
         None => a.handle.clone(),
     };
-    record(ctx, at, |s, _| {
+    record(ctx, at, Reads::Client(&a.handle), |s, _| {
         if let Some(c) = s.clients.get(&a.handle) {
             let lost = if c.lost.is_some() {
                 " (lost: record its return with `trustlog client back`)"
@@ -408,7 +442,7 @@ pub fn client_add(ctx: &Ctx, at: &AtArg, a: &ClientAddArgs) -> Result<(), CliErr
 }
 
 pub fn client_fit(ctx: &Ctx, at: &AtArg, a: &ClientFitArgs) -> Result<(), CliError> {
-    record(ctx, at, |s, _| {
+    record(ctx, at, Reads::Client(&a.handle), |s, _| {
         let c = client(s, &a.handle)?;
         if c.fit == a.fit {
             return Err(invalid(format!("{} is already {}", a.handle, a.fit)));
@@ -423,7 +457,7 @@ pub fn client_fit(ctx: &Ctx, at: &AtArg, a: &ClientFitArgs) -> Result<(), CliErr
 
 pub fn client_want(ctx: &Ctx, at: &AtArg, a: &ClientTextArgs) -> Result<(), CliError> {
     let t = text("the expectation", &a.text)?;
-    record(ctx, at, |s, _| {
+    record(ctx, at, Reads::Client(&a.handle), |s, _| {
         client(s, &a.handle)?;
         Ok(Event::ExpectationNoted {
             client: a.handle.clone(),
@@ -434,7 +468,7 @@ pub fn client_want(ctx: &Ctx, at: &AtArg, a: &ClientTextArgs) -> Result<(), CliE
 
 pub fn client_mismatch(ctx: &Ctx, at: &AtArg, a: &ClientTextArgs) -> Result<(), CliError> {
     let t = text("the mismatch", &a.text)?;
-    record(ctx, at, |s, _| {
+    record(ctx, at, Reads::Client(&a.handle), |s, _| {
         client(s, &a.handle)?;
         Ok(Event::MismatchNoted {
             client: a.handle.clone(),
@@ -445,7 +479,7 @@ pub fn client_mismatch(ctx: &Ctx, at: &AtArg, a: &ClientTextArgs) -> Result<(), 
 
 pub fn client_lost(ctx: &Ctx, at: &AtArg, a: &ClientLostArgs) -> Result<(), CliError> {
     let reason = required("--reason", &a.reason)?;
-    record(ctx, at, |s, _| {
+    record(ctx, at, Reads::Client(&a.handle), |s, _| {
         let c = client(s, &a.handle)?;
         if let Some((when, _)) = &c.lost {
             return Err(invalid(format!(
@@ -462,7 +496,7 @@ pub fn client_lost(ctx: &Ctx, at: &AtArg, a: &ClientLostArgs) -> Result<(), CliE
 }
 
 pub fn client_back(ctx: &Ctx, at: &AtArg, a: &ClientBackArgs) -> Result<(), CliError> {
-    record(ctx, at, |s, _| {
+    record(ctx, at, Reads::Client(&a.handle), |s, _| {
         let c = client(s, &a.handle)?;
         if c.lost.is_none() {
             return Err(invalid(format!(
@@ -479,7 +513,7 @@ pub fn client_back(ctx: &Ctx, at: &AtArg, a: &ClientBackArgs) -> Result<(), CliE
 
 pub fn client_praise(ctx: &Ctx, at: &AtArg, a: &ClientPraiseArgs) -> Result<(), CliError> {
     let note = a.text.join(" ").trim().to_string();
-    record(ctx, at, |s, _| {
+    record(ctx, at, Reads::Client(&a.handle), |s, _| {
         client(s, &a.handle)?;
         Ok(Event::Advocated {
             client: a.handle.clone(),
@@ -512,7 +546,7 @@ pub fn talk(ctx: &Ctx, at: &AtArg, a: &TalkArgs) -> Result<(), CliError> {
         Some(m) => Some(m as u32),
     };
     let note = a.text.join(" ").trim().to_string();
-    record(ctx, at, |s, _| {
+    record(ctx, at, Reads::Client(&a.handle), |s, _| {
         client(s, &a.handle)?;
         Ok(Event::Interacted {
             client: a.handle.clone(),
@@ -532,7 +566,7 @@ pub fn promise_make(ctx: &Ctx, at: &AtArg, a: &PromiseMakeArgs) -> Result<(), Cl
         at: due.at,
         date_only: due.date_only,
     };
-    record(ctx, at, |s, made| {
+    record(ctx, at, Reads::Client(&a.handle), |s, made| {
         let c = client(s, &a.handle)?;
         if let Some((when, _)) = &c.lost {
             return Err(invalid(format!(
@@ -565,7 +599,7 @@ pub fn promise_move(ctx: &Ctx, at: &AtArg, a: &PromiseMoveArgs) -> Result<(), Cl
         at: due.at,
         date_only: due.date_only,
     };
-    record(ctx, at, |s, moved_at| {
+    record(ctx, at, Reads::Promise(a.id), |s, moved_at| {
         let p = open_promise(s, a.id)?;
         if p.due.at == due.at {
             return Err(invalid(format!(
@@ -587,7 +621,7 @@ pub fn promise_move(ctx: &Ctx, at: &AtArg, a: &PromiseMoveArgs) -> Result<(), Cl
 }
 
 pub fn promise_keep(ctx: &Ctx, at: &AtArg, a: &PromiseKeepArgs) -> Result<(), CliError> {
-    record(ctx, at, |s, kept_at| {
+    record(ctx, at, Reads::Promise(a.id), |s, kept_at| {
         let p = open_promise(s, a.id)?;
         not_before(kept_at, p.made_at, "the delivery (--at)", a.id)?;
         Ok(Event::PromiseKept {
@@ -599,7 +633,7 @@ pub fn promise_keep(ctx: &Ctx, at: &AtArg, a: &PromiseKeepArgs) -> Result<(), Cl
 
 pub fn promise_break(ctx: &Ctx, at: &AtArg, a: &PromiseCloseArgs) -> Result<(), CliError> {
     let reason = required("--reason", &a.reason)?;
-    record(ctx, at, |s, when| {
+    record(ctx, at, Reads::Promise(a.id), |s, when| {
         let p = open_promise(s, a.id)?;
         not_before(when, p.made_at, "--at", a.id)?;
         Ok(Event::PromiseBroken {
@@ -611,7 +645,7 @@ pub fn promise_break(ctx: &Ctx, at: &AtArg, a: &PromiseCloseArgs) -> Result<(), 
 
 pub fn promise_release(ctx: &Ctx, at: &AtArg, a: &PromiseCloseArgs) -> Result<(), CliError> {
     let reason = required("--reason", &a.reason)?;
-    record(ctx, at, |s, when| {
+    record(ctx, at, Reads::Promise(a.id), |s, when| {
         let p = open_promise(s, a.id)?;
         not_before(when, p.made_at, "--at", a.id)?;
         Ok(Event::PromiseReleased {
@@ -623,7 +657,7 @@ pub fn promise_release(ctx: &Ctx, at: &AtArg, a: &PromiseCloseArgs) -> Result<()
 
 pub fn retract(ctx: &Ctx, at: &AtArg, a: &RetractArgs) -> Result<(), CliError> {
     let reason = required("--reason", &a.reason)?;
-    record(ctx, at, |s, _| {
+    record(ctx, at, Reads::All, |s, _| {
         let kind = s.kind_at(a.seq).ok_or_else(|| {
             if s.last_seq == 0 {
                 invalid(format!(

@@ -62,9 +62,10 @@ pub struct Promise {
 /// `kinds` entry of a seq with no event (a hole, or not yet seen).
 const NO_KIND: u8 = u8::MAX;
 
-/// The state. Its serde form (what a checkpoint stores) is the *hot* part:
-/// clients, open promises and counters, which grow with clients and open
-/// work, not with the length of the journal. The *cold* part (closed
+/// The state. Its *hot* part (its serde form; a checkpoint stores it in a
+/// layout of its own, see `cli::checkpoint`): clients, open promises and
+/// counters, which grow with clients and open work, not with the length of
+/// the journal. The *cold* part (closed
 /// promises, the kind of every event) is [`StateCold`], stored apart and
 /// loaded only by what needs it; a state decoded without it is *partial*.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,6 +162,33 @@ impl State {
                 .collect(),
             kinds: self.kinds.clone(),
         })
+    }
+
+    /// A partial state from its hot parts, as a checkpoint stores them
+    /// (`cli::checkpoint`): clients, open promises (all of them, or only
+    /// those a recording command names), counters, retractions.
+    pub fn from_hot_parts(
+        clients: HandleMap<Client>,
+        promises: IdMap<Promise>,
+        max_promise_id: PromiseId,
+        last_seq: Seq,
+        retracted: BTreeMap<Seq, Seq>,
+    ) -> Self {
+        State {
+            clients,
+            promises,
+            max_promise_id,
+            last_seq,
+            retracted,
+            kinds: Vec::new(),
+            partial: true,
+        }
+    }
+
+    /// Every retraction applied: (retracted seq, seq of the retraction),
+    /// in seq order.
+    pub fn retractions(&self) -> impl Iterator<Item = (Seq, Seq)> + '_ {
+        self.retracted.iter().map(|(a, b)| (*a, *b))
     }
 
     /// Completes a partial state with its cold part.
