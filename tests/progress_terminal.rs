@@ -58,3 +58,23 @@ fn verify_shows_nothing_below_the_delay() {
     };
     assert!(!tty.contains("verifying"), "{tty:?}");
 }
+
+#[test]
+fn a_cold_query_shows_the_replay_only_on_a_terminal() {
+    let t = journal();
+    // No checkpoint: the query folds the whole journal.
+    let mut piped = t.command();
+    piped
+        .envs(NOW_FAST)
+        .arg("--journal")
+        .arg(&t.journal)
+        .arg("status");
+    let out = output(piped);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stderr, "", "nothing on stderr in a pipe");
+    let Some(tty) = on_a_terminal(&t, "status", &NOW_FAST) else {
+        return;
+    };
+    drawn_and_erased(&tty, "replaying the journal");
+    assert!(tty.contains("acme"), "{tty:?}");
+}

@@ -37,6 +37,9 @@ pub struct Progress {
     last_draw: Option<Instant>,
     /// Work done at the last look at the clock.
     last_check: u64,
+    /// Subtracted from what `at` is given: for work counted by file offset
+    /// that starts partway (a fold resumed from a checkpoint).
+    base: u64,
 }
 
 impl Progress {
@@ -61,7 +64,14 @@ impl Progress {
             after,
             last_draw: None,
             last_check: 0,
+            base: 0,
         }
+    }
+
+    /// `at` will be given positions counted from `base` (file offsets).
+    pub fn from_offset(mut self, base: u64) -> Self {
+        self.base = base;
+        self
     }
 
     /// For work whose size is learnt late (a file's length once opened).
@@ -72,6 +82,7 @@ impl Progress {
     /// `done` units of `total` are done. Cheap enough to call per event:
     /// the clock is read only every few thousand units.
     pub fn at(&mut self, done: u64) {
+        let done = done.saturating_sub(self.base);
         if !self.on || (done.saturating_sub(self.last_check) < CHECK_EVERY && done < self.total) {
             return;
         }

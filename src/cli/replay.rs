@@ -35,8 +35,9 @@
 //! Progress: a fold of a large journal shows a percentage on stderr when
 //! stderr is a terminal, and nothing otherwise.
 
-use std::io::{IsTerminal, Write};
 use std::path::Path;
+
+use super::progress::{Progress, Unit};
 
 use rustc_hash::FxHashSet;
 
@@ -206,7 +207,12 @@ pub fn replay<P: Projection>(
         } else {
             Vec::new()
         };
-        let mut progress = Progress::new(at.end, sc.file_len());
+        let mut progress = Progress::new(
+            "replaying the journal",
+            Unit::Bytes,
+            sc.file_len().saturating_sub(at.end),
+        )
+        .from_offset(at.end);
         let mut events_read = 0;
         let mut met = FxHashSet::default();
         let end = pass(
@@ -523,6 +529,7 @@ impl<P: Projection> Folder<'_, P> {
                 Mode::Stop => return false,
             }
         }
+        self.progress.at(self.at.end);
         !matches!(self.mode, Mode::Stop)
     }
 
@@ -537,9 +544,6 @@ impl<P: Projection> Folder<'_, P> {
             return;
         }
         *self.events_read += 1;
-        if *self.events_read & 0xFFFF == 0 {
-            self.progress.at(at.end);
-        }
         let env = match codec::decode_ref(r.seq, payload) {
             Ok(env) => env,
             Err(e) => {
@@ -640,49 +644,6 @@ pub fn for_each_event(
     match decode_err {
         Some(e) => Err(e.into()),
         None => Ok(last),
-    }
-}
-
-/// Replays below this many bytes show no progress: they take well under a
-/// second.
-const PROGRESS_MIN_BYTES: u64 = 64 << 20;
-
-/// A percentage on stderr, only on a terminal and only for long folds.
-struct Progress {
-    from: u64,
-    to: u64,
-    /// The percentage shown last; `None` when progress is not shown.
-    shown: Option<u64>,
-}
-
-impl Progress {
-    /// A fold that reads the journal from offset `from` to `to`.
-    fn new(from: u64, to: u64) -> Self {
-        let on = to.saturating_sub(from) >= PROGRESS_MIN_BYTES && std::io::stderr().is_terminal();
-        Progress {
-            from,
-            to,
-            shown: on.then_some(u64::MAX),
-        }
-    }
-
-    fn at(&mut self, offset: u64) {
-        let Some(last) = self.shown else { return };
-        let pct = offset.saturating_sub(self.from) * 100 / self.to.saturating_sub(self.from).max(1);
-        if pct != last {
-            let _ = write!(
-                std::io::stderr(),
-                "\rtrustlog: replaying the journal… {pct:>3}%"
-            );
-            self.shown = Some(pct);
-        }
-    }
-
-    fn finish(&mut self) {
-        if self.shown.is_some_and(|s| s != u64::MAX) {
-            let _ = write!(std::io::stderr(), "\r{:60}\r", "");
-        }
-        self.shown = None;
     }
 }
 
