@@ -166,6 +166,30 @@ fn a_checkpoint_and_its_tail_answer_as_a_full_replay() {
     assert_eq!(answers(&tl, "1000000000"), expected);
 }
 
+/// The sections are streamed and the header written last: its table must
+/// still tile the file exactly after it, in order, each CRC that of the
+/// bytes there, and the header's own CRC hold.
+#[test]
+fn the_streamed_checkpoint_has_a_table_that_tiles_the_file() {
+    let (tl, _) = setup();
+    run(&tl, "1", &["status"]);
+    let ck = std::fs::read(ck(&tl)).unwrap();
+    let u32_at = |i: usize| u32::from_le_bytes(ck[i..i + 4].try_into().unwrap());
+    let header_len = 152 + 5 * 24 + 4;
+    assert_eq!(
+        crc32fast::hash(&ck[..header_len - 4]),
+        u32_at(header_len - 4)
+    );
+    let mut at = header_len;
+    for (e, kind) in [1u32, 2, 3, 4, 5].into_iter().enumerate() {
+        let r = section(&ck, kind);
+        assert_eq!(r.start, at, "section {kind} follows the one before");
+        assert_eq!(crc32fast::hash(&ck[r.clone()]), u32_at(152 + e * 24 + 4));
+        at = r.end;
+    }
+    assert_eq!(at, ck.len(), "nothing after the last section");
+}
+
 #[test]
 fn flipped_bytes_anywhere_in_the_checkpoint_are_ignored_and_rebuilt() {
     let (tl, expected) = setup();

@@ -600,13 +600,16 @@ impl Folded {
         };
     }
 
-    /// Writes the checkpoint next to `journal`, atomically.
+    /// Writes the checkpoint next to `journal`, atomically. Each section is
+    /// streamed into the temporary file (its CRC and length counted on the
+    /// way), never built in memory; the header, which holds the section
+    /// table, is written last at offset 0, before the fsync and rename.
     pub fn save(&self, journal: &Path) -> Result<(), CliError> {
         let (Some(header), Some(audit), Some(trust), Some(cold)) = (
             &self.header,
             &self.core.audit,
             &self.core.trust,
-            self.core.state.cold(),
+            self.core.state.cold_ref(),
         ) else {
             return Ok(());
         };
@@ -617,13 +620,6 @@ impl Folded {
             .copied()
             .filter(|s| *s > self.at.seq)
             .collect();
-        let sections = [
-            (S_RETRACTED, codec::encode_checkpoint(&retracted)?),
-            (S_STATE, hot::encode(&self.core.state, &future)),
-            (S_AUDIT, audit.to_checkpoint()?),
-            (S_TRUST, codec::encode_checkpoint(trust)?),
-            (S_STATE_COLD, codec::encode_checkpoint(&cold)?),
-        ];
         let mut h = [0u8; HEADER_LEN];
         h[H_MAGIC..H_MAGIC + 8].copy_from_slice(&MAGIC);
         h[H_VERSION..H_VERSION + 2].copy_from_slice(&VERSION.to_le_bytes());
@@ -639,17 +635,6 @@ impl Folded {
             .copy_from_slice(&self.at.max_recorded_at.0.to_le_bytes());
         h[H_TRUST_PARAMS..H_TRUST_PARAMS + 32].copy_from_slice(&params_digest(trust.params())?);
         h[H_PROGRAM..H_PROGRAM + 16].copy_from_slice(&program_id());
-        let mut offset = HEADER_LEN as u64;
-        for (i, (kind, bytes)) in sections.iter().enumerate() {
-            let b = H_SECTIONS + i * 24;
-            h[b..b + 4].copy_from_slice(&kind.to_le_bytes());
-            h[b + 4..b + 8].copy_from_slice(&crc32fast::hash(bytes).to_le_bytes());
-            h[b + 8..b + 16].copy_from_slice(&offset.to_le_bytes());
-            h[b + 16..b + 24].copy_from_slice(&(bytes.len() as u64).to_le_bytes());
-            offset += bytes.len() as u64;
-        }
-        let crc = crc32fast::hash(&h[..H_CRC]);
-        h[H_CRC..H_CRC + 4].copy_from_slice(&crc.to_le_bytes());
 
         let target = path_for(journal);
         let dir = match target.parent() {
@@ -665,12 +650,33 @@ impl Folded {
             .map_err(|e| io("creating a temporary file for the", e))?;
         {
             let f = tmp.as_file_mut();
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-            w.write_all(&h).map_err(|e| io("writing the", e))?;
-            for (_, bytes) in &sections {
-                w.write_all(bytes).map_err(|e| io("writing the", e))?;
+            let mut w = Counted::new(std::io::BufWriter::with_capacity(1 << 20, &*f));
+            // Room for the header, written once the section table is known.
+            w.write_all(&[0u8; HEADER_LEN])
+                .map_err(|e| io("writing the", e))?;
+            let kinds = [S_RETRACTED, S_STATE, S_AUDIT, S_TRUST, S_STATE_COLD];
+            for (i, kind) in kinds.into_iter().enumerate() {
+                let offset = w.len;
+                w.crc = crc32fast::Hasher::new();
+                match kind {
+                    S_RETRACTED => codec::encode_checkpoint_into(&retracted, &mut w).map(drop)?,
+                    S_STATE => w
+                        .write_all(&hot::encode(&self.core.state, &future))
+                        .map_err(|e| io("writing the", e))?,
+                    S_AUDIT => audit.write_checkpoint(&mut w)?,
+                    S_TRUST => codec::encode_checkpoint_into(trust, &mut w).map(drop)?,
+                    _ => codec::encode_checkpoint_into(&cold, &mut w).map(drop)?,
+                }
+                let b = H_SECTIONS + i * 24;
+                h[b..b + 4].copy_from_slice(&kind.to_le_bytes());
+                h[b + 4..b + 8].copy_from_slice(&w.crc.clone().finalize().to_le_bytes());
+                h[b + 8..b + 16].copy_from_slice(&offset.to_le_bytes());
+                h[b + 16..b + 24].copy_from_slice(&(w.len - offset).to_le_bytes());
             }
-            w.flush().map_err(|e| io("writing the", e))?;
+            w.inner.flush().map_err(|e| io("writing the", e))?;
+            let crc = crc32fast::hash(&h[..H_CRC]);
+            h[H_CRC..H_CRC + 4].copy_from_slice(&crc.to_le_bytes());
+            f.write_all_at(&h, 0).map_err(|e| io("writing the", e))?;
         }
         tmp.as_file().sync_all().map_err(|e| io("syncing the", e))?;
         tmp.persist(&target)
@@ -679,6 +685,36 @@ impl Folded {
             .and_then(|d| d.sync_all())
             .map_err(|e| io("syncing the directory of the", e))?;
         Ok(())
+    }
+}
+
+/// A writer that counts the bytes through it and their CRC (of the
+/// current section: reset between sections).
+struct Counted<W> {
+    inner: W,
+    len: u64,
+    crc: crc32fast::Hasher,
+}
+
+impl<W: Write> Counted<W> {
+    fn new(inner: W) -> Self {
+        Counted {
+            inner,
+            len: 0,
+            crc: crc32fast::Hasher::new(),
+        }
+    }
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.crc.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -705,6 +741,21 @@ mod tests {
         )
         .unwrap();
         let core = r.projections;
+        // What `save` streams is what the owned forms encode to.
+        let cold = codec::encode_checkpoint(&core.state.cold().unwrap()).unwrap();
+        let mut streamed = Vec::new();
+        codec::encode_checkpoint_into(&core.state.cold_ref().unwrap(), &mut streamed).unwrap();
+        assert_eq!(streamed, cold);
+        let mut streamed = Vec::new();
+        core.audit
+            .as_ref()
+            .unwrap()
+            .write_checkpoint(&mut streamed)
+            .unwrap();
+        assert_eq!(
+            streamed,
+            core.audit.as_ref().unwrap().to_checkpoint().unwrap()
+        );
         let mut h = blake3::Hasher::new();
         h.update(&hot::encode(&core.state, &[]));
         h.update(&codec::encode_checkpoint(&core.state.cold().unwrap()).unwrap());

@@ -450,6 +450,16 @@ pub fn encode_checkpoint<T: Serialize>(value: &T) -> Result<Vec<u8>, EventsError
         .map_err(|e| EventsError::Encode(e.to_string()))
 }
 
+/// Encodes a value for a checkpoint file straight into `w` (no buffer of
+/// the whole encoding); the same bytes as [`encode_checkpoint`].
+pub fn encode_checkpoint_into<T: Serialize, W: std::io::Write>(
+    value: &T,
+    w: &mut W,
+) -> Result<usize, EventsError> {
+    bincode::serde::encode_into_std_write(value, w, checkpoint_config())
+        .map_err(|e| EventsError::Encode(e.to_string()))
+}
+
 /// Decodes a value written by [`encode_checkpoint`]; trailing bytes are an
 /// error. `what` names the part of the checkpoint in the error.
 pub fn decode_checkpoint<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, String> {

@@ -1298,6 +1298,52 @@ impl Audit {
         Ok(b)
     }
 
+    /// Writes what [`Audit::to_checkpoint`] returns straight into `w`,
+    /// part by part (at 10M events the section is hundreds of MB: never
+    /// all of it in memory again).
+    pub fn write_checkpoint(&self, w: &mut dyn std::io::Write) -> Result<(), EventsError> {
+        let Texts::All(texts) = &self.texts else {
+            return Err(EventsError::Encode(
+                "the audit holds only the texts of its flags".into(),
+            ));
+        };
+        let meta = codec::encode_checkpoint(&MetaRef {
+            only: &self.only,
+            clients: &self.clients,
+            late_moves: &self.late_moves,
+            backdated: &self.backdated,
+            retracted_promises: &self.retracted_promises,
+            skipped: &self.skipped,
+            retractions: &self.retractions,
+        })?;
+        let (sl, mv) = (&self.slots, &self.moves);
+        let mut put = |b: &[u8]| {
+            w.write_all(b)
+                .map_err(|e| EventsError::Encode(e.to_string()))
+        };
+        for n in [sl.len(), mv.len(), texts.text.len(), meta.len()] {
+            put(&(n as u64).to_le_bytes())?;
+        }
+        let parts: [&[u8]; 12] = [
+            &sl.id.0,
+            &sl.client.0,
+            &sl.original_due.0,
+            &sl.due.0,
+            &sl.closed_at.0,
+            &sl.bits,
+            &mv.slot.0,
+            &mv.seq.0,
+            &mv.bits,
+            &texts.ends.0,
+            texts.text.as_bytes(),
+            &meta,
+        ];
+        for p in parts {
+            put(p)?;
+        }
+        Ok(())
+    }
+
     /// Reads what [`Audit::to_checkpoint`] wrote; `None` when it does not
     /// hold together. With `all_texts` false, keeps only the texts a flag
     /// may print (see [`Audit::flag_texts_only`]), reading past the rest.

@@ -115,6 +115,26 @@ pub struct StateCold {
     kinds: Vec<u8>,
 }
 
+/// A [`StateCold`] borrowed from its [`State`]: the same serde form,
+/// without copying every closed promise to store them.
+#[derive(Serialize)]
+pub struct StateColdRef<'a> {
+    #[serde(serialize_with = "closed_promises")]
+    closed: &'a IdMap<Promise>,
+    kinds: &'a [u8],
+}
+
+/// The promises no longer open, as `Vec<(PromiseId, Promise)>`'s serde form.
+fn closed_promises<S: serde::Serializer>(m: &&IdMap<Promise>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let is_closed = |e: &(PromiseId, &Promise)| e.1.status != PromiseStatus::Open;
+    let mut seq = s.serialize_seq(Some(m.iter().filter(is_closed).count()))?;
+    for e in m.iter().filter(is_closed) {
+        seq.serialize_element(&e)?;
+    }
+    seq.end()
+}
+
 impl Default for State {
     fn default() -> Self {
         State {
@@ -161,6 +181,15 @@ impl State {
                 .map(|(id, p)| (id, p.clone()))
                 .collect(),
             kinds: self.kinds.clone(),
+        })
+    }
+
+    /// The cold part borrowed, to store it without a copy (`None` for a
+    /// partial state); encodes as [`State::cold`] does.
+    pub fn cold_ref(&self) -> Option<StateColdRef<'_>> {
+        (!self.partial).then_some(StateColdRef {
+            closed: &self.promises,
+            kinds: &self.kinds,
         })
     }
 
