@@ -20,7 +20,8 @@
 //!
 //! Threads: from 2 MiB of journal on, a reader thread reads and checks
 //! the records and hands them over in batches; this thread decodes and
-//! folds. Client handles are interned once per event and passed to the
+//! folds. Client handles are interned once per event where the records
+//! are read (from a quick look at the payload) and passed to the
 //! projections as a [`crate::projections::ClientKey`].
 //!
 //! `--as-of T` keeps the events recorded by `T` (a filter on `recorded_at`,
@@ -47,7 +48,7 @@ use crate::log::format::{Digest, Header};
 use crate::log::storage::FileStorage;
 use crate::log::{self, Item, LogError, Scanner};
 use crate::projections::table::Interner;
-use crate::projections::{feed_keyed, Projection};
+use crate::projections::{feed_keyed, ClientKey, Projection};
 
 /// Where a fold stopped: the last record it read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,6 +325,11 @@ struct Rec {
     offset: u64,
     seq: Seq,
     chain: Digest,
+    /// The event's client handle, interned by the reader from a quick look
+    /// at the payload (`codec::peek_client`): `None` when it has none or
+    /// the look was not sure. Only a key: the fold decodes the handle
+    /// itself, and a key always stands for the bytes it was made from.
+    key: Option<ClientKey>,
     /// The payload: `Batch::bytes[start..start + len]`.
     start: usize,
     len: usize,
@@ -356,7 +362,11 @@ enum Msg {
 /// Reads the next batch of records: `None` at the end of the journal (a
 /// torn tail ends it quietly), or the damage or error that stops it, after
 /// the batch of records before it.
-fn read_batch(sc: &mut Scanner<FileStorage>, mut batch: Batch) -> (Batch, Option<Msg>, bool) {
+fn read_batch(
+    sc: &mut Scanner<FileStorage>,
+    keys: &mut Interner,
+    mut batch: Batch,
+) -> (Batch, Option<Msg>, bool) {
     batch.bytes.clear();
     batch.recs.clear();
     loop {
@@ -373,6 +383,7 @@ fn read_batch(sc: &mut Scanner<FileStorage>, mut batch: Batch) -> (Batch, Option
                     offset: r.offset,
                     seq: r.seq,
                     chain: r.chain,
+                    key: codec::peek_client(r.payload).and_then(|h| keys.key_bytes(h)),
                     start,
                     len: r.payload.len(),
                 });
@@ -425,12 +436,14 @@ fn pass<P: Projection>(
         stop_on_conflict,
         mode: Mode::Fold,
         conflict: None,
-        keys: Interner::new(),
     };
+    // Handles are interned where the records are read (the reader thread
+    // for a long journal), off the fold's path.
+    let mut keys = Interner::new();
     let stop = if sc.file_len().saturating_sub(f.at.end) < THREAD_MIN_BYTES {
         let mut batch = Batch::default();
         loop {
-            let (b, stop, last) = read_batch(sc, batch);
+            let (b, stop, last) = read_batch(sc, &mut keys, batch);
             let more = f.batch(&b);
             batch = b;
             if last || !more {
@@ -443,7 +456,7 @@ fn pass<P: Projection>(
         std::thread::scope(|s| {
             s.spawn(move || loop {
                 let batch = back_rx.try_recv().unwrap_or_default();
-                let (b, stop, last) = read_batch(sc, batch);
+                let (b, stop, last) = read_batch(sc, &mut keys, batch);
                 if !b.recs.is_empty() && tx.send(Msg::Batch(b)).is_err() {
                     return;
                 }
@@ -515,7 +528,6 @@ struct Folder<'a, P> {
     stop_on_conflict: bool,
     mode: Mode,
     conflict: Option<PassEnd>,
-    keys: Interner,
 }
 
 impl<P: Projection> Folder<'_, P> {
@@ -571,8 +583,7 @@ impl<P: Projection> Folder<'_, P> {
                 return;
             }
         }
-        let key = env.event.client().and_then(|h| self.keys.key(h));
-        feed_keyed(self.p, &env, key, self.retracted);
+        feed_keyed(self.p, &env, r.key, self.retracted);
     }
 
     /// Retractions only; errors are left to the next pass, which reports
