@@ -165,16 +165,6 @@ pub fn peek_retraction(payload: &[u8]) -> Option<(Timestamp, Seq)> {
     fast::peek_retraction(payload)
 }
 
-/// If `payload` looks like an event of envelope version 1 about a client:
-/// the bytes of its client handle (`EventRef::client`). A cheap look (no
-/// text is validated), for the replay driver's reader thread, which
-/// interns the handle before the event is decoded; never a substitute for
-/// [`decode_ref`] (`None` for an event that has no client or that this
-/// quick reader is not sure of).
-pub fn peek_client(payload: &[u8]) -> Option<&[u8]> {
-    fast::peek_client(payload)
-}
-
 fn decode_ref_bincode(seq: Seq, payload: &[u8]) -> Result<EnvelopeRef<'_>, EventsError> {
     let (stored, used): (StoredEnvelopeView<'_>, usize) =
         bincode::serde::borrow_decode_from_slice(payload, config()).map_err(|e| {
@@ -317,26 +307,6 @@ mod fast {
             return None;
         }
         Some((recorded_at, r.u64()?))
-    }
-
-    pub(super) fn peek_client(payload: &[u8]) -> Option<&[u8]> {
-        let mut r = R { b: payload, at: 0 };
-        if r.u32()? != 0 {
-            return None;
-        }
-        r.ts()?;
-        r.ts()?;
-        let n = usize::try_from(r.u64()?).ok()?;
-        r.bytes(n)?;
-        match r.u32()? {
-            0..=4 | 10..=12 => {}
-            5 => {
-                r.u64()?;
-            }
-            _ => return None,
-        }
-        let n = usize::try_from(r.u64()?).ok()?;
-        r.bytes(n)
     }
 
     pub(super) fn envelope(seq: Seq, payload: &[u8]) -> Option<EnvelopeRef<'_>> {
@@ -545,14 +515,11 @@ mod tests {
         for (seq, p) in &payloads {
             let fast = fast::envelope(*seq, p).expect("intact payloads take the fast path");
             assert_eq!(fast, decode_ref_bincode(*seq, p).unwrap());
-            assert_eq!(peek_client(p), fast.event.client().map(str::as_bytes));
             for i in 0..p.len().min(64) {
                 for bit in [0x01u8, 0x80, 0xff] {
                     let mut bad = p.clone();
                     bad[i] ^= bit;
                     if let Some(f) = fast::envelope(*seq, &bad) {
-                        // The quick look names the handle the decode finds.
-                        assert_eq!(peek_client(&bad), f.event.client().map(str::as_bytes));
                         assert_eq!(
                             Ok(f),
                             decode_ref_bincode(*seq, &bad).map_err(|e| e.to_string())
