@@ -18,10 +18,12 @@
 //! So a journal is folded once when no retraction reaches back, and about
 //! once plus a walk over its frames otherwise.
 //!
-//! Threads: from 2 MiB of journal on, a reader thread reads and checks
-//! the records and hands them over in batches; this thread decodes and
-//! folds. Client handles are interned once per event and passed to the
-//! projections as a [`crate::projections::ClientKey`].
+//! Threads: from 2 MiB of journal on, a reader thread reads, checks and
+//! decodes the records and hands them over in batches (the events borrow
+//! their text from the batch, so UTF-8 is checked once, there); this
+//! thread folds. Client handles are interned once per event, where it is
+//! decoded, and passed to the projections as a
+//! [`crate::projections::ClientKey`].
 //!
 //! `--as-of T` keeps the events recorded by `T` (a filter on `recorded_at`,
 //! not a cut), and only retractions among them count, as in
@@ -47,7 +49,7 @@ use crate::log::format::{Digest, Header};
 use crate::log::storage::FileStorage;
 use crate::log::{self, Item, LogError, Scanner};
 use crate::projections::table::Interner;
-use crate::projections::{feed_keyed, Projection};
+use crate::projections::{feed_keyed, ClientKey, Projection};
 
 /// Where a fold stopped: the last record it read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,16 +326,106 @@ struct Rec {
     offset: u64,
     seq: Seq,
     chain: Digest,
+    /// The event's client handle, interned where it was decoded (`None`:
+    /// the event has none).
+    key: Option<ClientKey>,
     /// The payload: `Batch::bytes[start..start + len]`.
     start: usize,
     len: usize,
 }
 
-/// Records read in a row, their payloads end to end.
-#[derive(Default)]
-struct Batch {
-    bytes: Vec<u8>,
-    recs: Vec<Rec>,
+use batch::{Batch, Decoded};
+
+/// Records read in a row, decoded where they were read.
+mod batch {
+    use super::{Interner, Rec};
+    use crate::events::{codec, EnvelopeRef, EventsError};
+
+    /// What the reader made of one record's payload.
+    pub(super) enum Decoded<'a> {
+        /// An empty payload (a hole): nothing to fold.
+        Hole,
+        Event(EnvelopeRef<'a>),
+        Bad(EventsError),
+    }
+
+    /// The payloads end to end, and the events decoded from them, which
+    /// borrow their text from `bytes`: the reader thread decodes (and
+    /// checks the UTF-8 of) every record once, and the fold reads the
+    /// views. The views are stored as `'static` and handed out only
+    /// borrowed from the batch, with its lifetime.
+    #[derive(Default)]
+    pub(super) struct Batch {
+        /// Invariant: every view borrows from the heap buffer of `bytes`,
+        /// which is neither written, grown nor freed while one exists:
+        /// every method that changes `bytes` clears `events` first, and
+        /// moving the batch (between threads) does not move that buffer.
+        events: Vec<Decoded<'static>>,
+        bytes: Vec<u8>,
+        recs: Vec<Rec>,
+    }
+
+    impl Batch {
+        pub(super) fn clear(&mut self) {
+            self.events.clear();
+            self.bytes.clear();
+            self.recs.clear();
+        }
+
+        pub(super) fn is_empty(&self) -> bool {
+            self.recs.is_empty()
+        }
+
+        pub(super) fn payload_len(&self) -> usize {
+            self.bytes.len()
+        }
+
+        /// Adds a record (`rec.start`, `rec.len` are set here).
+        pub(super) fn push(&mut self, mut rec: Rec, payload: &[u8]) {
+            self.events.clear();
+            rec.start = self.bytes.len();
+            rec.len = payload.len();
+            self.bytes.extend_from_slice(payload);
+            self.recs.push(rec);
+        }
+
+        /// Decodes every record pushed, and interns its client handle.
+        pub(super) fn decode(&mut self, keys: &mut Interner) {
+            self.events.clear();
+            self.events.reserve(self.recs.len());
+            for r in &mut self.recs {
+                let Some(p) = self.bytes.get(r.start..r.start + r.len) else {
+                    self.events.push(Decoded::Hole);
+                    continue;
+                };
+                // SAFETY: the slice lives in the heap buffer of
+                // `self.bytes`, which stays as it is while the view exists
+                // (the invariant on `events`); views leave the batch only
+                // through `iter`, tied to a borrow of it.
+                let p: &'static [u8] = unsafe { std::slice::from_raw_parts(p.as_ptr(), p.len()) };
+                let d = if p.is_empty() {
+                    Decoded::Hole
+                } else {
+                    match codec::decode_ref(r.seq, p) {
+                        Ok(env) => {
+                            r.key = env.event.client().and_then(|h| keys.key(h));
+                            Decoded::Event(env)
+                        }
+                        Err(e) => Decoded::Bad(e),
+                    }
+                };
+                self.events.push(d);
+            }
+        }
+
+        /// The records and what they decoded to (after `decode`).
+        pub(super) fn iter(&self) -> impl Iterator<Item = (&Rec, &Decoded<'_>)> + '_ {
+            self.recs.iter().zip(self.events.iter().map(|d| {
+                let d: &Decoded<'_> = d;
+                d
+            }))
+        }
+    }
 }
 
 /// Payload bytes per batch: large enough that handing a batch over costs
@@ -355,10 +447,19 @@ enum Msg {
 
 /// Reads the next batch of records: `None` at the end of the journal (a
 /// torn tail ends it quietly), or the damage or error that stops it, after
-/// the batch of records before it.
-fn read_batch(sc: &mut Scanner<FileStorage>, mut batch: Batch) -> (Batch, Option<Msg>, bool) {
-    batch.bytes.clear();
-    batch.recs.clear();
+/// the batch of records before it. The records come decoded.
+fn read_batch(
+    sc: &mut Scanner<FileStorage>,
+    keys: &mut Interner,
+    batch: Batch,
+) -> (Batch, Option<Msg>, bool) {
+    let (mut batch, stop, last) = read_records(sc, batch);
+    batch.decode(keys);
+    (batch, stop, last)
+}
+
+fn read_records(sc: &mut Scanner<FileStorage>, mut batch: Batch) -> (Batch, Option<Msg>, bool) {
+    batch.clear();
     loop {
         let item = match sc.next_item() {
             Ok(i) => i,
@@ -367,16 +468,18 @@ fn read_batch(sc: &mut Scanner<FileStorage>, mut batch: Batch) -> (Batch, Option
         match item {
             None => return (batch, None, true),
             Some(Item::Record(r)) => {
-                let start = batch.bytes.len();
-                batch.bytes.extend_from_slice(r.payload);
-                batch.recs.push(Rec {
-                    offset: r.offset,
-                    seq: r.seq,
-                    chain: r.chain,
-                    start,
-                    len: r.payload.len(),
-                });
-                if batch.bytes.len() >= BATCH_BYTES {
+                batch.push(
+                    Rec {
+                        offset: r.offset,
+                        seq: r.seq,
+                        chain: r.chain,
+                        key: None,
+                        start: 0,
+                        len: 0,
+                    },
+                    r.payload,
+                );
+                if batch.payload_len() >= BATCH_BYTES {
                     return (batch, None, false);
                 }
             }
@@ -425,12 +528,14 @@ fn pass<P: Projection>(
         stop_on_conflict,
         mode: Mode::Fold,
         conflict: None,
-        keys: Interner::new(),
     };
+    // Handles are interned where the records are read (the reader thread
+    // for a long journal), off the fold's path.
+    let mut keys = Interner::new();
     let stop = if sc.file_len().saturating_sub(f.at.end) < THREAD_MIN_BYTES {
         let mut batch = Batch::default();
         loop {
-            let (b, stop, last) = read_batch(sc, batch);
+            let (b, stop, last) = read_batch(sc, &mut keys, batch);
             let more = f.batch(&b);
             batch = b;
             if last || !more {
@@ -443,8 +548,8 @@ fn pass<P: Projection>(
         std::thread::scope(|s| {
             s.spawn(move || loop {
                 let batch = back_rx.try_recv().unwrap_or_default();
-                let (b, stop, last) = read_batch(sc, batch);
-                if !b.recs.is_empty() && tx.send(Msg::Batch(b)).is_err() {
+                let (b, stop, last) = read_batch(sc, &mut keys, batch);
+                if !b.is_empty() && tx.send(Msg::Batch(b)).is_err() {
                     return;
                 }
                 if let Some(m) = stop {
@@ -515,17 +620,15 @@ struct Folder<'a, P> {
     stop_on_conflict: bool,
     mode: Mode,
     conflict: Option<PassEnd>,
-    keys: Interner,
 }
 
 impl<P: Projection> Folder<'_, P> {
     /// Folds a batch; false once nothing more is wanted.
     fn batch(&mut self, b: &Batch) -> bool {
-        for r in &b.recs {
-            let payload = &b.bytes[r.start..r.start + r.len];
+        for (r, d) in b.iter() {
             match self.mode {
-                Mode::Fold => self.record(r, payload),
-                Mode::Collect => self.collect(r, payload),
+                Mode::Fold => self.record(r, d),
+                Mode::Collect => self.collect(d),
                 Mode::Stop => return false,
             }
         }
@@ -534,23 +637,24 @@ impl<P: Projection> Folder<'_, P> {
     }
 
     #[inline]
-    fn record(&mut self, r: &Rec, payload: &[u8]) {
+    fn record(&mut self, r: &Rec, d: &Decoded<'_>) {
         let at = &mut *self.at;
         at.record_offset = r.offset;
         at.end = r.offset + (log::format::FRAME_LEN + r.len) as u64;
         at.seq = r.seq;
         at.chain = r.chain;
-        if payload.is_empty() || self.decode_err.is_some() {
+        if matches!(d, Decoded::Hole) || self.decode_err.is_some() {
             return;
         }
         *self.events_read += 1;
-        let env = match codec::decode_ref(r.seq, payload) {
-            Ok(env) => env,
-            Err(e) => {
+        let env = match d {
+            Decoded::Event(env) => env,
+            Decoded::Bad(e) => {
                 // Keep reading: damage later in the log is reported first.
-                self.decode_err = Some(e);
+                self.decode_err = Some(e.clone());
                 return;
             }
+            Decoded::Hole => return,
         };
         at.max_recorded_at = at.max_recorded_at.max(env.recorded_at);
         if env.recorded_at > self.t {
@@ -571,17 +675,13 @@ impl<P: Projection> Folder<'_, P> {
                 return;
             }
         }
-        let key = env.event.client().and_then(|h| self.keys.key(h));
-        feed_keyed(self.p, &env, key, self.retracted);
+        feed_keyed(self.p, env, r.key, self.retracted);
     }
 
     /// Retractions only; errors are left to the next pass, which reports
     /// them in order.
-    fn collect(&mut self, r: &Rec, payload: &[u8]) {
-        if payload.is_empty() {
-            return;
-        }
-        if let Ok(env) = codec::decode_ref(r.seq, payload) {
+    fn collect(&mut self, d: &Decoded<'_>) {
+        if let Decoded::Event(env) = d {
             if let EventRef::Retracted { seq, .. } = env.event {
                 if env.recorded_at <= self.t {
                     self.retracted.insert(seq);

@@ -53,7 +53,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::table::{HandleMap, IdMap};
-use super::{days_after, ser, words, Projection};
+use super::{days_after, ser, words, ClientKey, Projection};
 use crate::events::{
     codec, Cause, Due, EnvelopeRef, EventRef, EventsError, PromiseId, Seq, Timestamp, EVENT_KINDS,
 };
@@ -1057,10 +1057,16 @@ fn local(f: &mut fmt::Formatter<'_>, t: Timestamp, with_time: bool) -> fmt::Resu
 
 impl Projection for Audit {
     fn apply(&mut self, env: &EnvelopeRef<'_>) {
+        self.apply_keyed(env, None)
+    }
+
+    /// The client is found by its interned key (a vector read) instead of
+    /// hashing and comparing its handle.
+    fn apply_keyed(&mut self, env: &EnvelopeRef<'_>, key: Option<ClientKey>) {
         match env.event {
             EventRef::ClientAdded { handle, .. } => {
-                if !self.clients.contains_key(handle) {
-                    self.clients.insert(handle, ());
+                if self.clients.index_of_keyed(handle, key).is_none() {
+                    self.clients.insert_keyed(handle, key, ());
                 }
             }
             EventRef::PromiseMade {
@@ -1069,7 +1075,7 @@ impl Projection for Audit {
                 what,
                 due,
             } => {
-                let Some(row) = self.clients.index_of(client) else {
+                let Some(row) = self.clients.index_of_keyed(client, key) else {
                     return;
                 };
                 if self.only.as_ref().is_some_and(|o| o != client) {

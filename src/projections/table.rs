@@ -317,7 +317,14 @@ impl Interner {
     /// The key of `handle` in this run.
     #[inline]
     pub fn key(&mut self, handle: &str) -> Option<ClientKey> {
-        let b = handle.as_bytes();
+        self.key_bytes(handle.as_bytes())
+    }
+
+    /// [`Interner::key`] for a handle's bytes, before they are known to be
+    /// UTF-8 (the replay reader interns them from a quick look at the
+    /// record): the same bytes get the same key as the handle would.
+    #[inline]
+    pub fn key_bytes(&mut self, b: &[u8]) -> Option<ClientKey> {
         let n = self.len();
         let id = if b.len() < SHORT {
             let mut k = [0u8; SHORT];
