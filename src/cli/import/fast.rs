@@ -7,9 +7,8 @@
 //! a missing, extra, repeated or mistyped key, an escaped word, an unusual
 //! time — goes to the general reading, which decides.
 //!
-//! Also the byte scans it and the reader rely on (newlines and string ends,
-//! eight bytes at a time), and the cutting of a file into chunks of whole
-//! lines that reader threads parse on their own while the planner plans.
+//! Also the cutting of a file into chunks of whole lines, which reader
+//! threads parse on their own (fast path first) while the planner plans.
 
 use std::borrow::Cow;
 

@@ -74,6 +74,12 @@ use crate::events::{
 use crate::log::{self, JournalWriter, LogError, DEFAULT_LOCK_WAIT};
 use crate::projections::state::{PromiseStatus, State};
 
+// The parts of one command: each takes what it needs from here
+// (`use super::*`), and this module takes what they lend (`pub(super)`).
+// check: the validation state and the rules; fast: the typed reading of a
+// line and the reader threads' chunks; identity: content identities; jsonl:
+// the general JSON-lines reader; scan: SWAR byte scans; taskwarrior: the
+// `task export` mapping.
 mod check;
 mod fast;
 mod identity;
