@@ -78,3 +78,39 @@ fn a_cold_query_shows_the_replay_only_on_a_terminal() {
     drawn_and_erased(&tty, "replaying the journal");
     assert!(tty.contains("acme"), "{tty:?}");
 }
+
+#[test]
+fn import_shows_its_check_only_on_a_terminal() {
+    let t = journal();
+    let file = t.dir.path().join("events.jsonl");
+    std::fs::write(&file, t.ok(&["export"]).stdout).expect("write the export");
+    let args = format!("import '{}'", file.display());
+
+    // Into a second journal, through a pipe.
+    let piped_into = Tl::new();
+    let mut piped = piped_into.command();
+    piped
+        .envs(NOW_FAST)
+        .arg("--journal")
+        .arg(&piped_into.journal)
+        .args(["import".as_ref(), file.as_os_str()]);
+    let out = output(piped);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stderr, "", "nothing on stderr in a pipe");
+    assert!(!out.stdout.contains("checking"), "{out:?}");
+    assert_eq!(piped_into.replay().len(), 3, "{out:?}");
+
+    // Into a third, on a terminal.
+    let on_tty = Tl::new();
+    let Some(tty) = on_a_terminal(&on_tty, &args, &NOW_FAST) else {
+        return;
+    };
+    drawn_and_erased(&tty, "checking the import");
+    // The command's own report follows, whole.
+    let piped_report = out.stdout.trim_end();
+    assert!(
+        tty.contains(piped_report.lines().next().unwrap_or("")),
+        "{tty:?}"
+    );
+    assert_eq!(on_tty.replay().len(), 3, "{tty:?}");
+}

@@ -1,0 +1,606 @@
+//! Content identities (see the module docs of `import`): the BLAKE3 digest
+//! of what an event says, with its references replaced by the identities of
+//! what they point at, so that an event is recognised in another journal
+//! and a re-import adds nothing.
+
+use super::*;
+
+type Key = [u8; 32];
+
+/// The first 128 bits of an identity: what the maps are keyed by (among
+/// millions of random 128-bit values a collision is not a concern), so
+/// that they stay small. References are hashed with the whole identity.
+pub(super) fn short(k: &Key) -> u128 {
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&k[..16]);
+    u128::from_le_bytes(b)
+}
+
+/// The identity of the `n`-th event (from 0) with this content digest.
+fn identity(content: &Key, n: u64) -> Key {
+    let mut h = blake3::Hasher::new();
+    h.update(content);
+    h.update(&n.to_le_bytes());
+    *h.finalize().as_bytes()
+}
+
+pub(super) enum Ref {
+    None,
+    Found(Key),
+    Missing,
+}
+
+/// The stand-in identity of a reference a journal cannot resolve itself
+/// (it cannot happen through the CLI), derived from the raw number, so it
+/// still compares.
+fn dangling(e: &EventRef<'_>) -> Key {
+    let (what, n) = match e {
+        EventRef::Retracted { seq, .. } => ("seq", *seq),
+        ev => ("promise", ev.promise().unwrap_or(0)),
+    };
+    *blake3::hash(format!("trustlog dangling {what} {n}").as_bytes()).as_bytes()
+}
+
+/// An event as `serde_json` writes an [`Event`] (same names, same order,
+/// same types), borrowing its text: the digest's view of an event, with
+/// its reference zeroed. A test pins that the bytes are `Event`'s.
+#[derive(Serialize)]
+enum EventJson<'a> {
+    ClientAdded {
+        handle: &'a str,
+        name: &'a str,
+        fit: Fit,
+        note: &'a str,
+    },
+    FitChanged {
+        client: &'a str,
+        fit: Fit,
+        reason: &'a str,
+    },
+    ExpectationNoted {
+        client: &'a str,
+        text: &'a str,
+    },
+    MismatchNoted {
+        client: &'a str,
+        text: &'a str,
+    },
+    Interacted {
+        client: &'a str,
+        kind: InteractionKind,
+        mood: i8,
+        minutes: Option<u32>,
+        initiated_by: Party,
+        note: &'a str,
+    },
+    PromiseMade {
+        promise: PromiseId,
+        client: &'a str,
+        what: &'a str,
+        due: Due,
+    },
+    PromiseMoved {
+        promise: PromiseId,
+        due: Due,
+        cause: Cause,
+        agreed_by_client: bool,
+        reason: &'a str,
+    },
+    PromiseKept {
+        promise: PromiseId,
+        note: &'a str,
+    },
+    PromiseBroken {
+        promise: PromiseId,
+        reason: &'a str,
+    },
+    PromiseReleased {
+        promise: PromiseId,
+        reason: &'a str,
+    },
+    Advocated {
+        client: &'a str,
+        kind: AdvocacyKind,
+        initiated_by_client: bool,
+        note: &'a str,
+    },
+    ClientLost {
+        client: &'a str,
+        reason: &'a str,
+    },
+    ClientReturned {
+        client: &'a str,
+        note: &'a str,
+    },
+    Retracted {
+        seq: Seq,
+        reason: &'a str,
+    },
+}
+
+impl<'a> EventJson<'a> {
+    /// `e` with its reference (promise id, retracted seq) set to 0.
+    fn unreferenced(e: &EventRef<'a>) -> Self {
+        match *e {
+            EventRef::ClientAdded {
+                handle,
+                name,
+                fit,
+                note,
+            } => EventJson::ClientAdded {
+                handle,
+                name,
+                fit,
+                note,
+            },
+            EventRef::FitChanged {
+                client,
+                fit,
+                reason,
+            } => EventJson::FitChanged {
+                client,
+                fit,
+                reason,
+            },
+            EventRef::ExpectationNoted { client, text } => {
+                EventJson::ExpectationNoted { client, text }
+            }
+            EventRef::MismatchNoted { client, text } => EventJson::MismatchNoted { client, text },
+            EventRef::Interacted {
+                client,
+                kind,
+                mood,
+                minutes,
+                initiated_by,
+                note,
+            } => EventJson::Interacted {
+                client,
+                kind,
+                mood,
+                minutes,
+                initiated_by,
+                note,
+            },
+            EventRef::PromiseMade {
+                client, what, due, ..
+            } => EventJson::PromiseMade {
+                promise: 0,
+                client,
+                what,
+                due,
+            },
+            EventRef::PromiseMoved {
+                due,
+                cause,
+                agreed_by_client,
+                reason,
+                ..
+            } => EventJson::PromiseMoved {
+                promise: 0,
+                due,
+                cause,
+                agreed_by_client,
+                reason,
+            },
+            EventRef::PromiseKept { note, .. } => EventJson::PromiseKept { promise: 0, note },
+            EventRef::PromiseBroken { reason, .. } => {
+                EventJson::PromiseBroken { promise: 0, reason }
+            }
+            EventRef::PromiseReleased { reason, .. } => {
+                EventJson::PromiseReleased { promise: 0, reason }
+            }
+            EventRef::Advocated {
+                client,
+                kind,
+                initiated_by_client,
+                note,
+            } => EventJson::Advocated {
+                client,
+                kind,
+                initiated_by_client,
+                note,
+            },
+            EventRef::ClientLost { client, reason } => EventJson::ClientLost { client, reason },
+            EventRef::ClientReturned { client, note } => EventJson::ClientReturned { client, note },
+            EventRef::Retracted { reason, .. } => EventJson::Retracted { seq: 0, reason },
+        }
+    }
+}
+
+/// Content digests, with one buffer for the event's JSON.
+#[derive(Default)]
+pub(super) struct Digester {
+    buf: Vec<u8>,
+}
+
+impl Digester {
+    /// Kind, times and fields, with the reference fields zeroed and the
+    /// referenced identity in their place. Not the author (module docs).
+    fn content(&mut self, env: &EnvelopeRef<'_>, reference: Option<&Key>) -> Key {
+        self.buf.clear();
+        // Writing into a vector does not fail, nor does serialising these
+        // types; the bytes are `serde_json::to_vec(&event)`'s.
+        let _ = serde_json::to_writer(&mut self.buf, &EventJson::unreferenced(&env.event));
+        let mut h = blake3::Hasher::new();
+        h.update(b"trustlog event identity v1\0");
+        h.update(env.event.kind_name().as_bytes());
+        h.update(&[0]);
+        h.update(&env.recorded_at.0.to_le_bytes());
+        h.update(&env.occurred_at.0.to_le_bytes());
+        h.update(&(self.buf.len() as u64).to_le_bytes());
+        h.update(&self.buf);
+        h.update(reference.unwrap_or(&[0; 32]));
+        *h.finalize().as_bytes()
+    }
+}
+
+/// The journal's side: the identity of each of its events.
+#[derive(Default)]
+pub(super) struct JournalIds {
+    /// identity → seq. Only the journal's events: the file's own new
+    /// events never match a later line of the file (occurrence numbers
+    /// tell repeats apart).
+    pub(super) seq_of: FxHashMap<u128, Seq>,
+    /// (seq, identity) in seq order, the new events' appended as they are
+    /// accepted: what a reference by seq resolves to. Kept after reading
+    /// only for a file exported from this journal (the only one whose
+    /// references are looked up here).
+    pub(super) by_seq: Vec<(Seq, Key)>,
+    /// promise id → identity of its `PromiseMade` (new ones included).
+    promise: FxHashMap<PromiseId, Key>,
+    /// seq of each of the journal's `PromiseMade` → its promise id.
+    pub(super) promise_at: FxHashMap<Seq, PromiseId>,
+}
+
+impl JournalIds {
+    fn key_at(&self, seq: Seq) -> Option<&Key> {
+        let i = self.by_seq.binary_search_by_key(&seq, |e| e.0).ok()?;
+        Some(&self.by_seq[i].1)
+    }
+
+    /// What `e`'s reference resolves to among these events.
+    pub(super) fn reference(&self, e: &EventRef<'_>) -> Ref {
+        let k = match e {
+            EventRef::PromiseMade { .. } => return Ref::None,
+            EventRef::Retracted { seq, .. } => self.key_at(*seq),
+            e => match e.promise() {
+                None => return Ref::None,
+                Some(p) => self.promise.get(&p),
+            },
+        };
+        k.map_or(Ref::Missing, |k| Ref::Found(*k))
+    }
+
+    /// Adds the journal's next event. The occurrence number is found by
+    /// asking which identities of this content are already taken.
+    pub(super) fn add(&mut self, d: &mut Digester, env: &EnvelopeRef<'_>) {
+        let r = match self.reference(&env.event) {
+            Ref::None => None,
+            Ref::Found(k) => Some(k),
+            Ref::Missing => Some(dangling(&env.event)),
+        };
+        let content = d.content(env, r.as_ref());
+        let mut n = 0u64;
+        let id = loop {
+            let id = identity(&content, n);
+            if !self.seq_of.contains_key(&short(&id)) {
+                break id;
+            }
+            n += 1;
+        };
+        self.seq_of.insert(short(&id), env.seq);
+        self.record(env, id);
+        if let EventRef::PromiseMade { promise, .. } = env.event {
+            self.promise_at.insert(env.seq, promise);
+        }
+    }
+
+    pub(super) fn record(&mut self, env: &EnvelopeRef<'_>, id: Key) {
+        if self.by_seq.last().is_none_or(|l| l.0 < env.seq) {
+            self.by_seq.push((env.seq, id));
+        } else if let Ok(i) = self.by_seq.binary_search_by_key(&env.seq, |e| e.0) {
+            self.by_seq[i].1 = id;
+        }
+        if let EventRef::PromiseMade { promise, .. } = env.event {
+            self.promise.insert(promise, id);
+        }
+    }
+}
+
+/// One of the file's events whose identity was computed.
+pub(super) struct SourceEntry {
+    seq: Seq,
+    id: Key,
+    /// Its seq in the journal, once it is found there or accepted (0: not).
+    pub(super) journal_seq: Seq,
+}
+
+/// The file's side.
+#[derive(Default)]
+pub(super) struct SourceIds {
+    /// Whether identities are computed at all: they only serve to find
+    /// events already in the journal, and an empty journal has none (its
+    /// events then carry a zero identity, and only where they are is kept).
+    pub(super) identify: bool,
+    /// content digest → events with it so far (occurrence numbers).
+    pub(super) occurrences: FxHashMap<u128, u64>,
+    /// In the file's order, so by increasing seq.
+    pub(super) events: Vec<SourceEntry>,
+    /// The file's promise id → the identity of its `PromiseMade`, and the
+    /// journal's promise id for it once known.
+    pub(super) promise: FxHashMap<PromiseId, (Key, Option<PromiseId>)>,
+}
+
+impl SourceIds {
+    pub(super) fn entry(&self, seq: Seq) -> Option<&SourceEntry> {
+        let i = self.events.binary_search_by_key(&seq, |e| e.seq).ok()?;
+        Some(&self.events[i])
+    }
+
+    pub(super) fn reference(&self, e: &EventRef<'_>) -> Ref {
+        let k = match e {
+            EventRef::PromiseMade { .. } => return Ref::None,
+            EventRef::Retracted { seq, .. } => self.entry(*seq).map(|e| &e.id),
+            e => match e.promise() {
+                None => return Ref::None,
+                Some(p) => self.promise.get(&p).map(|e| &e.0),
+            },
+        };
+        k.map_or(Ref::Missing, |k| Ref::Found(*k))
+    }
+
+    /// The identity of `env`, whose reference resolves to `reference`;
+    /// records it (as the last entry).
+    pub(super) fn add(
+        &mut self,
+        d: &mut Digester,
+        env: &EnvelopeRef<'_>,
+        reference: Option<&Key>,
+    ) -> Key {
+        let id = if self.identify {
+            let content = d.content(env, reference);
+            let n = self.occurrences.entry(short(&content)).or_insert(0);
+            let id = identity(&content, *n);
+            *n += 1;
+            id
+        } else {
+            [0; 32]
+        };
+        self.events.push(SourceEntry {
+            seq: env.seq,
+            id,
+            journal_seq: 0,
+        });
+        if let EventRef::PromiseMade { promise, .. } = env.event {
+            self.promise
+                .entry(promise)
+                .and_modify(|e| e.0 = id)
+                .or_insert((id, None));
+        }
+        id
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    pub(in crate::cli::import) fn every_kind() -> Vec<Event> {
+        let due = Due {
+            at: Timestamp(1_790_000_000_123_456),
+            date_only: true,
+        };
+        vec![
+            Event::ClientAdded {
+                handle: "acme".into(),
+                name: "Acme, \"Ltd\" — ünï \u{1}".into(),
+                fit: Fit::OffTarget,
+                note: "line\nbreak\ttab\\".into(),
+            },
+            Event::FitChanged {
+                client: "acme".into(),
+                fit: Fit::Target,
+                reason: "".into(),
+            },
+            Event::ExpectationNoted {
+                client: "acme".into(),
+                text: "a logo".into(),
+            },
+            Event::MismatchNoted {
+                client: "acme".into(),
+                text: "not that".into(),
+            },
+            Event::Interacted {
+                client: "acme".into(),
+                kind: InteractionKind::Visit,
+                mood: -2,
+                minutes: None,
+                initiated_by: Party::Client,
+                note: "".into(),
+            },
+            Event::Interacted {
+                client: "acme".into(),
+                kind: InteractionKind::Call,
+                mood: 1,
+                minutes: Some(30),
+                initiated_by: Party::Us,
+                note: "ok".into(),
+            },
+            Event::PromiseMade {
+                promise: 7,
+                client: "acme".into(),
+                what: "logo".into(),
+                due,
+            },
+            Event::PromiseMoved {
+                promise: 7,
+                due: Due {
+                    date_only: false,
+                    ..due
+                },
+                cause: Cause::External,
+                agreed_by_client: true,
+                reason: "strike".into(),
+            },
+            Event::PromiseKept {
+                promise: 7,
+                note: "".into(),
+            },
+            Event::PromiseBroken {
+                promise: 7,
+                reason: "x".into(),
+            },
+            Event::PromiseReleased {
+                promise: 7,
+                reason: "y".into(),
+            },
+            Event::Advocated {
+                client: "acme".into(),
+                kind: AdvocacyKind::CrossSell,
+                initiated_by_client: false,
+                note: "".into(),
+            },
+            Event::ClientLost {
+                client: "acme".into(),
+                reason: "gone".into(),
+            },
+            Event::ClientReturned {
+                client: "acme".into(),
+                note: "back".into(),
+            },
+            Event::Retracted {
+                seq: 3,
+                reason: "typo".into(),
+            },
+        ]
+    }
+
+    pub(in crate::cli::import) fn env(seq: Seq, event: Event) -> Envelope {
+        Envelope {
+            seq,
+            recorded_at: Timestamp(1_700_000_000_000_000 + seq as i64),
+            occurred_at: Timestamp(1_600_000_000_000_000 + seq as i64),
+            author: "ana".into(),
+            event,
+        }
+    }
+
+    /// The digest as it was first defined (`serde_json` of the owned event
+    /// with its reference zeroed): identities must never change, or a
+    /// re-import would no longer recognise what an earlier one wrote.
+    fn digest_as_defined(env: &Envelope, reference: Option<Key>) -> Key {
+        let mut ev = env.event.clone();
+        match &mut ev {
+            Event::PromiseMade { promise, .. }
+            | Event::PromiseMoved { promise, .. }
+            | Event::PromiseKept { promise, .. }
+            | Event::PromiseBroken { promise, .. }
+            | Event::PromiseReleased { promise, .. } => *promise = 0,
+            Event::Retracted { seq, .. } => *seq = 0,
+            _ => {}
+        }
+        let mut h = blake3::Hasher::new();
+        h.update(b"trustlog event identity v1\0");
+        h.update(ev.kind_name().as_bytes());
+        h.update(&[0]);
+        h.update(&env.recorded_at.0.to_le_bytes());
+        h.update(&env.occurred_at.0.to_le_bytes());
+        let fields = serde_json::to_vec(&ev).unwrap();
+        h.update(&(fields.len() as u64).to_le_bytes());
+        h.update(&fields);
+        h.update(&reference.unwrap_or([0; 32]));
+        *h.finalize().as_bytes()
+    }
+
+    #[test]
+    fn payloads_encoded_into_one_buffer_are_encode_s() {
+        let mut buf = vec![1, 2, 3];
+        for (i, ev) in every_kind().into_iter().enumerate() {
+            let e = env(i as Seq + 1, ev);
+            let start = buf.len();
+            let n = codec::encode_into(&e, &mut buf).unwrap();
+            assert_eq!(&buf[start..], &codec::encode(&e).unwrap()[..]);
+            assert_eq!(n, buf.len() - start);
+        }
+    }
+
+    #[test]
+    fn content_digests_are_the_ones_first_defined() {
+        let mut d = Digester::default();
+        for (i, ev) in every_kind().into_iter().enumerate() {
+            let e = env(i as Seq + 1, ev);
+            let r = [i as u8; 32];
+            assert_eq!(
+                d.content(&e.as_ref(), Some(&r)),
+                digest_as_defined(&e, Some(r)),
+                "{e:?}"
+            );
+            assert_eq!(d.content(&e.as_ref(), None), digest_as_defined(&e, None));
+        }
+    }
+
+    #[test]
+    fn identical_events_are_told_apart_by_occurrence() {
+        let ids = || SourceIds {
+            identify: true,
+            ..SourceIds::default()
+        };
+        let e = Envelope {
+            seq: 1,
+            recorded_at: Timestamp(5),
+            occurred_at: Timestamp(5),
+            author: "a".into(),
+            event: Event::ClientLost {
+                client: "acme".into(),
+                reason: "x".into(),
+            },
+        };
+        let mut d = Digester::default();
+        let mut source = ids();
+        let a = source.add(&mut d, &e.as_ref(), None);
+        let b = source.add(
+            &mut d,
+            &Envelope {
+                seq: 2,
+                ..e.clone()
+            }
+            .as_ref(),
+            None,
+        );
+        assert_ne!(a, b);
+        // The journal's side numbers occurrences the same way.
+        let mut j = JournalIds::default();
+        j.add(&mut d, &e.as_ref());
+        j.add(
+            &mut d,
+            &Envelope {
+                seq: 2,
+                ..e.clone()
+            }
+            .as_ref(),
+        );
+        assert_eq!(j.key_at(1), Some(&a));
+        assert_eq!(j.key_at(2), Some(&b));
+        // The author is not part of the identity; the times are.
+        let c = ids().add(
+            &mut d,
+            &Envelope {
+                author: "bob".into(),
+                ..e.clone()
+            }
+            .as_ref(),
+            None,
+        );
+        assert_eq!(a, c);
+        let later = Envelope {
+            recorded_at: Timestamp(6),
+            ..e
+        };
+        assert_ne!(a, ids().add(&mut d, &later.as_ref(), None));
+        // Without a journal to compare with, no identity is computed.
+        assert_eq!(
+            SourceIds::default().add(&mut d, &later.as_ref(), None),
+            [0; 32]
+        );
+    }
+}

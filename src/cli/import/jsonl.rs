@@ -1,0 +1,498 @@
+//! The JSON-lines reader: `export`'s lines, one event at a time, with the
+//! general reading of a line (any JSON, every reason for refusing it) and the
+//! checks across lines (increasing seqs, ids from one journal). Lines as
+//! `export` writes them take the typed fast path (`fast`).
+
+use super::fast;
+use super::*;
+
+/// Reads `export`'s JSON lines one event at a time, so that a big file is
+/// checked as it is read and never held as events. Blank lines are allowed;
+/// every other line must be one event object (see
+/// `output::envelope_from_json`), with seqs increasing and all ids from one
+/// journal. What it rejects, and the promise ids and seqs of the events it
+/// rejected, it keeps for the plan.
+pub(crate) struct JsonlReader<'b> {
+    bytes: &'b [u8],
+    /// Where the next line starts (past the end once the last is read).
+    pos: usize,
+    /// The number of the line last read.
+    line: usize,
+    journal_from: Option<([u8; 16], usize)>,
+    last_seq: Option<(Seq, usize)>,
+    ids_seen: SeenIds,
+    /// Events read so far.
+    pub events: usize,
+    pub rejected: Vec<Rejection>,
+    pub rejected_promises: HashMap<PromiseId, String>,
+    pub rejected_seqs: HashMap<Seq, String>,
+}
+
+/// The seqs of the ids seen so far, with their lines: mostly increasing,
+/// so a sorted vector, and a map for the few that are not.
+#[derive(Default)]
+struct SeenIds {
+    sorted: Vec<(Seq, usize)>,
+    others: HashMap<Seq, usize>,
+}
+
+impl SeenIds {
+    /// Records `seq` on `line`; the line it was seen on before, if any.
+    fn insert(&mut self, seq: Seq, line: usize) -> Option<usize> {
+        let before = match self.sorted.last() {
+            Some(&(last, _)) if seq <= last => self
+                .sorted
+                .binary_search_by_key(&seq, |e| e.0)
+                .ok()
+                .map(|i| self.sorted[i].1),
+            _ => None,
+        };
+        let before = before.or_else(|| self.others.get(&seq).copied());
+        match before {
+            // As a map would: the later line is remembered.
+            Some(_) => {
+                if let Ok(i) = self.sorted.binary_search_by_key(&seq, |e| e.0) {
+                    self.sorted[i].1 = line;
+                } else {
+                    self.others.insert(seq, line);
+                }
+            }
+            None => match self.sorted.last() {
+                Some(&(last, _)) if seq <= last => {
+                    self.others.insert(seq, line);
+                }
+                _ => self.sorted.push((seq, line)),
+            },
+        }
+        before
+    }
+}
+
+/// The `client` key of a line, for events that name no client.
+pub(super) enum ClientKey<'a> {
+    Absent,
+    Str(Cow<'a, str>),
+    Other(Value),
+}
+
+/// The `id` key of a line.
+pub(super) enum IdKey<'a> {
+    Absent,
+    Str(&'a str),
+    Other(Value),
+}
+
+impl IdKey<'_> {
+    fn parse(&self) -> Option<([u8; 16], Seq)> {
+        match self {
+            IdKey::Absent => None,
+            IdKey::Str(s) => parse_event_id_str(s),
+            IdKey::Other(v) => parse_event_id(v),
+        }
+    }
+}
+
+impl fmt::Display for IdKey<'_> {
+    /// As JSON, the way `Value` displays it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdKey::Absent => Ok(()),
+            IdKey::Str(s) => write!(f, "{}", Value::String(s.to_string())),
+            IdKey::Other(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+impl<'b> JsonlReader<'b> {
+    pub(crate) fn new(bytes: &'b [u8]) -> Self {
+        JsonlReader {
+            bytes,
+            pos: 0,
+            line: 0,
+            journal_from: None,
+            last_seq: None,
+            ids_seen: SeenIds::default(),
+            events: 0,
+            rejected: Vec::new(),
+            rejected_promises: HashMap::new(),
+            rejected_seqs: HashMap::new(),
+        }
+    }
+
+    /// The journal the file's events come from: the journal id of the
+    /// first line whose id is taken (usually line 1, so this reads little).
+    pub(crate) fn source_journal(bytes: &[u8]) -> Option<[u8; 16]> {
+        let mut r = JsonlReader::new(bytes);
+        while r.journal_from.is_none() && r.next_event().is_some() {}
+        r.journal_from.map(|(j, _)| j)
+    }
+
+    /// The next line, without its line break; `None` past the last one.
+    fn next_line(&mut self) -> Option<&'b [u8]> {
+        if self.pos > self.bytes.len() {
+            return None;
+        }
+        let rest = &self.bytes[self.pos..];
+        let raw = match find_newline(rest) {
+            Some(n) => {
+                self.pos += n + 1;
+                &rest[..n]
+            }
+            None => {
+                self.pos = self.bytes.len() + 1;
+                rest
+            }
+        };
+        self.line += 1;
+        Some(raw)
+    }
+
+    fn reject(&mut self, line: usize, reason: String) {
+        self.rejected.push(Rejection {
+            origin: format!("line {line}"),
+            line,
+            reason,
+        })
+    }
+
+    /// The next event of the file; rejected lines are kept, not returned.
+    pub(crate) fn next_event(&mut self) -> Option<SourceEvent> {
+        loop {
+            let raw = self.next_line()?;
+            if let Some(se) = self.accept(self.line, parse_line(raw, self.line)) {
+                return Some(se);
+            }
+        }
+    }
+
+    /// The checks that need the lines before (ids, order), for a line read
+    /// on its own (by [`parse_line`], maybe on another thread).
+    pub(super) fn accept(&mut self, line: usize, parsed: Parsed<'b>) -> Option<SourceEvent> {
+        let (env, client, id) = match parsed {
+            Parsed::Blank => return None,
+            Parsed::Rejected {
+                reason,
+                seq,
+                promise,
+            } => {
+                let origin = format!("line {line}");
+                if let Some(seq) = seq {
+                    self.rejected_seqs.insert(seq, origin.clone());
+                }
+                if let Some(p) = promise {
+                    self.rejected_promises.insert(p, origin);
+                }
+                self.reject(line, reason);
+                return None;
+            }
+            Parsed::Event(env, client, id) => (env, client, id),
+        };
+        let se = self.accept_event(line, env, client, id)?;
+        self.events += 1;
+        Some(se)
+    }
+
+    fn accept_event(
+        &mut self,
+        line: usize,
+        env: Envelope,
+        client: ClientKey<'_>,
+        id: IdKey<'_>,
+    ) -> Option<SourceEvent> {
+        // From here on the line is an event: remember what it would have
+        // been referred to by, if it is rejected.
+        let reject = |r: &mut Self, reason: String| {
+            let origin = format!("line {line}");
+            if let Event::PromiseMade { promise, .. } = env.event {
+                r.rejected_promises.insert(promise, origin.clone());
+            }
+            r.rejected_seqs.insert(env.seq, origin.clone());
+            r.rejected.push(Rejection {
+                origin,
+                line,
+                reason,
+            });
+            None
+        };
+        // `client` is only an extra on promise events that carry no client.
+        let client_hint = if env.event.client().is_none() {
+            match client {
+                ClientKey::Absent => None,
+                ClientKey::Str(c) if env.event.promise().is_some() => Some(c.into_owned()),
+                ClientKey::Str(_) => {
+                    return reject(
+                        self,
+                        format!(
+                            "unknown key \"client\" for a {}: it names no client",
+                            env.event.kind_name()
+                        ),
+                    );
+                }
+                ClientKey::Other(other) => {
+                    return reject(
+                        self,
+                        format!("\"client\" is {other}: expected a client handle (a string)"),
+                    );
+                }
+            }
+        } else {
+            None
+        };
+        if !matches!(id, IdKey::Absent) {
+            match id.parse() {
+                Some((j, s)) if s == env.seq => {
+                    match self.journal_from {
+                        Some((first, at)) if first != j => {
+                            return reject(
+                                self,
+                                format!(
+                                    "id {id} is from journal {} but line {at}'s is from journal {}: \
+                                     expected one export per file (import each one separately)",
+                                    hex(&j),
+                                    hex(&first)
+                                ),
+                            );
+                        }
+                        Some(_) => {}
+                        None => self.journal_from = Some((j, line)),
+                    }
+                    if let Some(prev) = self.ids_seen.insert(s, line) {
+                        return reject(
+                            self,
+                            format!(
+                                "id {id} is also on line {prev}: an event may be in a file once"
+                            ),
+                        );
+                    }
+                }
+                Some((_, s)) => {
+                    return reject(
+                        self,
+                        format!(
+                            "id {id} ends in seq {s} but \"seq\" is {}: expected the same seq",
+                            env.seq
+                        ),
+                    );
+                }
+                None => {
+                    return reject(
+                        self,
+                        format!(
+                            "\"id\" is {id}: expected \"<32 hex digits>-<seq>\" as written by export"
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some((prev, at)) = self.last_seq {
+            if env.seq <= prev {
+                return reject(
+                    self,
+                    format!(
+                        "seq {} is not after line {at}'s seq {prev}: expected the lines in journal order",
+                        env.seq
+                    ),
+                );
+            }
+        }
+        self.last_seq = Some((env.seq, line));
+        Some(SourceEvent {
+            origin: String::new(),
+            line,
+            env,
+            client_hint,
+        })
+    }
+}
+
+/// One line read on its own.
+pub(super) enum Parsed<'b> {
+    Blank,
+    /// Not an event; with what lines referring to it would have named
+    /// (best effort: its seq, and its promise if it makes one).
+    Rejected {
+        reason: String,
+        seq: Option<Seq>,
+        promise: Option<PromiseId>,
+    },
+    Event(Envelope, ClientKey<'static>, IdKey<'b>),
+}
+
+/// Reads line number `line` on its own: everything that does not depend on
+/// the other lines.
+pub(super) fn parse_line(raw: &[u8], line: usize) -> Parsed<'_> {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let raw = if line == 1 {
+        raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw)
+    } else {
+        raw
+    };
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return Parsed::Rejected {
+            reason: "is not UTF-8 text".into(),
+            seq: None,
+            promise: None,
+        };
+    };
+    // (An event line starts with `{`: only others can be blank.)
+    if !text.starts_with('{') && text.trim().is_empty() {
+        return Parsed::Blank;
+    }
+    // Lines as `export` writes them take the typed path; anything else
+    // (and every mistake) the general one, which has the words for it.
+    match fast::line(text) {
+        Some((env, client, id)) => Parsed::Event(env, client, id),
+        None => slow_line(text),
+    }
+}
+
+/// The general reading of a line (any JSON, every reason for refusing it).
+pub(super) fn slow_line(text: &str) -> Parsed<'static> {
+    let rejected = |reason: String| Parsed::Rejected {
+        reason,
+        seq: None,
+        promise: None,
+    };
+    let v: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return rejected(format!(
+                "is not JSON ({e}): expected one event object per line"
+            ))
+        }
+    };
+    let Value::Object(m) = v else {
+        return rejected(format!(
+            "is a JSON {}, not an object: expected one event object per line",
+            json_type(&v)
+        ));
+    };
+    let env = match envelope_from_json(&m, &EXPORT_EXTRA_KEYS) {
+        Ok(e) => e,
+        Err(reason) => {
+            let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
+            let makes = kind == "PromiseMade" || !crate::events::EVENT_KINDS.contains(&kind);
+            return Parsed::Rejected {
+                reason,
+                seq: m.get("seq").and_then(Value::as_u64),
+                promise: m.get("promise").and_then(Value::as_u64).filter(|_| makes),
+            };
+        }
+    };
+    let client = match m.get("client") {
+        None => ClientKey::Absent,
+        Some(Value::String(c)) => ClientKey::Str(Cow::Owned(c.clone())),
+        Some(other) => ClientKey::Other(other.clone()),
+    };
+    let id = match m.get("id") {
+        None => IdKey::Absent,
+        Some(v) => IdKey::Other(v.clone()),
+    };
+    Parsed::Event(env, client, id)
+}
+
+pub(super) fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// `"<32 hex>-<seq>"` → (journal id, seq).
+fn parse_event_id(v: &Value) -> Option<([u8; 16], Seq)> {
+    parse_event_id_str(v.as_str()?)
+}
+
+fn parse_event_id_str(s: &str) -> Option<([u8; 16], Seq)> {
+    let (j, seq) = s.split_once('-')?;
+    if j.len() != 32 || !j.is_ascii() {
+        return None;
+    }
+    let mut id = [0u8; 16];
+    for (i, b) in id.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&j[2 * i..2 * i + 2], 16).ok()?;
+    }
+    if seq.is_empty() || !seq.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((id, seq.parse().ok()?))
+}
+
+pub(super) fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_ids_parse_only_in_export_form() {
+        let id = format!("{}-7", "ab".repeat(16));
+        assert_eq!(parse_event_id(&json!(id)), Some(([0xab; 16], 7)));
+        for bad in [
+            json!("ab-7"),
+            json!(format!("{}-", "ab".repeat(16))),
+            json!(format!("{}-x", "ab".repeat(16))),
+            json!(format!("{}-7", "zz".repeat(16))),
+            json!(7),
+        ] {
+            assert_eq!(parse_event_id(&bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn chunks_hold_every_line_once_with_its_number() {
+        let texts: [&[u8]; 6] = [
+            b"",
+            b"\n",
+            b"a\nbb\n\nccc",
+            b"a\nbb\n\nccc\n",
+            b"\n\n\n{\"x\":1}\r\n  \n\xff\n",
+            b"abcdefghij\nk\nlmnopqrstuvwxyz\n\n",
+        ];
+        for text in texts {
+            // What reading line by line sees.
+            let mut r = JsonlReader::new(text);
+            let mut want = Vec::new();
+            while let Some(raw) = r.next_line() {
+                want.push((r.line, raw.to_vec()));
+            }
+            for size in 0..text.len() + 2 {
+                let (cs, lines) = chunks(text, size);
+                assert_eq!(lines, want.len());
+                let mut got = Vec::new();
+                for (i, c) in cs.iter().enumerate() {
+                    let (mut at, mut line) = (c.start, c.line);
+                    // The same walk as `parse_chunk`, keeping the raw lines.
+                    loop {
+                        let rest = &text[at..c.end];
+                        match find_newline(rest) {
+                            Some(n) => {
+                                got.push((line, rest[..n].to_vec()));
+                                at += n + 1;
+                                line += 1;
+                                if at == c.end && i + 1 != cs.len() {
+                                    break;
+                                }
+                            }
+                            None => {
+                                got.push((line, rest.to_vec()));
+                                break;
+                            }
+                        }
+                    }
+                    assert_eq!(
+                        parse_chunk(text, c, i + 1 == cs.len()).len(),
+                        got.len() - got.iter().filter(|g| g.0 < c.line).count()
+                    );
+                }
+                assert_eq!(got, want, "{text:?} in chunks of {size}");
+            }
+        }
+    }
+}
