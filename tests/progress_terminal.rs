@@ -29,18 +29,25 @@ fn drawn_and_erased(tty: &str, what: &str) {
     );
 }
 
-#[test]
-fn verify_shows_progress_only_on_a_terminal() {
-    let t = journal();
+/// Runs `trustlog <cmd>` with stderr a pipe (and the delay dropped): it
+/// must succeed with nothing on stderr.
+fn piped_quietly(t: &Tl, cmd: &str) -> Output {
     let mut piped = t.command();
     piped
         .envs(NOW_FAST)
         .arg("--journal")
         .arg(&t.journal)
-        .arg("verify");
+        .arg(cmd);
     let out = output(piped);
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.stderr, "", "nothing on stderr in a pipe");
+    out
+}
+
+#[test]
+fn verify_shows_progress_only_on_a_terminal() {
+    let t = journal();
+    let out = piped_quietly(&t, "verify");
     assert!(!out.stdout.contains("verifying"), "{out:?}");
     let Some(tty) = on_a_terminal(&t, "verify", &NOW_FAST) else {
         return;
@@ -63,15 +70,7 @@ fn verify_shows_nothing_below_the_delay() {
 fn a_cold_query_shows_the_replay_only_on_a_terminal() {
     let t = journal();
     // No checkpoint: the query folds the whole journal.
-    let mut piped = t.command();
-    piped
-        .envs(NOW_FAST)
-        .arg("--journal")
-        .arg(&t.journal)
-        .arg("status");
-    let out = output(piped);
-    assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(out.stderr, "", "nothing on stderr in a pipe");
+    piped_quietly(&t, "status");
     let Some(tty) = on_a_terminal(&t, "status", &NOW_FAST) else {
         return;
     };

@@ -294,6 +294,11 @@ fn required(what: &str, s: &str) -> Result<String, CliError> {
 
 /// Handles are what users type: keep them short and shell-safe.
 fn check_handle_syntax(h: &str) -> Result<(), CliError> {
+    handle_rule(h).map_err(|e| invalid(format!("{e} (e.g. acme, big-co)")))
+}
+
+/// The rule for a handle, shared with `import`: what is wrong with `h`.
+pub(crate) fn handle_rule(h: &str) -> Result<(), String> {
     let ok_chars = h
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
@@ -302,10 +307,10 @@ fn check_handle_syntax(h: &str) -> Result<(), CliError> {
         .next()
         .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if h.is_empty() || h.len() > 32 || !ok_chars || !first_ok {
-        return Err(invalid(format!(
+        return Err(format!(
             "invalid handle {h:?}: expected 1 to 32 lowercase letters, digits, '-' or '_', \
-             starting with a letter or digit (e.g. acme, big-co)"
-        )));
+             starting with a letter or digit"
+        ));
     }
     Ok(())
 }

@@ -1264,43 +1264,8 @@ impl Audit {
     /// bytes of UTF-8), then the rest in serde form (L bytes). An audit
     /// without every text cannot be written.
     pub fn to_checkpoint(&self) -> Result<Vec<u8>, EventsError> {
-        let Texts::All(texts) = &self.texts else {
-            return Err(EventsError::Encode(
-                "the audit holds only the texts of its flags".into(),
-            ));
-        };
-        let meta = codec::encode_checkpoint(&MetaRef {
-            only: &self.only,
-            clients: &self.clients,
-            late_moves: &self.late_moves,
-            backdated: &self.backdated,
-            retracted_promises: &self.retracted_promises,
-            skipped: &self.skipped,
-            retractions: &self.retractions,
-        })?;
-        let (sl, mv) = (&self.slots, &self.moves);
-        let parts: [&[u8]; 13] = [
-            &sl.id.0,
-            &sl.client.0,
-            &sl.original_due.0,
-            &sl.due.0,
-            &sl.closed_at.0,
-            &sl.bits,
-            &mv.slot.0,
-            &mv.seq.0,
-            &mv.bits,
-            &texts.ends.0,
-            texts.text.as_bytes(),
-            &meta,
-            &[],
-        ];
-        let mut b = Vec::with_capacity(32 + parts.iter().map(|p| p.len()).sum::<usize>());
-        for n in [sl.len(), mv.len(), texts.text.len(), meta.len()] {
-            b.extend_from_slice(&(n as u64).to_le_bytes());
-        }
-        for p in parts {
-            b.extend_from_slice(p);
-        }
+        let mut b = Vec::new();
+        self.write_checkpoint(&mut b)?;
         Ok(b)
     }
 

@@ -666,20 +666,7 @@ pub(super) fn validate(
 
 /// Handles are what users type: the rule of `client add`.
 fn check_handle(h: &str) -> Result<(), String> {
-    let ok_chars = h
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    let first_ok = h
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    if h.is_empty() || h.len() > 32 || !ok_chars || !first_ok {
-        return Err(format!(
-            "invalid handle {h:?}: expected 1 to 32 lowercase letters, digits, '-' or '_', \
-             starting with a letter or digit"
-        ));
-    }
-    Ok(())
+    crate::cli::record::handle_rule(h)
 }
 
 fn client<'s>(s: &'s Check, h: &str) -> Result<ClientView<'s>, String> {
