@@ -349,25 +349,42 @@ mod batch {
         Bad(EventsError),
     }
 
-    /// The payloads end to end, and the events decoded from them, which
-    /// borrow their text from `bytes`: the reader thread decodes (and
-    /// checks the UTF-8 of) every record once, and the fold reads the
-    /// views. The views are stored as `'static` and handed out only
-    /// borrowed from the batch, with its lifetime.
+    type DecodedVec<'a> = Vec<Decoded<'a>>;
+
+    self_cell::self_cell!(
+        /// The payloads end to end (the owner) and the events decoded from
+        /// them, which borrow their text from it: the reader thread decodes
+        /// (and checks the UTF-8 of) every record once, and the fold reads
+        /// the views. `self_cell` keeps the borrow safe across the move to
+        /// the fold's thread.
+        struct Views {
+            owner: Vec<u8>,
+            #[covariant]
+            dependent: DecodedVec,
+        }
+    );
+
+    /// Records read in a row: their payloads, then (after `decode`) what
+    /// they decoded to. The payload buffer is reused from batch to batch.
     #[derive(Default)]
     pub(super) struct Batch {
-        /// Invariant: every view borrows from the heap buffer of `bytes`,
-        /// which is neither written, grown nor freed while one exists:
-        /// every method that changes `bytes` clears `events` first, and
-        /// moving the batch (between threads) does not move that buffer.
-        events: Vec<Decoded<'static>>,
+        /// The payloads while records are being pushed (empty once decoded).
         bytes: Vec<u8>,
+        /// The payloads and their decoded views, after `decode`.
+        views: Option<Views>,
         recs: Vec<Rec>,
     }
 
     impl Batch {
+        /// The payload buffer back from the views, if decoded.
+        fn undecode(&mut self) {
+            if let Some(v) = self.views.take() {
+                self.bytes = v.into_owner();
+            }
+        }
+
         pub(super) fn clear(&mut self) {
-            self.events.clear();
+            self.undecode();
             self.bytes.clear();
             self.recs.clear();
         }
@@ -377,12 +394,15 @@ mod batch {
         }
 
         pub(super) fn payload_len(&self) -> usize {
-            self.bytes.len()
+            match &self.views {
+                Some(v) => v.borrow_owner().len(),
+                None => self.bytes.len(),
+            }
         }
 
         /// Adds a record (`rec.start`, `rec.len` are set here).
         pub(super) fn push(&mut self, mut rec: Rec, payload: &[u8]) {
-            self.events.clear();
+            self.undecode();
             rec.start = self.bytes.len();
             rec.len = payload.len();
             self.bytes.extend_from_slice(payload);
@@ -391,39 +411,37 @@ mod batch {
 
         /// Decodes every record pushed, and interns its client handle.
         pub(super) fn decode(&mut self, keys: &mut Interner) {
-            self.events.clear();
-            self.events.reserve(self.recs.len());
-            for r in &mut self.recs {
-                let Some(p) = self.bytes.get(r.start..r.start + r.len) else {
-                    self.events.push(Decoded::Hole);
-                    continue;
-                };
-                // SAFETY: the slice lives in the heap buffer of
-                // `self.bytes`, which stays as it is while the view exists
-                // (the invariant on `events`); views leave the batch only
-                // through `iter`, tied to a borrow of it.
-                let p: &'static [u8] = unsafe { std::slice::from_raw_parts(p.as_ptr(), p.len()) };
-                let d = if p.is_empty() {
-                    Decoded::Hole
-                } else {
-                    match codec::decode_ref(r.seq, p) {
-                        Ok(env) => {
-                            r.key = env.event.client().and_then(|h| keys.key(h));
-                            Decoded::Event(env)
-                        }
-                        Err(e) => Decoded::Bad(e),
-                    }
-                };
-                self.events.push(d);
-            }
+            self.undecode();
+            let bytes = std::mem::take(&mut self.bytes);
+            let recs = &mut self.recs;
+            self.views = Some(Views::new(bytes, |bytes| {
+                let mut events = Vec::with_capacity(recs.len());
+                for r in recs.iter_mut() {
+                    let d = match bytes.get(r.start..r.start + r.len) {
+                        None => Decoded::Hole,
+                        Some([]) => Decoded::Hole,
+                        Some(p) => match codec::decode_ref(r.seq, p) {
+                            Ok(env) => {
+                                r.key = env.event.client().and_then(|h| keys.key(h));
+                                Decoded::Event(env)
+                            }
+                            Err(e) => Decoded::Bad(e),
+                        },
+                    };
+                    events.push(d);
+                }
+                events
+            }));
         }
 
-        /// The records and what they decoded to (after `decode`).
+        /// The records and what they decoded to (after `decode`; nothing
+        /// before).
         pub(super) fn iter(&self) -> impl Iterator<Item = (&Rec, &Decoded<'_>)> + '_ {
-            self.recs.iter().zip(self.events.iter().map(|d| {
-                let d: &Decoded<'_> = d;
-                d
-            }))
+            let events: &[Decoded<'_>] = match &self.views {
+                Some(v) => v.borrow_dependent(),
+                None => &[],
+            };
+            self.recs.iter().zip(events.iter())
         }
     }
 }
