@@ -188,6 +188,26 @@ fn run(tl: &Tl, every: &str, args: &[&str]) -> common::Output {
 }
 
 /// A WHEN the binary reads (the tests pin `TZ=UTC`).
+/// Two journals of `envs` with the same "now" (three days after the last
+/// event): the second has a checkpoint after event `k` (written by a
+/// `query` over the first `k` events, the rest appended after); the first,
+/// the reference, never had one.
+fn checkpointed_at(envs: &[Envelope], k: usize, query: &str) -> Result<(Tl, Tl), TestCaseError> {
+    let mut tl = Tl::new();
+    let last = envs.last().map_or(START * 1_000_000, |e| e.recorded_at.0);
+    tl.now = rfc(Timestamp(last + 3 * DAY * 1_000_000));
+    let mut plain = Tl::new();
+    plain.now = tl.now.clone();
+    append(&plain.journal, envs);
+    append(&tl.journal, &envs[..k]);
+    let w = run(&tl, "1", &[query, "--json"]);
+    prop_assert_eq!(w.code, 0, "{:?}", w);
+    let ck = trustlog::cli::checkpoint::path_for(&tl.journal);
+    prop_assert!(ck.exists());
+    append(&tl.journal, &envs[k..]);
+    Ok((tl, plain))
+}
+
 fn rfc(t: Timestamp) -> String {
     t.to_utc()
         .map(|d| d.format("%Y-%m-%dT%H:%M:%S").to_string())
@@ -288,21 +308,9 @@ proptest! {
         pick in any::<prop::sample::Index>(),
     ) {
         let k = cut.index(envs.len()) + 1;
-        let mut tl = Tl::new();
+        let (tl, plain) = checkpointed_at(&envs, k, "status")?;
         let last = envs.last().map_or(START * 1_000_000, |e| e.recorded_at.0);
-        tl.now = rfc(Timestamp(last + 3 * DAY * 1_000_000));
-        // The reference: no checkpoint ever.
-        let mut plain = Tl::new();
-        plain.now = tl.now.clone();
-        append(&plain.journal, &envs);
-        // With a checkpoint after event k: a query folds the first k events
-        // and writes it; the rest is appended after.
-        append(&tl.journal, &envs[..k]);
-        let w = run(&tl, "1", &["status", "--json"]);
-        prop_assert_eq!(w.code, 0, "{:?}", w);
         let ck = trustlog::cli::checkpoint::path_for(&tl.journal);
-        prop_assert!(ck.exists());
-        append(&tl.journal, &envs[k..]);
         // --as-of: before the checkpoint's events, at an event, after all.
         let t = envs[pick.index(envs.len())].recorded_at;
         let as_of = vec![
@@ -391,18 +399,7 @@ proptest! {
         cmds in proptest::collection::vec(recording(), 1..12),
     ) {
         let k = cut.index(envs.len()) + 1;
-        let mut tl = Tl::new();
-        let last = envs.last().map_or(START * 1_000_000, |e| e.recorded_at.0);
-        tl.now = rfc(Timestamp(last + 3 * DAY * 1_000_000));
-        let mut plain = Tl::new();
-        plain.now = tl.now.clone();
-        append(&plain.journal, &envs);
-        append(&tl.journal, &envs[..k]);
-        let w = run(&tl, "1", &["due", "--json"]);
-        prop_assert_eq!(w.code, 0, "{:?}", w);
-        let ck = trustlog::cli::checkpoint::path_for(&tl.journal);
-        prop_assert!(ck.exists());
-        append(&tl.journal, &envs[k..]);
+        let (tl, plain) = checkpointed_at(&envs, k, "due")?;
         for args in &cmds {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let a = run(&tl, "1000000000", &args);

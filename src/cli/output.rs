@@ -182,6 +182,20 @@ pub fn due_text(d: &Due) -> String {
 /// What a recording command prints: `promise make` prints the new id
 /// alone (for `id=$(trustlog promise make …)`), the others `#seq summary`;
 /// with `--json`, the appended event.
+/// Tells the user that opening the journal for writing cut a torn tail
+/// (a crash mid-append) and where its bytes were saved.
+pub fn say_cut(ctx: &Ctx, cut: &Option<crate::log::TornCut>) {
+    if let Some(cut) = cut {
+        eprintln!(
+            "trustlog: cut {} bytes of an incomplete write at offset {} of {} (a crash mid-append); saved them to {}",
+            cut.len,
+            cut.offset,
+            ctx.journal.display(),
+            cut.saved_to.display()
+        );
+    }
+}
+
 pub fn print_recorded(ctx: &Ctx, env: &Envelope) {
     if ctx.json {
         println!("{}", envelope_json(env));

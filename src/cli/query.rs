@@ -296,21 +296,11 @@ fn opt_local(t: Option<Timestamp>) -> String {
 
 fn json_out<T: serde::Serialize>(v: &T) -> Result<(), CliError> {
     use std::io::Write;
-    use std::os::fd::AsFd;
-    // Through a 64 KiB buffer to a duplicate of stdout's descriptor: the
-    // text (a few MB for `due` on a large journal) is never held whole,
-    // which cost a page fault per 4 KiB, and std's line-buffered stdout,
-    // which scans every piece for a newline, is bypassed. The lock keeps
-    // anything else from writing meanwhile. Without a descriptor to copy
-    // (stdout closed), std's stdout, which treats that as a sink.
+    // Through a 64 KiB buffer: the text (a few MB for `due` on a large
+    // journal) is never held whole, and stdout's line buffer sees it in
+    // large pieces.
     let err = |e: &dyn std::fmt::Display| CliError::Io(format!("JSON output: {e}"));
-    let mut stdout = std::io::stdout().lock();
-    stdout.flush().map_err(|e| err(&e))?;
-    let mut w: Box<dyn Write + '_> = match stdout.as_fd().try_clone_to_owned() {
-        Ok(fd) => Box::new(std::fs::File::from(fd)),
-        Err(_) => Box::new(stdout),
-    };
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut w);
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     serde_json::to_writer(&mut w, v).map_err(|e| err(&e))?;
     w.write_all(b"\n")
         .and_then(|()| w.flush())

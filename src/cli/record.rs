@@ -241,15 +241,7 @@ where
         let (folded, event) = validated(&ctx.journal)?;
         (writer, event, folded)
     };
-    if let Some(cut) = &writer.cut {
-        eprintln!(
-            "trustlog: cut {} bytes of an incomplete write at offset {} of {} (a crash mid-append); saved them to {}",
-            cut.len,
-            cut.offset,
-            ctx.journal.display(),
-            cut.saved_to.display()
-        );
-    }
+    output::say_cut(ctx, &writer.cut);
     let mut env = Envelope {
         seq: writer.last_seq() + 1,
         recorded_at: now,

@@ -602,13 +602,7 @@ fn pass<P: Projection>(
         // After a conflict, damage is left to the next pass, which reports
         // it in order.
         Some(Msg::Damage(d)) if f.conflict.is_none() => {
-            return Err(LogError::Damaged {
-                path: path.to_path_buf(),
-                offset: d.offset,
-                seq: d.seq,
-                kind: d.kind,
-            }
-            .into())
+            return Err(LogError::damaged(path, &d).into())
         }
         _ => {}
     }
@@ -736,15 +730,7 @@ pub fn for_each_event(
         let r = match item {
             Item::Record(r) => r,
             Item::Damage(d) if d.kind == log::DamageKind::TornTail => continue,
-            Item::Damage(d) => {
-                return Err(LogError::Damaged {
-                    path: path.to_path_buf(),
-                    offset: d.offset,
-                    seq: d.seq,
-                    kind: d.kind,
-                }
-                .into())
-            }
+            Item::Damage(d) => return Err(LogError::damaged(path, &d).into()),
         };
         if until.is_some_and(|u| r.seq > u) {
             break;

@@ -64,26 +64,13 @@ enum StoredEnvelopeView<'a> {
 
 /// Encodes everything of the envelope except `seq`, which the log frame holds.
 pub fn encode(env: &Envelope) -> Result<Vec<u8>, EventsError> {
-    let stored = StoredEnvelopeRef::V1 {
-        recorded_at: env.recorded_at,
-        occurred_at: env.occurred_at,
-        author: &env.author,
-        event: &env.event,
-    };
-    let bytes = bincode::serde::encode_to_vec(&stored, config())
-        .map_err(|e| EventsError::Encode(e.to_string()))?;
-    if bytes.len() > MAX_PAYLOAD {
-        return Err(EventsError::TooLarge {
-            len: bytes.len(),
-            max: MAX_PAYLOAD,
-        });
-    }
+    let mut bytes = Vec::new();
+    encode_into(env, &mut bytes)?;
     Ok(bytes)
 }
 
-/// [`encode`], appended to `out` (what is appended is exactly `encode`'s
-/// bytes; nothing is left on error): many events into one buffer, without
-/// a vector per event.
+/// [`encode`], appended to `out` (nothing is left on error): many events
+/// into one buffer, without a vector per event.
 pub fn encode_into(env: &Envelope, out: &mut Vec<u8>) -> Result<usize, EventsError> {
     let start = out.len();
     let stored = StoredEnvelopeRef::V1 {
@@ -446,8 +433,9 @@ fn checkpoint_config() -> Configuration<LittleEndian, Varint, NoLimit> {
 
 /// Encodes a value for a checkpoint file.
 pub fn encode_checkpoint<T: Serialize>(value: &T) -> Result<Vec<u8>, EventsError> {
-    bincode::serde::encode_to_vec(value, checkpoint_config())
-        .map_err(|e| EventsError::Encode(e.to_string()))
+    let mut bytes = Vec::new();
+    encode_checkpoint_into(value, &mut bytes)?;
+    Ok(bytes)
 }
 
 /// Encodes a value for a checkpoint file straight into `w` (no buffer of

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use super::scan::DamageKind;
+use super::scan::{Damage, DamageKind};
 
 #[derive(Debug)]
 pub enum LogError {
@@ -59,6 +59,16 @@ impl LogError {
             path: path.into(),
             op,
             source,
+        }
+    }
+
+    /// The error for damage a scan of `path` found.
+    pub fn damaged(path: impl Into<PathBuf>, d: &Damage) -> Self {
+        LogError::Damaged {
+            path: path.into(),
+            offset: d.offset,
+            seq: d.seq,
+            kind: d.kind,
         }
     }
 

@@ -364,14 +364,7 @@ where
             Item::Record(r) if r.is_hole() => {}
             Item::Record(r) => f(r.seq, r.payload)?,
             Item::Damage(d) if d.kind == DamageKind::TornTail => {}
-            Item::Damage(d) => {
-                return Err(LogError::Damaged {
-                    path: path.to_path_buf(),
-                    offset: d.offset,
-                    seq: d.seq,
-                    kind: d.kind,
-                })
-            }
+            Item::Damage(d) => return Err(LogError::damaged(path, &d)),
         }
     }
     Ok(())

@@ -157,14 +157,7 @@ fn slow_tail<S: Storage>(storage: &S, path: &Path) -> Result<Tail, LogError> {
                     torn: Some((d.offset, d.len)),
                 })
             }
-            Some(Item::Damage(d)) => {
-                return Err(LogError::Damaged {
-                    path: path.to_path_buf(),
-                    offset: d.offset,
-                    seq: d.seq,
-                    kind: d.kind,
-                })
-            }
+            Some(Item::Damage(d)) => return Err(LogError::damaged(path, &d)),
         }
     }
 }

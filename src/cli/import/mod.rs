@@ -305,15 +305,7 @@ fn write_plan(
     writer: &mut JournalWriter,
 ) -> Result<(), CliError> {
     let plan = &planned.plan;
-    if let Some(cut) = &writer.cut {
-        eprintln!(
-            "trustlog: cut {} bytes of an incomplete write at offset {} of {} (a crash mid-append); saved them to {}",
-            cut.len,
-            cut.offset,
-            ctx.journal.display(),
-            cut.saved_to.display()
-        );
-    }
+    super::output::say_cut(ctx, &writer.cut);
     // The plan numbered the new events after the last record it read under
     // this same lock; the writer must agree, or the remapped references
     // would point at the wrong events.

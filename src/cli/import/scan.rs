@@ -74,18 +74,27 @@ pub(super) fn count_newlines(b: &[u8]) -> usize {
 mod tests {
     use super::*;
 
+    /// `len` bytes drawn from `alphabet` by an xorshift generator in `x`.
+    fn draw(x: &mut u64, len: usize, alphabet: &[u8]) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                *x ^= *x << 13;
+                *x ^= *x >> 7;
+                *x ^= *x << 17;
+                alphabet[(*x % alphabet.len() as u64) as usize]
+            })
+            .collect()
+    }
+
     #[test]
     fn newlines_are_found_and_counted_as_bytewise() {
         let mut x: u64 = 7;
         for len in 0..200 {
-            let b: Vec<u8> = (0..len)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    [b'\n', 0x0b, 0x09, 0x8a, 0x0a ^ 0x80, b'a', 0xff, 0][(x % 8) as usize]
-                })
-                .collect();
+            let b = draw(
+                &mut x,
+                len,
+                &[b'\n', 0x0b, 0x09, 0x8a, 0x0a ^ 0x80, b'a', 0xff, 0],
+            );
             for from in 0..len.min(9) {
                 assert_eq!(
                     find_newline(&b[from..]),
@@ -103,16 +112,13 @@ mod tests {
     fn string_ends_are_found_as_bytewise() {
         let mut x: u64 = 11;
         for len in 0..200 {
-            let b: Vec<u8> = (0..len)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    [
-                        b'"', b'\\', 0x1f, 0x20, 0x00, 0x7f, 0x80, 0xa2, 0xdc, b'a', 0x9f, 0x21,
-                    ][(x % 12) as usize]
-                })
-                .collect();
+            let b = draw(
+                &mut x,
+                len,
+                &[
+                    b'"', b'\\', 0x1f, 0x20, 0x00, 0x7f, 0x80, 0xa2, 0xdc, b'a', 0x9f, 0x21,
+                ],
+            );
             for from in 0..len.min(9) {
                 assert_eq!(
                     find_string_special(&b[from..]),
