@@ -196,7 +196,7 @@ fn cpu_seconds() -> f64 {
 }
 
 fn replay(path: &Path, read_first: bool) -> Result<(), Box<dyn std::error::Error>> {
-    use trustlog::cli::replay::replay;
+    use trustlog::app::replay::replay;
     use trustlog::projections::{audit::Audit, postmortem::Postmortem, state::State, trust::Trust};
     // The first step alone: read, check and decode every event.
     let t = Instant::now();

@@ -2,6 +2,7 @@
 //! relationships. Layers, one direction only (see ARCHITECTURE.md):
 //! `cli` ▸ `projections` ▸ `events` ▸ `log`.
 
+pub mod app;
 pub mod cli;
 pub mod events;
 pub mod log;

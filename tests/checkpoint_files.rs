@@ -10,7 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{Output, Tl};
-use trustlog::cli::checkpoint;
+use trustlog::app::checkpoint;
 use trustlog::events::*;
 use trustlog::log::{JournalWriter, DEFAULT_LOCK_WAIT};
 

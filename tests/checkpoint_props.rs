@@ -202,7 +202,7 @@ fn checkpointed_at(envs: &[Envelope], k: usize, query: &str) -> Result<(Tl, Tl),
     append(&tl.journal, &envs[..k]);
     let w = run(&tl, "1", &[query, "--json"]);
     prop_assert_eq!(w.code, 0, "{:?}", w);
-    let ck = trustlog::cli::checkpoint::path_for(&tl.journal);
+    let ck = trustlog::app::checkpoint::path_for(&tl.journal);
     prop_assert!(ck.exists());
     append(&tl.journal, &envs[k..]);
     Ok((tl, plain))
@@ -310,7 +310,7 @@ proptest! {
         let k = cut.index(envs.len()) + 1;
         let (tl, plain) = checkpointed_at(&envs, k, "status")?;
         let last = envs.last().map_or(START * 1_000_000, |e| e.recorded_at.0);
-        let ck = trustlog::cli::checkpoint::path_for(&tl.journal);
+        let ck = trustlog::app::checkpoint::path_for(&tl.journal);
         // --as-of: before the checkpoint's events, at an event, after all.
         let t = envs[pick.index(envs.len())].recorded_at;
         let as_of = vec![

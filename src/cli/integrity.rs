@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::context::Ctx;
 use super::error::{invalid, CliError};
-use super::progress::{Progress, Unit};
+use crate::app::progress::{Progress, Unit};
 use crate::log::format::{from_hex, to_hex};
 use crate::log::{self, DEFAULT_LOCK_WAIT};
 

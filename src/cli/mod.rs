@@ -9,18 +9,14 @@ use std::path::PathBuf;
 use clap::{CommandFactory, Parser, Subcommand};
 
 pub mod chart;
-pub mod checkpoint;
 pub mod config;
 pub mod context;
 pub mod error;
 pub mod export;
-pub mod import;
 pub mod integrity;
 pub mod output;
-pub mod progress;
 pub mod query;
 pub mod record;
-pub mod replay;
 pub mod report;
 pub mod table;
 pub mod when;
@@ -133,7 +129,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  trustlog import backup.jsonl\n  task export > tasks.json && trustlog import tasks.json --format taskwarrior\n  trustlog import other.jsonl --dry-run"
     )]
-    Import(import::ImportArgs),
+    Import(crate::app::import::ImportArgs),
     /// One self-contained HTML page: audit, overdue, trust curves, post-mortems
     #[command(
         after_help = "Examples:\n  trustlog report --html report.html\n  trustlog report --html acme.html --client acme --as-of 2026-10-01"
@@ -306,7 +302,7 @@ where
         Ok(Ok(())) => 0,
         Ok(Err(e)) => {
             let _ = writeln!(std::io::stderr(), "trustlog: error: {e}");
-            e.exit_code()
+            error::exit_code(&e)
         }
         Err(_) => {
             let _ = writeln!(
@@ -357,7 +353,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Postmortem(a) => query::postmortem(&ctx, a),
         Command::Log(a) => query::log(&ctx, a),
         Command::Export(a) => export::export(&ctx, a),
-        Command::Import(a) => import::import(&ctx, a),
+        Command::Import(a) => crate::app::import::import(&ctx, a),
         Command::Report(a) => report::report(&ctx, a),
         Command::Head => integrity::head(&ctx),
         Command::Verify(a) => integrity::verify(&ctx, a),

@@ -9,12 +9,12 @@ use clap::Args;
 use serde_json::json;
 
 use super::chart;
-use super::checkpoint::{self, Needs};
 use super::context::{cut_as_of, read_all, Ctx};
 use super::error::{invalid, CliError};
 use super::output::{due_text, envelope_json, summary};
-use super::replay;
 use super::table::Table;
+use crate::app::checkpoint::{self, Needs};
+use crate::app::replay;
 use crate::events::{Due, Envelope, EventRef, Timestamp, EVENT_KINDS};
 use crate::projections::audit::{AuditQuery, AuditReport, AuditRow};
 use crate::projections::due;

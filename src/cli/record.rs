@@ -5,10 +5,10 @@
 
 use clap::Args;
 
-use super::checkpoint::{self, Folded, Needs, Subset};
 use super::context::Ctx;
 use super::error::{invalid, CliError};
 use super::output;
+use crate::app::checkpoint::{self, Folded, Needs, Subset};
 use crate::events::{
     codec, AdvocacyKind, Cause, Due, Envelope, Event, Fit, InteractionKind, Party, PromiseId, Seq,
     Timestamp,

@@ -43,7 +43,7 @@ use super::progress::{Progress, Unit};
 
 use rustc_hash::FxHashSet;
 
-use super::error::CliError;
+use super::error::AppError;
 use crate::events::{codec, EventRef, EventsError, Seq, Timestamp};
 use crate::log::format::{Digest, Header};
 use crate::log::storage::FileStorage;
@@ -130,7 +130,7 @@ pub fn replay<P: Projection>(
     as_of: Option<Timestamp>,
     fresh: &mut dyn FnMut(bool) -> P,
     resume: &mut dyn FnMut() -> Option<Resume<P>>,
-) -> Result<Replayed<P>, CliError> {
+) -> Result<Replayed<P>, AppError> {
     let mut use_resume = true;
     let mut abandoned = false;
     // Seqs known to be retracted before a pass starts: grows after each
@@ -532,7 +532,7 @@ fn pass<P: Projection>(
     stop_on_conflict: bool,
     events_read: &mut u64,
     progress: &mut Progress,
-) -> Result<PassEnd, CliError> {
+) -> Result<PassEnd, AppError> {
     let mut f = Folder {
         p,
         retracted,
@@ -713,8 +713,8 @@ pub fn for_each_event(
     path: &Path,
     as_of: Option<Timestamp>,
     until: Option<Seq>,
-    f: &mut dyn FnMut(&crate::events::EnvelopeRef<'_>) -> Result<(), CliError>,
-) -> Result<Seq, CliError> {
+    f: &mut dyn FnMut(&crate::events::EnvelopeRef<'_>) -> Result<(), AppError>,
+) -> Result<Seq, AppError> {
     let mut sc = match log::open_scan(path, false, false) {
         Ok(sc) => sc,
         Err(LogError::Truncated { .. }) => return Ok(0),

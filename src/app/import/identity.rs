@@ -385,7 +385,7 @@ impl SourceIds {
 pub(super) mod tests {
     use super::*;
 
-    pub(in crate::cli::import) fn every_kind() -> Vec<Event> {
+    pub(in crate::app::import) fn every_kind() -> Vec<Event> {
         let due = Due {
             at: Timestamp(1_790_000_000_123_456),
             date_only: true,
@@ -475,7 +475,7 @@ pub(super) mod tests {
         ]
     }
 
-    pub(in crate::cli::import) fn env(seq: Seq, event: Event) -> Envelope {
+    pub(in crate::app::import) fn env(seq: Seq, event: Event) -> Envelope {
         Envelope {
             seq,
             recorded_at: Timestamp(1_700_000_000_000_000 + seq as i64),

@@ -63,10 +63,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::context::{read_all, replay_into, Ctx};
-use super::error::{invalid, CliError};
-use super::output::{envelope_from_json, EXPORT_EXTRA_KEYS};
-use super::progress::{Progress, Unit};
+use crate::app::progress::{Progress, Unit};
+use crate::cli::context::{read_all, replay_into, Ctx};
+use crate::cli::error::{invalid, CliError};
+use crate::cli::output::{envelope_from_json, EXPORT_EXTRA_KEYS};
 use crate::events::{
     codec, AdvocacyKind, Cause, Due, Envelope, EnvelopeRef, Event, EventRef, Fit, InteractionKind,
     Party, PromiseId, Seq, Timestamp, EVENT_KINDS,
@@ -305,7 +305,7 @@ fn write_plan(
     writer: &mut JournalWriter,
 ) -> Result<(), CliError> {
     let plan = &planned.plan;
-    super::output::say_cut(ctx, &writer.cut);
+    crate::cli::output::say_cut(ctx, &writer.cut);
     // The plan numbered the new events after the last record it read under
     // this same lock; the writer must agree, or the remapped references
     // would point at the wrong events.

@@ -49,7 +49,7 @@ use rustc_hash::FxHashSet;
 mod hot;
 pub use hot::Subset;
 
-use super::error::CliError;
+use super::error::AppError;
 use super::replay::{self, Position, Resume};
 use crate::events::{codec, EnvelopeRef, Seq, Timestamp};
 use crate::log::format::{Digest, Header};
@@ -227,7 +227,7 @@ fn program_id() -> [u8; 16] {
     p
 }
 
-fn params_digest(p: &TrustParams) -> Result<Digest, CliError> {
+fn params_digest(p: &TrustParams) -> Result<Digest, AppError> {
     let bytes = codec::encode_checkpoint(p)?;
     Ok(*blake3::hash(&bytes).as_bytes())
 }
@@ -465,7 +465,7 @@ pub fn fold(
     needs: &Needs,
     params: Option<&TrustParams>,
     save_now: bool,
-) -> Result<Folded, CliError> {
+) -> Result<Folded, AppError> {
     let threshold = refresh_bytes();
     let ck_path = path_for(journal);
     let wanted_params = needs.trust.as_ref().or(params);
@@ -604,7 +604,7 @@ impl Folded {
     /// streamed into the temporary file (its CRC and length counted on the
     /// way), never built in memory; the header, which holds the section
     /// table, is written last at offset 0, before the fsync and rename.
-    pub fn save(&self, journal: &Path) -> Result<(), CliError> {
+    pub fn save(&self, journal: &Path) -> Result<(), AppError> {
         let (Some(header), Some(audit), Some(trust), Some(cold)) = (
             &self.header,
             &self.core.audit,
@@ -642,7 +642,7 @@ impl Folded {
             _ => PathBuf::from("."),
         };
         let io = |op: &str, e: std::io::Error| {
-            CliError::Io(format!("{op} checkpoint {}: {e}", target.display()))
+            AppError::Io(format!("{op} checkpoint {}: {e}", target.display()))
         };
         let mut tmp = tempfile::Builder::new()
             .prefix(".trustlog-checkpoint-")
