@@ -4,7 +4,9 @@
 -- each kind. bench/compare.sh checks these against `trustlog audit --json`
 -- once (not timed).
 -- - A move counts when it counts for the promise's last due: not retracted,
---   of a promise that exists, before the promise's close.
+--   of a promise that exists, before the promise's close. A move to a due
+--   earlier than the one in force (a pull-in) is not a slip: it is in no
+--   cause count and no blame pattern (`moves.earlier` in trustlog).
 -- - after_due: its recorded_at is after the due in force before it (the
 --   previous counted move's due, else the original due).
 -- - backdated_keep: a keep whose occurred_at is on time against the last
@@ -47,14 +49,14 @@ kept AS (
   LEFT JOIN last_due l ON l.promise = p.promise
 ),
 blame AS (
-  SELECT client FROM moves GROUP BY client
+  SELECT client FROM moves WHERE due >= moved_from GROUP BY client
   HAVING SUM(cause = 'client') >= 2 AND 2 * SUM(cause = 'client') > COUNT(*)
 )
 SELECT printf(
   'us=%d client=%d external=%d after_due=%d move_after_due=%d backdated_keep=%d blame_pattern=%d retracted=%d',
-  (SELECT COUNT(*) FROM moves WHERE cause = 'us'),
-  (SELECT COUNT(*) FROM moves WHERE cause = 'client'),
-  (SELECT COUNT(*) FROM moves WHERE cause = 'external'),
+  (SELECT COUNT(*) FROM moves WHERE cause = 'us' AND due >= moved_from),
+  (SELECT COUNT(*) FROM moves WHERE cause = 'client' AND due >= moved_from),
+  (SELECT COUNT(*) FROM moves WHERE cause = 'external' AND due >= moved_from),
   (SELECT COUNT(*) FROM moves WHERE recorded_at > moved_from),
   (SELECT COUNT(*) FROM moves WHERE recorded_at > moved_from),
   (SELECT COUNT(*) FROM kept

@@ -14,8 +14,9 @@
 --   promise is closed once.
 -- - Last due: the due of the last move (by seq) that counts and came before
 --   the close (moves only change an open promise); else the original due.
--- - Kept: the keep's occurred_at (the delivery) <= original due ->
---   kept_on_time; else <= last due -> kept_after_move; else kept_late.
+-- - Kept: the keep's occurred_at (the delivery) <= original due and <= last
+--   due -> kept_on_time (pulled in and then missed is not on time); else
+--   <= last due -> kept_after_move; else kept_late.
 -- - Open: last due < now -> open_overdue; else open. `now` is meta.now, the
 --   `--now` that trustlog is given.
 -- Times are microseconds since the epoch, as in the journal. events.sql
@@ -59,9 +60,9 @@ promises AS (
 )
 SELECT printf(
   'kept_on_time=%d kept_after_move=%d kept_late=%d broken=%d released=%d open_overdue=%d open=%d total=%d',
-  COUNT(*) FILTER (WHERE close = 'PromiseKept' AND closed_at <= original_due),
+  COUNT(*) FILTER (WHERE close = 'PromiseKept' AND closed_at <= original_due AND closed_at <= last_due),
   COUNT(*) FILTER (WHERE close = 'PromiseKept' AND closed_at > original_due AND closed_at <= last_due),
-  COUNT(*) FILTER (WHERE close = 'PromiseKept' AND closed_at > original_due AND closed_at > last_due),
+  COUNT(*) FILTER (WHERE close = 'PromiseKept' AND closed_at > last_due),
   COUNT(*) FILTER (WHERE close = 'PromiseBroken'),
   COUNT(*) FILTER (WHERE close = 'PromiseReleased'),
   COUNT(*) FILTER (WHERE close IS NULL AND last_due < (SELECT now FROM meta)),

@@ -68,7 +68,7 @@ const VERSION: u16 = 1;
 /// state section's own layout in [`hot`], the audit's columns). Bump it
 /// whenever a field of a checkpointed projection or one of those layouts
 /// changes.
-pub const LAYOUT: u32 = 8;
+pub const LAYOUT: u32 = 9;
 
 // Header fields (offsets; all integers little-endian).
 const H_MAGIC: usize = 0; // 8

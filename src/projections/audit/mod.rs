@@ -157,7 +157,10 @@ const RELEASED: u8 = 3;
 /// Two bits: 0 us, 1 client, 2 external.
 const M_CAUSE: u8 = 3;
 const M_AFTER_DUE: u8 = 4;
-const M_KNOWN: u8 = 7;
+/// To a due earlier than the one in force: a pull-in, not a slip (counted
+/// in `moves.earlier`, not by cause).
+const M_EARLIER: u8 = 8;
+const M_KNOWN: u8 = 15;
 
 /// A column of fixed-size little-endian integers, kept as its bytes: what
 /// a checkpoint stores is what memory holds, so loading one is a read.
@@ -251,7 +254,9 @@ impl Slots {
     fn outcome(&self, s: usize, now: Timestamp) -> Outcome {
         let closed = self.closed_at.ts(s);
         match self.close(s) {
-            KEPT if closed <= self.original_due.ts(s) => Outcome::KeptOnTime,
+            // On time: by the original due and by the last agreed one (a
+            // promise pulled in and then missed is not on time).
+            KEPT if closed <= self.original_due.ts(s).min(self.due.ts(s)) => Outcome::KeptOnTime,
             KEPT if closed <= self.due.ts(s) => Outcome::KeptAfterMove,
             KEPT => Outcome::KeptLate,
             BROKEN => Outcome::Broken,
@@ -663,16 +668,22 @@ impl Audit {
             }
             let bits = self.moves.bits[i];
             let seq = self.moves.seq.u64(i);
-            let b = blame.entry(sl.client.u32(s)).or_insert((0, 0, 0));
-            b.1 += 1;
-            match bits & M_CAUSE {
-                0 => moves.us += 1,
-                1 => {
-                    moves.client += 1;
-                    b.0 += 1;
-                    b.2 = b.2.max(seq);
+            if bits & M_EARLIER != 0 {
+                // A pull-in: not a slip, so neither by cause nor in a
+                // blame pattern (still flagged if recorded after its due).
+                moves.earlier += 1;
+            } else {
+                let b = blame.entry(sl.client.u32(s)).or_insert((0, 0, 0));
+                b.1 += 1;
+                match bits & M_CAUSE {
+                    0 => moves.us += 1,
+                    1 => {
+                        moves.client += 1;
+                        b.0 += 1;
+                        b.2 = b.2.max(seq);
+                    }
+                    _ => moves.external += 1,
                 }
-                _ => moves.external += 1,
             }
             if bits & M_AFTER_DUE != 0 {
                 moves.after_due += 1;
@@ -887,9 +898,10 @@ impl Projection for Audit {
                 };
                 self.moves.slot.push_u32(s as u32);
                 self.moves.seq.push_u64(env.seq);
+                let earlier = if due.at < from.at { M_EARLIER } else { 0 };
                 self.moves
                     .bits
-                    .push(cause_bits | if after_due { M_AFTER_DUE } else { 0 });
+                    .push(cause_bits | earlier | if after_due { M_AFTER_DUE } else { 0 });
                 if after_due {
                     self.late_moves.push(LateMove {
                         index,

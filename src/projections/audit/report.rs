@@ -96,6 +96,9 @@ pub struct MoveCounts {
     pub client: u64,
     pub external: u64,
     pub after_due: u64,
+    /// Moves to a due earlier than the one in force: pull-ins, not slips,
+    /// so in none of `us`, `client`, `external` (nor in a blame pattern).
+    pub earlier: u64,
 }
 
 /// A finding an auditor must see. Every key is always present (`null` when

@@ -1,7 +1,7 @@
 //! Given/when/then tests of the audit projection.
 
 use super::*;
-use crate::events::{Due, Event, Fit};
+use crate::events::{Cause, Due, Event, Fit};
 use crate::projections::testkit::*;
 
 const DAY: i64 = 86_400;
@@ -246,7 +246,8 @@ fn moves_counted_by_cause_and_after_the_due_they_moved() {
             us: 1,
             client: 1,
             external: 1,
-            after_due: 1
+            after_due: 1,
+            earlier: 0
         }
     );
     let f = flags_of(&r, FLAG_MOVE_AFTER_DUE);
@@ -446,7 +447,7 @@ fn json_has_exactly_the_spec_shape() {
     );
     let mut m = keys(&v["moves"]);
     m.sort();
-    assert_eq!(m, ["after_due", "client", "external", "us"]);
+    assert_eq!(m, ["after_due", "client", "earlier", "external", "us"]);
     assert_eq!(v["period"], serde_json::json!({"from": null, "to": null}));
     assert_eq!(v["original_date_hit_rate"], 1.0);
     assert_eq!(v["promises"]["kept_on_time"], 1);
@@ -672,4 +673,54 @@ fn damaged_checkpoint_sections_are_refused_never_a_panic() {
             }
         }
     }
+}
+
+/// Issue 15.3: moved to a date earlier than its due, kept after that date
+/// but before the original: kept after its last agreed due, so late.
+#[test]
+fn pulled_in_then_missed_is_not_kept_on_time() {
+    // Given #1 due day 100, pulled in to day 50 (cause us)
+    let mut g = one_promise(t(100 * DAY));
+    g.moved(1, t(50 * DAY), Cause::Us, true);
+    // When it is kept on day 70 (after day 50, before day 100)
+    g.keep(1, t(70 * DAY));
+    // Then it is kept late, and the pull-in is counted apart, not as a slip
+    let r = audit(&g, t(200 * DAY));
+    assert_eq!(only_outcome(&r), Outcome::KeptLate);
+    assert_eq!(r.original_date_hit_rate, Some(0.0));
+    assert_eq!((r.moves.us, r.moves.client, r.moves.external), (0, 0, 0));
+    assert_eq!(r.moves.earlier, 1);
+}
+
+#[test]
+fn pulled_in_and_kept_by_the_new_date_is_on_time() {
+    let mut g = one_promise(t(100 * DAY));
+    g.moved(1, t(50 * DAY), Cause::Client, false);
+    g.keep(1, t(40 * DAY));
+    let r = audit(&g, t(200 * DAY));
+    assert_eq!(only_outcome(&r), Outcome::KeptOnTime);
+    assert_eq!((r.moves.client, r.moves.earlier), (0, 1));
+}
+
+#[test]
+fn pulled_in_then_moved_out_past_the_original_is_kept_after_move() {
+    // Given #1 due day 100, pulled in to day 50, then moved out to day 120
+    let mut g = one_promise(t(100 * DAY));
+    g.moved(1, t(50 * DAY), Cause::Us, true);
+    g.moved(1, t(120 * DAY), Cause::Client, true);
+    // When kept on day 110: after the original, by the last due
+    g.keep(1, t(110 * DAY));
+    let r = audit(&g, t(200 * DAY));
+    assert_eq!(only_outcome(&r), Outcome::KeptAfterMove);
+    assert_eq!((r.moves.client, r.moves.earlier), (1, 1));
+}
+
+#[test]
+fn pull_ins_do_not_make_a_blame_pattern() {
+    let mut g = one_promise(t(100 * DAY));
+    g.moved(1, t(90 * DAY), Cause::Client, true);
+    g.moved(1, t(80 * DAY), Cause::Client, true);
+    let r = audit(&g, t(10 * DAY));
+    assert!(flags_of(&r, FLAG_BLAME_PATTERN).is_empty());
+    assert_eq!(r.moves.earlier, 2);
 }

@@ -821,7 +821,12 @@ impl Trust {
                 ..
             } => {
                 closed = false;
+                let earlier = due.at < tp.due;
                 tp.due = due.at;
+                if earlier {
+                    // A pull-in is not a slip: no cost.
+                    return;
+                }
                 let base = match cause {
                     Cause::Us => p.move_us,
                     Cause::Client => p.move_client,
@@ -841,7 +846,9 @@ impl Trust {
             EventRef::PromiseKept { .. } => {
                 let at = env.occurred_at;
                 let factor = c.damping(p);
-                if at <= tp.original_due {
+                // On time: by the original due and by the last agreed one
+                // (pulled in and then missed is late), as in the audit.
+                if at <= tp.original_due.min(tp.due) {
                     let base = p.kept_on_time;
                     (
                         base * factor.unwrap_or(1.0),

@@ -570,3 +570,24 @@ fn date_only_due_kept_at_its_last_second_is_on_time() {
     s.0.keep(1, t(DAY - 1));
     assert_eq!(s.report().score_points(), 54.0);
 }
+
+/// Issue 15.3: a promise pulled in and then kept after the new date but
+/// before the original was scored +4 (on time), and the pull-in −3.
+#[test]
+fn pulled_in_then_missed_is_not_kept_on_time() {
+    // Given #1 due day 10, pulled in (by us, not agreed) to day 6
+    let pull_in = change_of(|s| {
+        s.promise(2, 1, 10);
+        s.moved(3, 1, 6, Cause::Us, false);
+    });
+    // Then the pull-in costs nothing
+    assert_eq!(pull_in, 0);
+    // When it is kept on day 8: 2 days after its last due
+    let kept = change_of(|s| {
+        s.promise(2, 1, 10);
+        s.moved(3, 1, 6, Cause::Us, false);
+        s.kept(8, 1);
+    });
+    // Then it is late: −(2 + 1 × 2)
+    assert_eq!(kept, -400);
+}
