@@ -3,6 +3,7 @@
 
 pub mod codec;
 pub mod error;
+pub mod json;
 pub mod model;
 pub mod time;
 

@@ -3,7 +3,9 @@
 //! what they point at, so that an event is recognised in another journal
 //! and a re-import adds nothing.
 
-use super::*;
+use rustc_hash::FxHashMap;
+
+use crate::events::{EnvelopeRef, EventRef, PromiseId, Seq};
 
 type Key = [u8; 32];
 
@@ -41,172 +43,6 @@ fn dangling(e: &EventRef<'_>) -> Key {
     *blake3::hash(format!("trustlog dangling {what} {n}").as_bytes()).as_bytes()
 }
 
-/// An event as `serde_json` writes an [`Event`] (same names, same order,
-/// same types), borrowing its text: the digest's view of an event, with
-/// its reference zeroed. A test pins that the bytes are `Event`'s.
-#[derive(Serialize)]
-enum EventJson<'a> {
-    ClientAdded {
-        handle: &'a str,
-        name: &'a str,
-        fit: Fit,
-        note: &'a str,
-    },
-    FitChanged {
-        client: &'a str,
-        fit: Fit,
-        reason: &'a str,
-    },
-    ExpectationNoted {
-        client: &'a str,
-        text: &'a str,
-    },
-    MismatchNoted {
-        client: &'a str,
-        text: &'a str,
-    },
-    Interacted {
-        client: &'a str,
-        kind: InteractionKind,
-        mood: i8,
-        minutes: Option<u32>,
-        initiated_by: Party,
-        note: &'a str,
-    },
-    PromiseMade {
-        promise: PromiseId,
-        client: &'a str,
-        what: &'a str,
-        due: Due,
-    },
-    PromiseMoved {
-        promise: PromiseId,
-        due: Due,
-        cause: Cause,
-        agreed_by_client: bool,
-        reason: &'a str,
-    },
-    PromiseKept {
-        promise: PromiseId,
-        note: &'a str,
-    },
-    PromiseBroken {
-        promise: PromiseId,
-        reason: &'a str,
-    },
-    PromiseReleased {
-        promise: PromiseId,
-        reason: &'a str,
-    },
-    Advocated {
-        client: &'a str,
-        kind: AdvocacyKind,
-        initiated_by_client: bool,
-        note: &'a str,
-    },
-    ClientLost {
-        client: &'a str,
-        reason: &'a str,
-    },
-    ClientReturned {
-        client: &'a str,
-        note: &'a str,
-    },
-    Retracted {
-        seq: Seq,
-        reason: &'a str,
-    },
-}
-
-impl<'a> EventJson<'a> {
-    /// `e` with its reference (promise id, retracted seq) set to 0.
-    fn unreferenced(e: &EventRef<'a>) -> Self {
-        match *e {
-            EventRef::ClientAdded {
-                handle,
-                name,
-                fit,
-                note,
-            } => EventJson::ClientAdded {
-                handle,
-                name,
-                fit,
-                note,
-            },
-            EventRef::FitChanged {
-                client,
-                fit,
-                reason,
-            } => EventJson::FitChanged {
-                client,
-                fit,
-                reason,
-            },
-            EventRef::ExpectationNoted { client, text } => {
-                EventJson::ExpectationNoted { client, text }
-            }
-            EventRef::MismatchNoted { client, text } => EventJson::MismatchNoted { client, text },
-            EventRef::Interacted {
-                client,
-                kind,
-                mood,
-                minutes,
-                initiated_by,
-                note,
-            } => EventJson::Interacted {
-                client,
-                kind,
-                mood,
-                minutes,
-                initiated_by,
-                note,
-            },
-            EventRef::PromiseMade {
-                client, what, due, ..
-            } => EventJson::PromiseMade {
-                promise: 0,
-                client,
-                what,
-                due,
-            },
-            EventRef::PromiseMoved {
-                due,
-                cause,
-                agreed_by_client,
-                reason,
-                ..
-            } => EventJson::PromiseMoved {
-                promise: 0,
-                due,
-                cause,
-                agreed_by_client,
-                reason,
-            },
-            EventRef::PromiseKept { note, .. } => EventJson::PromiseKept { promise: 0, note },
-            EventRef::PromiseBroken { reason, .. } => {
-                EventJson::PromiseBroken { promise: 0, reason }
-            }
-            EventRef::PromiseReleased { reason, .. } => {
-                EventJson::PromiseReleased { promise: 0, reason }
-            }
-            EventRef::Advocated {
-                client,
-                kind,
-                initiated_by_client,
-                note,
-            } => EventJson::Advocated {
-                client,
-                kind,
-                initiated_by_client,
-                note,
-            },
-            EventRef::ClientLost { client, reason } => EventJson::ClientLost { client, reason },
-            EventRef::ClientReturned { client, note } => EventJson::ClientReturned { client, note },
-            EventRef::Retracted { reason, .. } => EventJson::Retracted { seq: 0, reason },
-        }
-    }
-}
-
 /// Content digests, with one buffer for the event's JSON.
 #[derive(Default)]
 pub(super) struct Digester {
@@ -219,8 +55,9 @@ impl Digester {
     fn content(&mut self, env: &EnvelopeRef<'_>, reference: Option<&Key>) -> Key {
         self.buf.clear();
         // Writing into a vector does not fail, nor does serialising these
-        // types; the bytes are `serde_json::to_vec(&event)`'s.
-        let _ = serde_json::to_writer(&mut self.buf, &EventJson::unreferenced(&env.event));
+        // types; the bytes are `serde_json::to_vec` of the owned event with
+        // its reference zeroed (`EventRef` serialises as `Event` does).
+        let _ = serde_json::to_writer(&mut self.buf, &env.event.without_reference());
         let mut h = blake3::Hasher::new();
         h.update(b"trustlog event identity v1\0");
         h.update(env.event.kind_name().as_bytes());
@@ -384,6 +221,9 @@ impl SourceIds {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::events::{
+        codec, AdvocacyKind, Cause, Due, Envelope, Event, Fit, InteractionKind, Party, Timestamp,
+    };
 
     pub(in crate::app::import) fn every_kind() -> Vec<Event> {
         let due = Due {
