@@ -165,18 +165,27 @@ macro_rules! unreferenced {
 /// between the two, the JSON fields ([`super::json`]) and the serde form
 /// that bincode stores (`codec`) and import identities digest.
 ///
-/// To add an event kind:
+/// To add an event kind (checked by adding a dummy variant: the compiler
+/// then points at exactly the matches of steps 3 and 5):
 /// 1. add the variant at the END of this list (the variant index is the
-///    on-disk tag: never reorder, never change a released variant);
-/// 2. a field of a type not used yet: `Field` (above, `copied_fields!`)
-///    and `JsonField` (`events/json.rs`; a word enum gets both from
-///    `word_enum!`), plus its bincode reading in `codec`'s fast reader;
-/// 3. its words: `projections/words.rs` (`event`);
-/// 4. the bincode fast reader's arm in `codec::fast::envelope`;
-/// 5. what it means: validation (`cli/record.rs`, `app/import/check.rs`)
-///    and the projections that fold it;
-/// 6. a fixture line (`tests/fixtures/v1.golden`) and an entry in the
-///    `every_kind` test lists, whose golden identity digest is then pinned.
+///    on-disk tag: never reorder, never change a released variant). This
+///    alone gives its Rust types, name, index, accessors, JSON form
+///    (`--json`, export, import, both import readers) and import identity;
+/// 2. only for a field type not used yet: `Field` (`copied_fields!` below)
+///    and `JsonField` (`events/json.rs`, with a `Source` method for a new
+///    JSON shape); a word enum gets both from `word_enum!`; a compound
+///    type gets a one-name alias (as `Minutes`);
+/// 3. its words: `summary` in `cli/output.rs` and `describe` in
+///    `projections/words.rs`;
+/// 4. its arm in `codec`'s fast bincode reader (without it, records of
+///    the kind are still read, by bincode, only slower);
+/// 5. what it means: its validation (`cli/record.rs`,
+///    `app/import/check.rs`) and the projections that fold it
+///    (`projections/state.rs`, `audit.rs`, `trust.rs`);
+/// 6. tests: a line in `tests/fixtures/v1.golden` (and the fixture
+///    journal), and an entry in the `every_kind` lists (`events/json.rs`,
+///    `app/import/identity.rs`), whose identity digest is then pinned in
+///    `GOLDEN`.
 macro_rules! event_kinds {
     ($(
         $(#[$vdoc:meta])*
