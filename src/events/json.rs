@@ -295,11 +295,14 @@ pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::events::{AdvocacyKind, Cause, Fit, InteractionKind, Party};
 
-    fn every_kind() -> Vec<Event> {
+    /// One event of each kind (two `Interacted`: with and without
+    /// minutes), with text that needs escaping; `import`'s tests (its
+    /// pinned identity digests among them) use it too.
+    pub(crate) fn every_kind() -> Vec<Event> {
         let due = Due {
             at: Timestamp(1_790_000_000_123_456),
             date_only: true,
@@ -307,9 +310,9 @@ mod tests {
         vec![
             Event::ClientAdded {
                 handle: "acme".into(),
-                name: "Acme, \"Ltd\"".into(),
+                name: "Acme, \"Ltd\" — ünï \u{1}".into(),
                 fit: Fit::OffTarget,
-                note: "line\nbreak".into(),
+                note: "line\nbreak\ttab\\".into(),
             },
             Event::FitChanged {
                 client: "acme".into(),

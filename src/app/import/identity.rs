@@ -221,99 +221,11 @@ impl SourceIds {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::events::{
-        codec, AdvocacyKind, Cause, Due, Envelope, Event, Fit, InteractionKind, Party, Timestamp,
-    };
+    use crate::events::{codec, Envelope, Event, Timestamp};
 
-    pub(in crate::app::import) fn every_kind() -> Vec<Event> {
-        let due = Due {
-            at: Timestamp(1_790_000_000_123_456),
-            date_only: true,
-        };
-        vec![
-            Event::ClientAdded {
-                handle: "acme".into(),
-                name: "Acme, \"Ltd\" — ünï \u{1}".into(),
-                fit: Fit::OffTarget,
-                note: "line\nbreak\ttab\\".into(),
-            },
-            Event::FitChanged {
-                client: "acme".into(),
-                fit: Fit::Target,
-                reason: "".into(),
-            },
-            Event::ExpectationNoted {
-                client: "acme".into(),
-                text: "a logo".into(),
-            },
-            Event::MismatchNoted {
-                client: "acme".into(),
-                text: "not that".into(),
-            },
-            Event::Interacted {
-                client: "acme".into(),
-                kind: InteractionKind::Visit,
-                mood: -2,
-                minutes: None,
-                initiated_by: Party::Client,
-                note: "".into(),
-            },
-            Event::Interacted {
-                client: "acme".into(),
-                kind: InteractionKind::Call,
-                mood: 1,
-                minutes: Some(30),
-                initiated_by: Party::Us,
-                note: "ok".into(),
-            },
-            Event::PromiseMade {
-                promise: 7,
-                client: "acme".into(),
-                what: "logo".into(),
-                due,
-            },
-            Event::PromiseMoved {
-                promise: 7,
-                due: Due {
-                    date_only: false,
-                    ..due
-                },
-                cause: Cause::External,
-                agreed_by_client: true,
-                reason: "strike".into(),
-            },
-            Event::PromiseKept {
-                promise: 7,
-                note: "".into(),
-            },
-            Event::PromiseBroken {
-                promise: 7,
-                reason: "x".into(),
-            },
-            Event::PromiseReleased {
-                promise: 7,
-                reason: "y".into(),
-            },
-            Event::Advocated {
-                client: "acme".into(),
-                kind: AdvocacyKind::CrossSell,
-                initiated_by_client: false,
-                note: "".into(),
-            },
-            Event::ClientLost {
-                client: "acme".into(),
-                reason: "gone".into(),
-            },
-            Event::ClientReturned {
-                client: "acme".into(),
-                note: "back".into(),
-            },
-            Event::Retracted {
-                seq: 3,
-                reason: "typo".into(),
-            },
-        ]
-    }
+    /// One event of each kind (two `Interacted`: with and without
+    /// minutes), shared with the JSON tests.
+    pub(in crate::app::import) use crate::events::json::tests::every_kind;
 
     pub(in crate::app::import) fn env(seq: Seq, event: Event) -> Envelope {
         Envelope {
