@@ -25,7 +25,7 @@ use serde_json::{json, Map, Value};
 
 use super::context::{read_all, Ctx};
 use super::error::{invalid, CliError};
-use super::output::{envelope_json, EXPORT_EXTRA_KEYS};
+use crate::events::json::{envelope_json, EXPORT_EXTRA_KEYS};
 use crate::events::{Envelope, Event, PromiseId, Seq};
 use crate::log;
 

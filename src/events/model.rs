@@ -68,81 +68,320 @@ pub struct Due {
     pub date_only: bool,
 }
 
-/// One domain event. APPEND-ONLY: new variants go at the end; never reorder,
-/// never change the fields of a released variant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Event {
+/// A field type of an event, and its borrowed form in [`EventRef`]: text
+/// borrows from the record, everything else is copied.
+pub trait Field {
+    type Ref<'a>: Copy;
+    fn borrow(&self) -> Self::Ref<'_>;
+    fn own(r: Self::Ref<'_>) -> Self;
+}
+
+impl Field for String {
+    type Ref<'a> = &'a str;
+    fn borrow(&self) -> &str {
+        self
+    }
+    fn own(r: &str) -> Self {
+        r.to_string()
+    }
+}
+
+macro_rules! copied_fields {
+    ($($t:ty),*) => {$(
+        impl Field for $t {
+            type Ref<'a> = $t;
+            fn borrow(&self) -> $t {
+                *self
+            }
+            fn own(r: $t) -> Self {
+                r
+            }
+        }
+    )*};
+}
+copied_fields!(
+    u64,
+    i8,
+    bool,
+    Option<u32>,
+    Due,
+    Fit,
+    InteractionKind,
+    Party,
+    Cause,
+    AdvocacyKind
+);
+
+/// Text in an event: `String` in [`Event`], `&str` in [`EventRef`].
+pub type Text = String;
+
+/// Minutes of an interaction; `None` when the user did not say.
+pub type Minutes = Option<u32>;
+
+/// A field type in [`EventRef`]: text borrows, the rest is the same type.
+macro_rules! borrowed {
+    (Text, $a:lifetime) => {
+        &$a str
+    };
+    ($t:ident, $a:lifetime) => {
+        $t
+    };
+}
+
+/// `Some` of a field's value when its role is the one asked for, else `None`.
+macro_rules! role_value {
+    (client, client, $v:expr) => {
+        Some($v)
+    };
+    (promise, promise, $v:expr) => {
+        Some($v)
+    };
+    ($want:ident, $($have:ident)?, $v:expr) => {
+        None
+    };
+}
+
+/// A field's value with its reference (role `promise` or `retracted`)
+/// replaced by 0.
+macro_rules! unreferenced {
+    (promise, $v:expr) => {
+        0
+    };
+    (retracted, $v:expr) => {
+        0
+    };
+    ($($role:ident)?, $v:expr) => {
+        $v
+    };
+}
+
+/// THE LIST OF EVENT KINDS. Each variant with its fields, in order; each
+/// field with its type (one name: `Text` for text, an alias for a compound
+/// type), its JSON key and, where it has one, its role
+/// (`@client`: the client it names; `@promise`: the promise it is about;
+/// `@retracted`: the seq it retracts). From it come [`Event`],
+/// [`EventRef`], [`EVENT_KINDS`], the kind names and indices, the
+/// accessors (`client`, `promise`, `without_reference`), the conversions
+/// between the two, the JSON fields ([`super::json`]) and the serde form
+/// that bincode stores (`codec`) and import identities digest.
+///
+/// To add an event kind (checked by adding a dummy variant: the compiler
+/// then points at exactly the matches of steps 3 and 5):
+/// 1. add the variant at the END of this list (the variant index is the
+///    on-disk tag: never reorder, never change a released variant). This
+///    alone gives its Rust types, name, index, accessors, JSON form
+///    (`--json`, export, import, both import readers) and import identity;
+/// 2. only for a field type not used yet: `Field` (`copied_fields!` below)
+///    and `JsonField` (`events/json.rs`, with a `Source` method for a new
+///    JSON shape); a word enum gets both from `word_enum!`; a compound
+///    type gets a one-name alias (as `Minutes`);
+/// 3. its words: `summary` in `cli/output.rs` and `describe` in
+///    `projections/words.rs`;
+/// 4. its arm in `codec`'s fast bincode reader (without it, records of
+///    the kind are still read, by bincode, only slower);
+/// 5. what it means: its validation (`cli/record.rs`,
+///    `app/import/check.rs`) and the projections that fold it
+///    (`projections/state.rs`, `audit.rs`, `trust.rs`);
+/// 6. tests: a line in `tests/fixtures/v1.golden` (and the fixture
+///    journal), and an entry in the `every_kind` lists (`events/json.rs`,
+///    `app/import/identity.rs`), whose identity digest is then pinned in
+///    `GOLDEN`.
+macro_rules! event_kinds {
+    ($(
+        $(#[$vdoc:meta])*
+        $variant:ident {
+            $( $(#[$fdoc:meta])* $field:ident : $ty:ident = $key:literal $(@ $role:ident)? ),* $(,)?
+        }
+    ),* $(,)?) => {
+        /// One domain event. APPEND-ONLY: new variants go at the end; never
+        /// reorder, never change the fields of a released variant.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum Event {
+            $( $(#[$vdoc])* $variant { $( $(#[$fdoc])* $field: $ty ),* } ),*
+        }
+
+        /// A decoded event that borrows its text from the record it was
+        /// read from: replay decodes into this, so folding a journal
+        /// allocates no string per event. Same variants, same order, same
+        /// fields as [`Event`], with `&str` for `String` (the codec decodes
+        /// the same bytes into either; a test in `codec` pins that they
+        /// agree on every variant). Serialised, it is what `Event` is.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum EventRef<'a> {
+            $( $variant { $( #[serde(borrow)] $field: borrowed!($ty, 'a) ),* } ),*
+        }
+
+        /// The variants, for their index.
+        #[allow(dead_code)]
+        enum Kind {
+            $( $variant ),*
+        }
+
+        /// All variant names, in enum order (for `--kind` validation and docs).
+        pub const EVENT_KINDS: [&str; [$(stringify!($variant)),*].len()] =
+            [$(stringify!($variant)),*];
+
+        impl<'a> EventRef<'a> {
+            /// The variant's index in the enum (and in [`EVENT_KINDS`]).
+            pub fn kind_index(&self) -> usize {
+                match self {
+                    $( EventRef::$variant { .. } => Kind::$variant as usize ),*
+                }
+            }
+
+            /// The client this event names directly (promise events name a
+            /// promise, whose client is known only to a projection).
+            #[allow(unused_variables)]
+            pub fn client(&self) -> Option<&'a str> {
+                match *self {
+                    $( EventRef::$variant { $($field),* } => {
+                        None $( .or(role_value!(client, $($role)?, $field)) )*
+                    } )*
+                }
+            }
+
+            /// The promise this event is about, if any.
+            #[allow(unused_variables)]
+            pub fn promise(&self) -> Option<PromiseId> {
+                match *self {
+                    $( EventRef::$variant { $($field),* } => {
+                        None $( .or(role_value!(promise, $($role)?, $field)) )*
+                    } )*
+                }
+            }
+
+            /// This event with its reference (promise id, retracted seq)
+            /// set to 0: what an import identity digests.
+            #[allow(unused_variables)]
+            pub fn without_reference(&self) -> Self {
+                match *self {
+                    $( EventRef::$variant { $($field),* } => EventRef::$variant {
+                        $( $field: unreferenced!($($role)?, $field) ),*
+                    } ),*
+                }
+            }
+
+            /// An owned copy.
+            pub fn to_owned(&self) -> Event {
+                match *self {
+                    $( EventRef::$variant { $($field),* } => Event::$variant {
+                        $( $field: <$ty as Field>::own($field) ),*
+                    } ),*
+                }
+            }
+
+            /// Writes the event's own fields under their JSON keys.
+            pub(super) fn write_json(&self, out: &mut super::json::JsonMap) {
+                match *self {
+                    $( EventRef::$variant { $($field),* } => {
+                        $( <$ty as super::json::JsonField>::write($field, $key, out); )*
+                    } )*
+                }
+            }
+        }
+
+        impl Event {
+            /// The borrowed view of this event.
+            pub fn as_ref(&self) -> EventRef<'_> {
+                match self {
+                    $( Event::$variant { $($field),* } => EventRef::$variant {
+                        $( $field: Field::borrow($field) ),*
+                    } ),*
+                }
+            }
+
+            /// Reads the fields of an event of kind `kind` from `src`, in
+            /// the order of the list; `None` for a kind there is not.
+            pub(super) fn read_json<S: super::json::Source>(
+                kind: &str,
+                src: &mut S,
+            ) -> Option<Result<Event, S::Error>> {
+                let mut read = || -> Option<Result<Event, S::Error>> {
+                    Some(match kind {
+                        $( stringify!($variant) => (|| Ok(Event::$variant {
+                            $( $field: <$ty as super::json::JsonField>::read(&mut *src, $key)? ),*
+                        }))(), )*
+                        _ => return None,
+                    })
+                };
+                read()
+            }
+        }
+    };
+}
+
+event_kinds! {
     ClientAdded {
-        handle: String,
-        name: String,
-        fit: Fit,
-        note: String,
+        handle: Text = "client" @client,
+        name: Text = "name",
+        fit: Fit = "fit",
+        note: Text = "note",
     },
     FitChanged {
-        client: String,
-        fit: Fit,
-        reason: String,
+        client: Text = "client" @client,
+        fit: Fit = "fit",
+        reason: Text = "reason",
     },
     ExpectationNoted {
-        client: String,
-        text: String,
+        client: Text = "client" @client,
+        text: Text = "text",
     },
     MismatchNoted {
-        client: String,
-        text: String,
+        client: Text = "client" @client,
+        text: Text = "text",
     },
     Interacted {
-        client: String,
-        kind: InteractionKind,
+        client: Text = "client" @client,
+        kind: InteractionKind = "interaction",
         /// −2 (very bad) ..= +2 (very good); 0 is neutral.
-        mood: i8,
+        mood: i8 = "mood",
         /// Length of the contact; `None` when the user did not say.
-        minutes: Option<u32>,
-        initiated_by: Party,
-        note: String,
+        minutes: Minutes = "minutes",
+        initiated_by: Party = "by",
+        note: Text = "note",
     },
     PromiseMade {
-        promise: PromiseId,
-        client: String,
-        what: String,
-        due: Due,
+        promise: PromiseId = "promise" @promise,
+        client: Text = "client" @client,
+        what: Text = "what",
+        due: Due = "due",
     },
     PromiseMoved {
-        promise: PromiseId,
-        due: Due,
-        cause: Cause,
-        agreed_by_client: bool,
-        reason: String,
+        promise: PromiseId = "promise" @promise,
+        due: Due = "due",
+        cause: Cause = "cause",
+        agreed_by_client: bool = "agreed",
+        reason: Text = "reason",
     },
     PromiseKept {
-        promise: PromiseId,
-        note: String,
+        promise: PromiseId = "promise" @promise,
+        note: Text = "note",
     },
     PromiseBroken {
-        promise: PromiseId,
-        reason: String,
+        promise: PromiseId = "promise" @promise,
+        reason: Text = "reason",
     },
     PromiseReleased {
-        promise: PromiseId,
-        reason: String,
+        promise: PromiseId = "promise" @promise,
+        reason: Text = "reason",
     },
     Advocated {
-        client: String,
-        kind: AdvocacyKind,
-        initiated_by_client: bool,
-        note: String,
+        client: Text = "client" @client,
+        kind: AdvocacyKind = "advocacy",
+        initiated_by_client: bool = "by_client",
+        note: Text = "note",
     },
     ClientLost {
-        client: String,
-        reason: String,
+        client: Text = "client" @client,
+        reason: Text = "reason",
     },
     ClientReturned {
-        client: String,
-        note: String,
+        client: Text = "client" @client,
+        note: Text = "note",
     },
     Retracted {
-        seq: Seq,
-        reason: String,
+        seq: Seq = "retracted" @retracted,
+        reason: Text = "reason",
     },
 }
 
@@ -157,85 +396,6 @@ pub struct Envelope {
     pub occurred_at: Timestamp,
     pub author: String,
     pub event: Event,
-}
-
-/// A decoded event that borrows its text from the record it was read
-/// from: replay decodes into this, so folding a journal allocates no string
-/// per event. Same variants, same order, same fields as [`Event`], with
-/// `&str` for `String` (the codec decodes the same bytes into either; a test
-/// in `codec` pins that they agree on every variant).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum EventRef<'a> {
-    ClientAdded {
-        handle: &'a str,
-        name: &'a str,
-        fit: Fit,
-        note: &'a str,
-    },
-    FitChanged {
-        client: &'a str,
-        fit: Fit,
-        reason: &'a str,
-    },
-    ExpectationNoted {
-        client: &'a str,
-        text: &'a str,
-    },
-    MismatchNoted {
-        client: &'a str,
-        text: &'a str,
-    },
-    Interacted {
-        client: &'a str,
-        kind: InteractionKind,
-        mood: i8,
-        minutes: Option<u32>,
-        initiated_by: Party,
-        note: &'a str,
-    },
-    PromiseMade {
-        promise: PromiseId,
-        client: &'a str,
-        what: &'a str,
-        due: Due,
-    },
-    PromiseMoved {
-        promise: PromiseId,
-        due: Due,
-        cause: Cause,
-        agreed_by_client: bool,
-        reason: &'a str,
-    },
-    PromiseKept {
-        promise: PromiseId,
-        note: &'a str,
-    },
-    PromiseBroken {
-        promise: PromiseId,
-        reason: &'a str,
-    },
-    PromiseReleased {
-        promise: PromiseId,
-        reason: &'a str,
-    },
-    Advocated {
-        client: &'a str,
-        kind: AdvocacyKind,
-        initiated_by_client: bool,
-        note: &'a str,
-    },
-    ClientLost {
-        client: &'a str,
-        reason: &'a str,
-    },
-    ClientReturned {
-        client: &'a str,
-        note: &'a str,
-    },
-    Retracted {
-        seq: Seq,
-        reason: &'a str,
-    },
 }
 
 /// An envelope whose text borrows from the record: what projections fold.
@@ -274,341 +434,35 @@ impl EnvelopeRef<'_> {
     }
 }
 
-impl<'a> EventRef<'a> {
+impl EventRef<'_> {
     /// The stable name of the variant, as [`Event::kind_name`].
     pub fn kind_name(&self) -> &'static str {
         EVENT_KINDS[self.kind_index()]
-    }
-
-    /// The variant's index in the enum (and in [`EVENT_KINDS`]).
-    pub fn kind_index(&self) -> usize {
-        match self {
-            EventRef::ClientAdded { .. } => 0,
-            EventRef::FitChanged { .. } => 1,
-            EventRef::ExpectationNoted { .. } => 2,
-            EventRef::MismatchNoted { .. } => 3,
-            EventRef::Interacted { .. } => 4,
-            EventRef::PromiseMade { .. } => 5,
-            EventRef::PromiseMoved { .. } => 6,
-            EventRef::PromiseKept { .. } => 7,
-            EventRef::PromiseBroken { .. } => 8,
-            EventRef::PromiseReleased { .. } => 9,
-            EventRef::Advocated { .. } => 10,
-            EventRef::ClientLost { .. } => 11,
-            EventRef::ClientReturned { .. } => 12,
-            EventRef::Retracted { .. } => 13,
-        }
-    }
-
-    /// The client this event names directly, as [`Event::client`].
-    pub fn client(&self) -> Option<&'a str> {
-        match *self {
-            EventRef::ClientAdded { handle, .. } => Some(handle),
-            EventRef::FitChanged { client, .. }
-            | EventRef::ExpectationNoted { client, .. }
-            | EventRef::MismatchNoted { client, .. }
-            | EventRef::Interacted { client, .. }
-            | EventRef::PromiseMade { client, .. }
-            | EventRef::Advocated { client, .. }
-            | EventRef::ClientLost { client, .. }
-            | EventRef::ClientReturned { client, .. } => Some(client),
-            EventRef::PromiseMoved { .. }
-            | EventRef::PromiseKept { .. }
-            | EventRef::PromiseBroken { .. }
-            | EventRef::PromiseReleased { .. }
-            | EventRef::Retracted { .. } => None,
-        }
-    }
-
-    /// The promise this event is about, if any.
-    pub fn promise(&self) -> Option<PromiseId> {
-        match *self {
-            EventRef::PromiseMade { promise, .. }
-            | EventRef::PromiseMoved { promise, .. }
-            | EventRef::PromiseKept { promise, .. }
-            | EventRef::PromiseBroken { promise, .. }
-            | EventRef::PromiseReleased { promise, .. } => Some(promise),
-            _ => None,
-        }
-    }
-
-    /// An owned copy.
-    pub fn to_owned(&self) -> Event {
-        let s = |x: &str| x.to_string();
-        match *self {
-            EventRef::ClientAdded {
-                handle,
-                name,
-                fit,
-                note,
-            } => Event::ClientAdded {
-                handle: s(handle),
-                name: s(name),
-                fit,
-                note: s(note),
-            },
-            EventRef::FitChanged {
-                client,
-                fit,
-                reason,
-            } => Event::FitChanged {
-                client: s(client),
-                fit,
-                reason: s(reason),
-            },
-            EventRef::ExpectationNoted { client, text } => Event::ExpectationNoted {
-                client: s(client),
-                text: s(text),
-            },
-            EventRef::MismatchNoted { client, text } => Event::MismatchNoted {
-                client: s(client),
-                text: s(text),
-            },
-            EventRef::Interacted {
-                client,
-                kind,
-                mood,
-                minutes,
-                initiated_by,
-                note,
-            } => Event::Interacted {
-                client: s(client),
-                kind,
-                mood,
-                minutes,
-                initiated_by,
-                note: s(note),
-            },
-            EventRef::PromiseMade {
-                promise,
-                client,
-                what,
-                due,
-            } => Event::PromiseMade {
-                promise,
-                client: s(client),
-                what: s(what),
-                due,
-            },
-            EventRef::PromiseMoved {
-                promise,
-                due,
-                cause,
-                agreed_by_client,
-                reason,
-            } => Event::PromiseMoved {
-                promise,
-                due,
-                cause,
-                agreed_by_client,
-                reason: s(reason),
-            },
-            EventRef::PromiseKept { promise, note } => Event::PromiseKept {
-                promise,
-                note: s(note),
-            },
-            EventRef::PromiseBroken { promise, reason } => Event::PromiseBroken {
-                promise,
-                reason: s(reason),
-            },
-            EventRef::PromiseReleased { promise, reason } => Event::PromiseReleased {
-                promise,
-                reason: s(reason),
-            },
-            EventRef::Advocated {
-                client,
-                kind,
-                initiated_by_client,
-                note,
-            } => Event::Advocated {
-                client: s(client),
-                kind,
-                initiated_by_client,
-                note: s(note),
-            },
-            EventRef::ClientLost { client, reason } => Event::ClientLost {
-                client: s(client),
-                reason: s(reason),
-            },
-            EventRef::ClientReturned { client, note } => Event::ClientReturned {
-                client: s(client),
-                note: s(note),
-            },
-            EventRef::Retracted { seq, reason } => Event::Retracted {
-                seq,
-                reason: s(reason),
-            },
-        }
-    }
-}
-
-impl Event {
-    /// The borrowed view of this event.
-    pub fn as_ref(&self) -> EventRef<'_> {
-        match self {
-            Event::ClientAdded {
-                handle,
-                name,
-                fit,
-                note,
-            } => EventRef::ClientAdded {
-                handle,
-                name,
-                fit: *fit,
-                note,
-            },
-            Event::FitChanged {
-                client,
-                fit,
-                reason,
-            } => EventRef::FitChanged {
-                client,
-                fit: *fit,
-                reason,
-            },
-            Event::ExpectationNoted { client, text } => EventRef::ExpectationNoted { client, text },
-            Event::MismatchNoted { client, text } => EventRef::MismatchNoted { client, text },
-            Event::Interacted {
-                client,
-                kind,
-                mood,
-                minutes,
-                initiated_by,
-                note,
-            } => EventRef::Interacted {
-                client,
-                kind: *kind,
-                mood: *mood,
-                minutes: *minutes,
-                initiated_by: *initiated_by,
-                note,
-            },
-            Event::PromiseMade {
-                promise,
-                client,
-                what,
-                due,
-            } => EventRef::PromiseMade {
-                promise: *promise,
-                client,
-                what,
-                due: *due,
-            },
-            Event::PromiseMoved {
-                promise,
-                due,
-                cause,
-                agreed_by_client,
-                reason,
-            } => EventRef::PromiseMoved {
-                promise: *promise,
-                due: *due,
-                cause: *cause,
-                agreed_by_client: *agreed_by_client,
-                reason,
-            },
-            Event::PromiseKept { promise, note } => EventRef::PromiseKept {
-                promise: *promise,
-                note,
-            },
-            Event::PromiseBroken { promise, reason } => EventRef::PromiseBroken {
-                promise: *promise,
-                reason,
-            },
-            Event::PromiseReleased { promise, reason } => EventRef::PromiseReleased {
-                promise: *promise,
-                reason,
-            },
-            Event::Advocated {
-                client,
-                kind,
-                initiated_by_client,
-                note,
-            } => EventRef::Advocated {
-                client,
-                kind: *kind,
-                initiated_by_client: *initiated_by_client,
-                note,
-            },
-            Event::ClientLost { client, reason } => EventRef::ClientLost { client, reason },
-            Event::ClientReturned { client, note } => EventRef::ClientReturned { client, note },
-            Event::Retracted { seq, reason } => EventRef::Retracted { seq: *seq, reason },
-        }
     }
 }
 
 impl Event {
     /// The stable name of the variant, as used by `log --kind`, JSON and CSV.
     pub fn kind_name(&self) -> &'static str {
-        match self {
-            Event::ClientAdded { .. } => "ClientAdded",
-            Event::FitChanged { .. } => "FitChanged",
-            Event::ExpectationNoted { .. } => "ExpectationNoted",
-            Event::MismatchNoted { .. } => "MismatchNoted",
-            Event::Interacted { .. } => "Interacted",
-            Event::PromiseMade { .. } => "PromiseMade",
-            Event::PromiseMoved { .. } => "PromiseMoved",
-            Event::PromiseKept { .. } => "PromiseKept",
-            Event::PromiseBroken { .. } => "PromiseBroken",
-            Event::PromiseReleased { .. } => "PromiseReleased",
-            Event::Advocated { .. } => "Advocated",
-            Event::ClientLost { .. } => "ClientLost",
-            Event::ClientReturned { .. } => "ClientReturned",
-            Event::Retracted { .. } => "Retracted",
-        }
+        self.as_ref().kind_name()
+    }
+
+    /// The variant's index in the enum (and in [`EVENT_KINDS`]).
+    pub fn kind_index(&self) -> usize {
+        self.as_ref().kind_index()
     }
 
     /// The client this event names directly (promise events name a promise,
     /// whose client is known only to a projection).
     pub fn client(&self) -> Option<&str> {
-        match self {
-            Event::ClientAdded { handle, .. } => Some(handle),
-            Event::FitChanged { client, .. }
-            | Event::ExpectationNoted { client, .. }
-            | Event::MismatchNoted { client, .. }
-            | Event::Interacted { client, .. }
-            | Event::PromiseMade { client, .. }
-            | Event::Advocated { client, .. }
-            | Event::ClientLost { client, .. }
-            | Event::ClientReturned { client, .. } => Some(client),
-            Event::PromiseMoved { .. }
-            | Event::PromiseKept { .. }
-            | Event::PromiseBroken { .. }
-            | Event::PromiseReleased { .. }
-            | Event::Retracted { .. } => None,
-        }
+        self.as_ref().client()
     }
 
     /// The promise this event is about, if any.
     pub fn promise(&self) -> Option<PromiseId> {
-        match self {
-            Event::PromiseMade { promise, .. }
-            | Event::PromiseMoved { promise, .. }
-            | Event::PromiseKept { promise, .. }
-            | Event::PromiseBroken { promise, .. }
-            | Event::PromiseReleased { promise, .. } => Some(*promise),
-            _ => None,
-        }
+        self.as_ref().promise()
     }
 }
-
-/// All variant names, in enum order (for `--kind` validation and docs).
-pub const EVENT_KINDS: [&str; 14] = [
-    "ClientAdded",
-    "FitChanged",
-    "ExpectationNoted",
-    "MismatchNoted",
-    "Interacted",
-    "PromiseMade",
-    "PromiseMoved",
-    "PromiseKept",
-    "PromiseBroken",
-    "PromiseReleased",
-    "Advocated",
-    "ClientLost",
-    "ClientReturned",
-    "Retracted",
-];
 
 macro_rules! word_enum {
     ($ty:ty, $what:literal, $( $variant:path => $word:literal ),+ $(,)?) => {
@@ -620,6 +474,14 @@ macro_rules! word_enum {
             /// Every accepted word, for error messages and completions.
             pub const WORDS: &'static [&'static str] = &[$( $word ),+];
         }
+        impl super::json::JsonField for $ty {
+            fn write(v: Self, key: &'static str, out: &mut super::json::JsonMap) {
+                out.insert(key.into(), v.as_str().into());
+            }
+            fn read<S: super::json::Source>(src: &mut S, key: &'static str) -> Result<Self, S::Error> {
+                src.word(key)
+            }
+        }
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.as_str())
@@ -628,6 +490,11 @@ macro_rules! word_enum {
         impl std::str::FromStr for $ty {
             type Err = String;
             fn from_str(s: &str) -> Result<Self, String> {
+                // The exact word first: no allocation for the usual case.
+                match s {
+                    $( $word => return Ok($variant), )+
+                    _ => {}
+                }
                 match s.to_ascii_lowercase().as_str() {
                     $( $word => Ok($variant), )+
                     other => Err(format!(

@@ -43,7 +43,7 @@ pub mod state;
 pub mod status;
 pub mod table;
 pub mod trust;
-mod words;
+pub mod words;
 
 /// A fold over the event stream. Events come as [`EnvelopeRef`]s, whose
 /// text borrows from the record being read, so replay allocates only what

@@ -1051,7 +1051,7 @@ mod tests {
             .count() as u64;
         let text: String = lines
             .iter()
-            .map(|e| format!("{}\n", crate::cli::output::envelope_json(e)))
+            .map(|e| format!("{}\n", crate::events::json::envelope_json(e)))
             .collect();
         let mut reader = JsonlReader::new(text.as_bytes());
         let mut p = Planner::new(Base::empty(None), t(1_000_000_000), 0, 0);

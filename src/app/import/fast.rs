@@ -11,78 +11,112 @@
 //! threads parse on their own (fast path first) while the planner plans.
 
 use std::borrow::Cow;
+use std::str::FromStr;
 
-use super::jsonl::{ClientKey, IdKey, Parsed};
-use super::*;
-use crate::events::{Due, Envelope, Event, Fit, InteractionKind, Party, Timestamp};
+use super::jsonl::{parse_line, ClientKey, IdKey, Parsed};
+use super::scan::{count_newlines, find_newline, find_string_special};
+use crate::events::json::{parse_rfc3339, read_envelope, Source};
+use crate::events::{Envelope, Timestamp};
 
-/// The keys of a line; `None` for a key the line does not have.
-#[derive(Default)]
-struct Line<'a> {
-    kind: Option<&'a str>,
-    seq: Option<u64>,
-    recorded_at: Option<&'a str>,
-    occurred_at: Option<&'a str>,
-    author: Option<Cow<'a, str>>,
-    id: Option<&'a str>,
-    client: Option<Cow<'a, str>>,
-    name: Option<Cow<'a, str>>,
-    note: Option<Cow<'a, str>>,
-    reason: Option<Cow<'a, str>>,
-    text: Option<Cow<'a, str>>,
-    what: Option<Cow<'a, str>>,
-    fit: Option<&'a str>,
-    interaction: Option<&'a str>,
-    by: Option<&'a str>,
-    cause: Option<&'a str>,
-    advocacy: Option<&'a str>,
-    due: Option<&'a str>,
-    mood: Option<i8>,
-    /// `null` is a value here (no minutes), unlike a missing key.
-    minutes: Option<Option<u32>>,
-    promise: Option<u64>,
-    retracted: Option<u64>,
-    due_date_only: Option<bool>,
-    agreed: Option<bool>,
-    by_client: Option<bool>,
+/// A value as the line has it: a string (borrowed unless it had escapes,
+/// `plain` says which), a whole number with its sign, a boolean, null.
+enum Token<'a> {
+    Str(Cow<'a, str>),
+    Num { negative: bool, n: u64 },
+    Bool(bool),
+    Null,
 }
 
-impl Line<'_> {
-    /// Optional keys present (all but the five every line has).
-    fn present(&self) -> usize {
-        [
-            self.id.is_some(),
-            self.client.is_some(),
-            self.name.is_some(),
-            self.note.is_some(),
-            self.reason.is_some(),
-            self.text.is_some(),
-            self.what.is_some(),
-            self.fit.is_some(),
-            self.interaction.is_some(),
-            self.by.is_some(),
-            self.cause.is_some(),
-            self.advocacy.is_some(),
-            self.due.is_some(),
-            self.mood.is_some(),
-            self.minutes.is_some(),
-            self.promise.is_some(),
-            self.retracted.is_some(),
-            self.due_date_only.is_some(),
-            self.agreed.is_some(),
-            self.by_client.is_some(),
-        ]
-        .iter()
-        .filter(|&&b| b)
-        .count()
+/// The most keys a line may have on this path (an event has at most 11
+/// with `id`); a longer line goes to the general reading.
+const MAX_KEYS: usize = 16;
+
+/// The keys of a line and their values, in the line's order; a value is
+/// taken (`None`) once the event's reading asked for it, so that what is
+/// left are the keys the kind does not have.
+struct Line<'a> {
+    keys: [&'a str; MAX_KEYS],
+    values: [Option<Token<'a>>; MAX_KEYS],
+    len: usize,
+}
+
+impl<'a> Line<'a> {
+    fn take(&mut self, key: &str) -> Option<Token<'a>> {
+        let i = self.keys[..self.len].iter().position(|k| *k == key)?;
+        self.values[i].take()
+    }
+
+    /// A string without escapes (words, times, ids).
+    fn plain(&mut self, key: &str) -> Option<&'a str> {
+        match self.take(key)? {
+            Token::Str(Cow::Borrowed(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn whole(&mut self, key: &str) -> Option<u64> {
+        match self.take(key)? {
+            Token::Num { negative: false, n } => Some(n),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the event's fields off the line; any surprise is `Err(())`, which
+/// leaves the line to the general reading (it has the words for it).
+impl Source for Line<'_> {
+    type Error = ();
+
+    fn str(&mut self, key: &'static str) -> Result<String, ()> {
+        match self.take(key) {
+            Some(Token::Str(s)) => Ok(s.into_owned()),
+            _ => Err(()),
+        }
+    }
+
+    fn bool(&mut self, key: &'static str) -> Result<bool, ()> {
+        match self.take(key) {
+            Some(Token::Bool(b)) => Ok(b),
+            _ => Err(()),
+        }
+    }
+
+    fn u64(&mut self, key: &'static str) -> Result<u64, ()> {
+        self.whole(key).ok_or(())
+    }
+
+    fn i8(&mut self, key: &'static str) -> Result<i8, ()> {
+        match self.take(key) {
+            Some(Token::Num { negative, n }) => {
+                let n = i64::try_from(n).map_err(|_| ())?;
+                i8::try_from(if negative { -n } else { n }).map_err(|_| ())
+            }
+            _ => Err(()),
+        }
+    }
+
+    fn opt_u32(&mut self, key: &'static str) -> Result<Option<u32>, ()> {
+        match self.take(key) {
+            Some(Token::Null) => Ok(None),
+            Some(Token::Num { negative: false, n }) => u32::try_from(n).map(Some).map_err(|_| ()),
+            _ => Err(()),
+        }
+    }
+
+    fn word<T: FromStr<Err = String>>(&mut self, key: &'static str) -> Result<T, ()> {
+        self.plain(key).ok_or(())?.parse().map_err(|_| ())
+    }
+
+    fn time(&mut self, key: &'static str) -> Result<Timestamp, ()> {
+        self.plain(key).and_then(time).ok_or(())
     }
 }
 
 /// Reads compact JSON as `export` writes it: one object, no
 /// whitespace, values that are strings, whole numbers, booleans or
 /// null. Anything else — whitespace, a nested value, a fraction, a
-/// leading zero, a repeated or unknown key, a control character — is
-/// `None` (the general reading then has the words for it).
+/// leading zero, a repeated key, a control character — is `None` (the
+/// general reading then has the words for it).
 struct Scan<'a> {
     text: &'a str,
     at: usize,
@@ -137,14 +171,6 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// A string without escapes (keys, words, times, ids).
-    fn plain(&mut self) -> Option<&'a str> {
-        match self.string()? {
-            Cow::Borrowed(s) => Some(s),
-            Cow::Owned(_) => None,
-        }
-    }
-
     fn digits(&mut self) -> Option<u64> {
         let b = self.text.as_bytes();
         let start = self.at;
@@ -161,108 +187,48 @@ impl<'a> Scan<'a> {
         Some(n)
     }
 
-    fn int8(&mut self) -> Option<i8> {
-        if self.text.as_bytes().get(self.at) == Some(&b'-') {
-            self.at += 1;
-            let n = self.digits()?;
-            // `-0` is left to the general reading.
-            (n != 0).then_some(())?;
-            i8::try_from(-i64::try_from(n).ok()?).ok()
-        } else {
-            i8::try_from(self.digits()?).ok()
-        }
+    fn value(&mut self) -> Option<Token<'a>> {
+        Some(match self.text.as_bytes().get(self.at)? {
+            b'"' => Token::Str(self.string()?),
+            b't' => self.literal("true").map(|_| Token::Bool(true))?,
+            b'f' => self.literal("false").map(|_| Token::Bool(false))?,
+            b'n' => self.literal("null").map(|_| Token::Null)?,
+            b'-' => {
+                self.at += 1;
+                let n = self.digits()?;
+                // `-0` is left to the general reading.
+                (n != 0).then_some(())?;
+                Token::Num { negative: true, n }
+            }
+            _ => Token::Num {
+                negative: false,
+                n: self.digits()?,
+            },
+        })
     }
-
-    fn boolean(&mut self) -> Option<bool> {
-        match self.text.as_bytes().get(self.at)? {
-            b't' => self.literal("true").map(|_| true),
-            b'f' => self.literal("false").map(|_| false),
-            _ => None,
-        }
-    }
-}
-
-fn set<T>(slot: &mut Option<T>, v: T) -> Option<()> {
-    // A repeated key is left to the general reading.
-    slot.is_none().then(|| *slot = Some(v))
 }
 
 fn scan(text: &str) -> Option<Line<'_>> {
     let mut s = Scan { text, at: 0 };
-    let mut l = Line::default();
+    let mut l = Line {
+        keys: [""; MAX_KEYS],
+        values: Default::default(),
+        len: 0,
+    };
     s.expect(b'{')?;
     loop {
-        let key = s.plain()?;
-        s.expect(b':')?;
-        // By length and first letter first: one comparison, not twenty.
-        let kb = key.as_bytes();
-        let second = kb.get(1).copied();
-        let known = match (kb.len(), kb.first().copied().unwrap_or(0)) {
-            (4, b'k') => "kind",
-            (3, b's') => "seq",
-            (11, b'r') => "recorded_at",
-            (11, b'o') => "occurred_at",
-            (6, b'a') if second == Some(b'u') => "author",
-            (2, b'i') => "id",
-            (6, b'c') => "client",
-            (4, b'n') if second == Some(b'a') => "name",
-            (4, b'n') => "note",
-            (6, b'r') => "reason",
-            (4, b't') => "text",
-            (4, b'w') => "what",
-            (3, b'f') => "fit",
-            (11, b'i') => "interaction",
-            (2, b'b') => "by",
-            (5, b'c') => "cause",
-            (8, b'a') => "advocacy",
-            (3, b'd') => "due",
-            (4, b'm') => "mood",
-            (7, b'm') => "minutes",
-            (7, b'p') => "promise",
-            (9, b'r') => "retracted",
-            (13, b'd') => "due_date_only",
-            (6, b'a') => "agreed",
-            (9, b'b') => "by_client",
-            _ => return None,
+        let key = match s.string()? {
+            Cow::Borrowed(k) => k,
+            Cow::Owned(_) => return None,
         };
-        if key != known {
+        s.expect(b':')?;
+        // A repeated key is left to the general reading.
+        if l.len == MAX_KEYS || l.keys[..l.len].contains(&key) {
             return None;
         }
-        match known {
-            "kind" => set(&mut l.kind, s.plain()?),
-            "seq" => set(&mut l.seq, s.digits()?),
-            "recorded_at" => set(&mut l.recorded_at, s.plain()?),
-            "occurred_at" => set(&mut l.occurred_at, s.plain()?),
-            "author" => set(&mut l.author, s.string()?),
-            "id" => set(&mut l.id, s.plain()?),
-            "client" => set(&mut l.client, s.string()?),
-            "name" => set(&mut l.name, s.string()?),
-            "note" => set(&mut l.note, s.string()?),
-            "reason" => set(&mut l.reason, s.string()?),
-            "text" => set(&mut l.text, s.string()?),
-            "what" => set(&mut l.what, s.string()?),
-            "fit" => set(&mut l.fit, s.plain()?),
-            "interaction" => set(&mut l.interaction, s.plain()?),
-            "by" => set(&mut l.by, s.plain()?),
-            "cause" => set(&mut l.cause, s.plain()?),
-            "advocacy" => set(&mut l.advocacy, s.plain()?),
-            "due" => set(&mut l.due, s.plain()?),
-            "mood" => set(&mut l.mood, s.int8()?),
-            "minutes" => {
-                let m = if s.literal("null").is_some() {
-                    None
-                } else {
-                    Some(u32::try_from(s.digits()?).ok()?)
-                };
-                set(&mut l.minutes, m)
-            }
-            "promise" => set(&mut l.promise, s.digits()?),
-            "retracted" => set(&mut l.retracted, s.digits()?),
-            "due_date_only" => set(&mut l.due_date_only, s.boolean()?),
-            "agreed" => set(&mut l.agreed, s.boolean()?),
-            "by_client" => set(&mut l.by_client, s.boolean()?),
-            _ => None,
-        }?;
+        l.keys[l.len] = key;
+        l.values[l.len] = Some(s.value()?);
+        l.len += 1;
         match s.next()? {
             b',' => continue,
             b'}' => break,
@@ -272,197 +238,28 @@ fn scan(text: &str) -> Option<Line<'_>> {
     (s.at == text.len()).then_some(l)
 }
 
-// Words as `export` writes them, matched without the allocation of
-// `FromStr` (which lowercases first); any other spelling goes to it.
-
-fn fit(s: Option<&str>) -> Option<Fit> {
-    match s? {
-        "target" => Some(Fit::Target),
-        "off-target" => Some(Fit::OffTarget),
-        s => s.parse().ok(),
-    }
-}
-
-fn interaction(s: Option<&str>) -> Option<InteractionKind> {
-    match s? {
-        "meeting" => Some(InteractionKind::Meeting),
-        "call" => Some(InteractionKind::Call),
-        "email" => Some(InteractionKind::Email),
-        "message" => Some(InteractionKind::Message),
-        s => s.parse().ok(),
-    }
-}
-
-fn party(s: Option<&str>) -> Option<Party> {
-    match s? {
-        "us" => Some(Party::Us),
-        "client" => Some(Party::Client),
-        s => s.parse().ok(),
-    }
-}
-
-fn word<T: std::str::FromStr>(s: Option<&str>) -> Option<T> {
-    s?.parse().ok()
-}
-
 fn time(s: &str) -> Option<Timestamp> {
-    rfc3339_utc(s).or_else(|| crate::cli::output::parse_rfc3339(s))
+    rfc3339_utc(s).or_else(|| parse_rfc3339(s))
 }
 
 /// The line's envelope, its `client` and its `id`; `None` to leave
 /// the line to the general reading.
 pub(super) fn line(text: &str) -> Option<(Envelope, ClientKey<'static>, IdKey<'_>)> {
     let mut l = scan(text)?;
-    let present = l.present();
-    // The optional keys the kind reads: each must be there.
-    let (event, read) = match l.kind? {
-        "ClientAdded" => (
-            Event::ClientAdded {
-                handle: l.client.take()?.into_owned(),
-                name: l.name.take()?.into_owned(),
-                fit: fit(l.fit)?,
-                note: l.note.take()?.into_owned(),
-            },
-            4,
-        ),
-        "FitChanged" => (
-            Event::FitChanged {
-                client: l.client.take()?.into_owned(),
-                fit: fit(l.fit)?,
-                reason: l.reason.take()?.into_owned(),
-            },
-            3,
-        ),
-        "ExpectationNoted" => (
-            Event::ExpectationNoted {
-                client: l.client.take()?.into_owned(),
-                text: l.text.take()?.into_owned(),
-            },
-            2,
-        ),
-        "MismatchNoted" => (
-            Event::MismatchNoted {
-                client: l.client.take()?.into_owned(),
-                text: l.text.take()?.into_owned(),
-            },
-            2,
-        ),
-        "Interacted" => (
-            Event::Interacted {
-                client: l.client.take()?.into_owned(),
-                kind: interaction(l.interaction)?,
-                mood: l.mood?,
-                minutes: l.minutes?,
-                initiated_by: party(l.by)?,
-                note: l.note.take()?.into_owned(),
-            },
-            6,
-        ),
-        "PromiseMade" => (
-            Event::PromiseMade {
-                promise: l.promise?,
-                client: l.client.take()?.into_owned(),
-                what: l.what.take()?.into_owned(),
-                due: Due {
-                    at: time(l.due?)?,
-                    date_only: l.due_date_only?,
-                },
-            },
-            5,
-        ),
-        "PromiseMoved" => (
-            Event::PromiseMoved {
-                promise: l.promise?,
-                due: Due {
-                    at: time(l.due?)?,
-                    date_only: l.due_date_only?,
-                },
-                cause: word(l.cause)?,
-                agreed_by_client: l.agreed?,
-                reason: l.reason.take()?.into_owned(),
-            },
-            6,
-        ),
-        "PromiseKept" => (
-            Event::PromiseKept {
-                promise: l.promise?,
-                note: l.note.take()?.into_owned(),
-            },
-            2,
-        ),
-        "PromiseBroken" => (
-            Event::PromiseBroken {
-                promise: l.promise?,
-                reason: l.reason.take()?.into_owned(),
-            },
-            2,
-        ),
-        "PromiseReleased" => (
-            Event::PromiseReleased {
-                promise: l.promise?,
-                reason: l.reason.take()?.into_owned(),
-            },
-            2,
-        ),
-        "Advocated" => (
-            Event::Advocated {
-                client: l.client.take()?.into_owned(),
-                kind: word(l.advocacy)?,
-                initiated_by_client: l.by_client?,
-                note: l.note.take()?.into_owned(),
-            },
-            4,
-        ),
-        "ClientLost" => (
-            Event::ClientLost {
-                client: l.client.take()?.into_owned(),
-                reason: l.reason.take()?.into_owned(),
-            },
-            2,
-        ),
-        "ClientReturned" => (
-            Event::ClientReturned {
-                client: l.client.take()?.into_owned(),
-                note: l.note.take()?.into_owned(),
-            },
-            2,
-        ),
-        "Retracted" => (
-            Event::Retracted {
-                seq: l.retracted?,
-                reason: l.reason.take()?.into_owned(),
-            },
-            2,
-        ),
-        _ => return None,
-    };
+    let kind = l.plain("kind")?;
+    let env = read_envelope(kind, &mut l)?.ok()?;
     // Extras: `client` on an event that names none (it was not taken
-    // above), and `id`.
-    let client = match l.client.take() {
-        Some(c) => ClientKey::Str(Cow::Owned(c.into_owned())),
-        None => ClientKey::Absent,
-    };
-    let id = match l.id {
-        Some(s) => IdKey::Str(s),
-        None => IdKey::Absent,
-    };
-    let extras = usize::from(!matches!(client, ClientKey::Absent))
-        + usize::from(!matches!(id, IdKey::Absent));
-    // Any other key present is one this kind does not have.
-    if present != read + extras {
-        return None;
+    // above), and `id`; any other key left is one this kind does not have.
+    let (mut client, mut id) = (ClientKey::Absent, IdKey::Absent);
+    for (key, value) in l.keys[..l.len].iter().zip(&mut l.values) {
+        match (*key, value.take()) {
+            (_, None) => {}
+            ("client", Some(Token::Str(c))) => client = ClientKey::Str(Cow::Owned(c.into_owned())),
+            ("id", Some(Token::Str(Cow::Borrowed(s)))) => id = IdKey::Str(s),
+            _ => return None,
+        }
     }
-    Some((
-        Envelope {
-            seq: l.seq?,
-            recorded_at: time(l.recorded_at?)?,
-            occurred_at: time(l.occurred_at?)?,
-            author: l.author?.into_owned(),
-            event,
-        },
-        client,
-        id,
-    ))
+    Some((env, client, id))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` from 1970 on, as `export` writes
@@ -583,8 +380,11 @@ pub(super) fn parse_chunk<'b>(bytes: &'b [u8], c: &Chunk, last: bool) -> Vec<(us
 #[cfg(test)]
 mod tests {
     use super::super::identity::tests::{env, every_kind};
+    use super::super::jsonl::slow_line;
     use super::*;
-    use serde_json::Map;
+    use crate::app::import::fast;
+    use crate::events::Seq;
+    use serde_json::{json, Map, Value};
 
     /// The general reading of a line, as `JsonlReader` falls back to.
     fn slow(text: &str) -> Option<Envelope> {
@@ -602,7 +402,7 @@ mod tests {
             // Microseconds, whole seconds, another fraction.
             e.recorded_at =
                 Timestamp(e.recorded_at.0 - e.recorded_at.0 % 1_000_000 * (i as i64 % 2));
-            let mut m = match crate::cli::output::envelope_json(&e) {
+            let mut m = match crate::events::json::envelope_json(&e) {
                 Value::Object(m) => m,
                 _ => unreachable!(),
             };
@@ -753,12 +553,12 @@ mod tests {
         }
         for c in cases {
             if let Some(t) = fast::rfc3339_utc(&c) {
-                assert_eq!(Some(t), crate::cli::output::parse_rfc3339(&c), "{c}");
+                assert_eq!(Some(t), crate::events::json::parse_rfc3339(&c), "{c}");
             }
         }
         assert_eq!(
             fast::rfc3339_utc("2026-11-20T10:00:00Z"),
-            crate::cli::output::parse_rfc3339("2026-11-20T10:00:00Z")
+            crate::events::json::parse_rfc3339("2026-11-20T10:00:00Z")
         );
     }
 }

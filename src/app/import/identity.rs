@@ -3,7 +3,9 @@
 //! what they point at, so that an event is recognised in another journal
 //! and a re-import adds nothing.
 
-use super::*;
+use rustc_hash::FxHashMap;
+
+use crate::events::{EnvelopeRef, EventRef, PromiseId, Seq};
 
 type Key = [u8; 32];
 
@@ -41,172 +43,6 @@ fn dangling(e: &EventRef<'_>) -> Key {
     *blake3::hash(format!("trustlog dangling {what} {n}").as_bytes()).as_bytes()
 }
 
-/// An event as `serde_json` writes an [`Event`] (same names, same order,
-/// same types), borrowing its text: the digest's view of an event, with
-/// its reference zeroed. A test pins that the bytes are `Event`'s.
-#[derive(Serialize)]
-enum EventJson<'a> {
-    ClientAdded {
-        handle: &'a str,
-        name: &'a str,
-        fit: Fit,
-        note: &'a str,
-    },
-    FitChanged {
-        client: &'a str,
-        fit: Fit,
-        reason: &'a str,
-    },
-    ExpectationNoted {
-        client: &'a str,
-        text: &'a str,
-    },
-    MismatchNoted {
-        client: &'a str,
-        text: &'a str,
-    },
-    Interacted {
-        client: &'a str,
-        kind: InteractionKind,
-        mood: i8,
-        minutes: Option<u32>,
-        initiated_by: Party,
-        note: &'a str,
-    },
-    PromiseMade {
-        promise: PromiseId,
-        client: &'a str,
-        what: &'a str,
-        due: Due,
-    },
-    PromiseMoved {
-        promise: PromiseId,
-        due: Due,
-        cause: Cause,
-        agreed_by_client: bool,
-        reason: &'a str,
-    },
-    PromiseKept {
-        promise: PromiseId,
-        note: &'a str,
-    },
-    PromiseBroken {
-        promise: PromiseId,
-        reason: &'a str,
-    },
-    PromiseReleased {
-        promise: PromiseId,
-        reason: &'a str,
-    },
-    Advocated {
-        client: &'a str,
-        kind: AdvocacyKind,
-        initiated_by_client: bool,
-        note: &'a str,
-    },
-    ClientLost {
-        client: &'a str,
-        reason: &'a str,
-    },
-    ClientReturned {
-        client: &'a str,
-        note: &'a str,
-    },
-    Retracted {
-        seq: Seq,
-        reason: &'a str,
-    },
-}
-
-impl<'a> EventJson<'a> {
-    /// `e` with its reference (promise id, retracted seq) set to 0.
-    fn unreferenced(e: &EventRef<'a>) -> Self {
-        match *e {
-            EventRef::ClientAdded {
-                handle,
-                name,
-                fit,
-                note,
-            } => EventJson::ClientAdded {
-                handle,
-                name,
-                fit,
-                note,
-            },
-            EventRef::FitChanged {
-                client,
-                fit,
-                reason,
-            } => EventJson::FitChanged {
-                client,
-                fit,
-                reason,
-            },
-            EventRef::ExpectationNoted { client, text } => {
-                EventJson::ExpectationNoted { client, text }
-            }
-            EventRef::MismatchNoted { client, text } => EventJson::MismatchNoted { client, text },
-            EventRef::Interacted {
-                client,
-                kind,
-                mood,
-                minutes,
-                initiated_by,
-                note,
-            } => EventJson::Interacted {
-                client,
-                kind,
-                mood,
-                minutes,
-                initiated_by,
-                note,
-            },
-            EventRef::PromiseMade {
-                client, what, due, ..
-            } => EventJson::PromiseMade {
-                promise: 0,
-                client,
-                what,
-                due,
-            },
-            EventRef::PromiseMoved {
-                due,
-                cause,
-                agreed_by_client,
-                reason,
-                ..
-            } => EventJson::PromiseMoved {
-                promise: 0,
-                due,
-                cause,
-                agreed_by_client,
-                reason,
-            },
-            EventRef::PromiseKept { note, .. } => EventJson::PromiseKept { promise: 0, note },
-            EventRef::PromiseBroken { reason, .. } => {
-                EventJson::PromiseBroken { promise: 0, reason }
-            }
-            EventRef::PromiseReleased { reason, .. } => {
-                EventJson::PromiseReleased { promise: 0, reason }
-            }
-            EventRef::Advocated {
-                client,
-                kind,
-                initiated_by_client,
-                note,
-            } => EventJson::Advocated {
-                client,
-                kind,
-                initiated_by_client,
-                note,
-            },
-            EventRef::ClientLost { client, reason } => EventJson::ClientLost { client, reason },
-            EventRef::ClientReturned { client, note } => EventJson::ClientReturned { client, note },
-            EventRef::Retracted { reason, .. } => EventJson::Retracted { seq: 0, reason },
-        }
-    }
-}
-
 /// Content digests, with one buffer for the event's JSON.
 #[derive(Default)]
 pub(super) struct Digester {
@@ -219,8 +55,9 @@ impl Digester {
     fn content(&mut self, env: &EnvelopeRef<'_>, reference: Option<&Key>) -> Key {
         self.buf.clear();
         // Writing into a vector does not fail, nor does serialising these
-        // types; the bytes are `serde_json::to_vec(&event)`'s.
-        let _ = serde_json::to_writer(&mut self.buf, &EventJson::unreferenced(&env.event));
+        // types; the bytes are `serde_json::to_vec` of the owned event with
+        // its reference zeroed (`EventRef` serialises as `Event` does).
+        let _ = serde_json::to_writer(&mut self.buf, &env.event.without_reference());
         let mut h = blake3::Hasher::new();
         h.update(b"trustlog event identity v1\0");
         h.update(env.event.kind_name().as_bytes());
@@ -384,96 +221,11 @@ impl SourceIds {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::events::{codec, Envelope, Event, Timestamp};
 
-    pub(in crate::app::import) fn every_kind() -> Vec<Event> {
-        let due = Due {
-            at: Timestamp(1_790_000_000_123_456),
-            date_only: true,
-        };
-        vec![
-            Event::ClientAdded {
-                handle: "acme".into(),
-                name: "Acme, \"Ltd\" — ünï \u{1}".into(),
-                fit: Fit::OffTarget,
-                note: "line\nbreak\ttab\\".into(),
-            },
-            Event::FitChanged {
-                client: "acme".into(),
-                fit: Fit::Target,
-                reason: "".into(),
-            },
-            Event::ExpectationNoted {
-                client: "acme".into(),
-                text: "a logo".into(),
-            },
-            Event::MismatchNoted {
-                client: "acme".into(),
-                text: "not that".into(),
-            },
-            Event::Interacted {
-                client: "acme".into(),
-                kind: InteractionKind::Visit,
-                mood: -2,
-                minutes: None,
-                initiated_by: Party::Client,
-                note: "".into(),
-            },
-            Event::Interacted {
-                client: "acme".into(),
-                kind: InteractionKind::Call,
-                mood: 1,
-                minutes: Some(30),
-                initiated_by: Party::Us,
-                note: "ok".into(),
-            },
-            Event::PromiseMade {
-                promise: 7,
-                client: "acme".into(),
-                what: "logo".into(),
-                due,
-            },
-            Event::PromiseMoved {
-                promise: 7,
-                due: Due {
-                    date_only: false,
-                    ..due
-                },
-                cause: Cause::External,
-                agreed_by_client: true,
-                reason: "strike".into(),
-            },
-            Event::PromiseKept {
-                promise: 7,
-                note: "".into(),
-            },
-            Event::PromiseBroken {
-                promise: 7,
-                reason: "x".into(),
-            },
-            Event::PromiseReleased {
-                promise: 7,
-                reason: "y".into(),
-            },
-            Event::Advocated {
-                client: "acme".into(),
-                kind: AdvocacyKind::CrossSell,
-                initiated_by_client: false,
-                note: "".into(),
-            },
-            Event::ClientLost {
-                client: "acme".into(),
-                reason: "gone".into(),
-            },
-            Event::ClientReturned {
-                client: "acme".into(),
-                note: "back".into(),
-            },
-            Event::Retracted {
-                seq: 3,
-                reason: "typo".into(),
-            },
-        ]
-    }
+    /// One event of each kind (two `Interacted`: with and without
+    /// minutes), shared with the JSON tests.
+    pub(in crate::app::import) use crate::events::json::tests::every_kind;
 
     pub(in crate::app::import) fn env(seq: Seq, event: Event) -> Envelope {
         Envelope {
@@ -483,33 +235,6 @@ pub(super) mod tests {
             author: "ana".into(),
             event,
         }
-    }
-
-    /// The digest as it was first defined (`serde_json` of the owned event
-    /// with its reference zeroed): identities must never change, or a
-    /// re-import would no longer recognise what an earlier one wrote.
-    fn digest_as_defined(env: &Envelope, reference: Option<Key>) -> Key {
-        let mut ev = env.event.clone();
-        match &mut ev {
-            Event::PromiseMade { promise, .. }
-            | Event::PromiseMoved { promise, .. }
-            | Event::PromiseKept { promise, .. }
-            | Event::PromiseBroken { promise, .. }
-            | Event::PromiseReleased { promise, .. } => *promise = 0,
-            Event::Retracted { seq, .. } => *seq = 0,
-            _ => {}
-        }
-        let mut h = blake3::Hasher::new();
-        h.update(b"trustlog event identity v1\0");
-        h.update(ev.kind_name().as_bytes());
-        h.update(&[0]);
-        h.update(&env.recorded_at.0.to_le_bytes());
-        h.update(&env.occurred_at.0.to_le_bytes());
-        let fields = serde_json::to_vec(&ev).unwrap();
-        h.update(&(fields.len() as u64).to_le_bytes());
-        h.update(&fields);
-        h.update(&reference.unwrap_or([0; 32]));
-        *h.finalize().as_bytes()
     }
 
     #[test]
@@ -524,18 +249,104 @@ pub(super) mod tests {
         }
     }
 
+    /// Content digests of one event of each kind (`every_kind`, as `env`
+    /// dates them), with a reference of `[i; 32]` for the `i`-th and with
+    /// none, as computed when identities were first defined. They must
+    /// never change: a re-import would no longer recognise what an earlier
+    /// one wrote. Renaming a field, a variant or a word changes them.
+    const GOLDEN: [(&str, &str, &str); 15] = [
+        (
+            "ClientAdded",
+            "204b22e6f12920c8d22fb42121e0427d38e627f67b65f976ac87ab28cbc8e4f6",
+            "204b22e6f12920c8d22fb42121e0427d38e627f67b65f976ac87ab28cbc8e4f6",
+        ),
+        (
+            "FitChanged",
+            "6d4d3ae26b4eafe49d888bf4ae8568bad3910690e00cdc1c71e6c14fc90f3747",
+            "9133c6f35d0e6ec13d01b3c47da256c5fd2cdf9c47ddb0e9b05dc62b9a3c528d",
+        ),
+        (
+            "ExpectationNoted",
+            "aaa79bb13d5c717a8e6de531b37d16abf630578930ad7c98b99bf3c15f069f4c",
+            "16f9f003871960edb87e0abe47fbfcc6526355078b84d86a9a8924ffb485c86c",
+        ),
+        (
+            "MismatchNoted",
+            "6b54c73ab77dbea3aaf158613150f97404f1287c50f2ab411c4c7f0351a90d12",
+            "713e998b26aa5c78bfa180a35aa807d9c22a65fac77e7deb048e45f4431ee8bb",
+        ),
+        (
+            "Interacted",
+            "d737d6ce5e11419acd45d95134b3e893a324bc429d2a9698b4e133bc62dcf683",
+            "d58fc2a272a751bd9ccda7b0df4e4f59b909fe11625647f1d3e20fda812d2f01",
+        ),
+        (
+            "Interacted",
+            "4dcf9afdb93f27fdf274fc688f52205d3e7da7a4f39944c45b0ac4b7a2a2a89e",
+            "4db9f231b143a1ec972bbaea40af1df0c9bb2c920cfcfb86b6e9e8fa0f04cea7",
+        ),
+        (
+            "PromiseMade",
+            "3f48cf36555879c74dac48e836ad45f1017ff8fa020befcd9d33e526460b3188",
+            "32a91e05f72f5e4b8dd5fd86cd6ec1ed5ba12eb5f915c592dfb418a5ae84e8c5",
+        ),
+        (
+            "PromiseMoved",
+            "18563796b07b84c4ebfceacebefc5a7450e23055bc87a682d0b68dd837366852",
+            "cf047ba91ee08a3449e06613374e6f8df63b3a4818e3ecd9213d686f58ea6cd5",
+        ),
+        (
+            "PromiseKept",
+            "d417f0071e7aca02e0e0230e0ad77e7b75d287118f9b5397505389ce2aa82384",
+            "7cecef8c5c24b30c362d790de1551e75b634ec50921032af5379c59366297dfd",
+        ),
+        (
+            "PromiseBroken",
+            "217866a9296f7b753c22e52a148db36a1bc7fe4990ed93045cffa48e893982f5",
+            "94769fbaecf719d7f323ac323c020ad3bd16f9e760d6ffc89f1f85c132e834d4",
+        ),
+        (
+            "PromiseReleased",
+            "b1744d9eef4979f053237ed1d5745558bce079ad1b279e5891e8b1d39bf64acc",
+            "6ba6189d99cc12d5edd0106c1a60bad5a79000ebccb4b21f213ce114cec2d1a8",
+        ),
+        (
+            "Advocated",
+            "165276c26c822622a1fbffb0a3fab076519847348163e12fed71902a41e4e310",
+            "db0a5a8e41c805bd85adaff4e952c831dbaf65f5c419fcc00cd8f4295a02a712",
+        ),
+        (
+            "ClientLost",
+            "a11376bc4d681d5cc201a1ae52c6df66fdebc0ee9051c47730d3c27804128a8d",
+            "425637f2e751856f62e671c3902dfe78b376802a933f2e3133497817cdf70cc5",
+        ),
+        (
+            "ClientReturned",
+            "9840fa44f86784edfb2c129b6f98cd73f16fed169911288cdc641d6cba817012",
+            "aeb18dca9aad18e335884fbdd95c5dd9158121ebfda20510215034c7b4a4810f",
+        ),
+        (
+            "Retracted",
+            "139c06a4ef8b4d94b858453efe3b4500c71e42376f3b073c431c2237a1e6cc56",
+            "5162869943476f79100b575f44c13acff63dd94276f7b8f68a3e8d9caae80a45",
+        ),
+    ];
+
+    fn hex(k: &Key) -> String {
+        k.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     #[test]
-    fn content_digests_are_the_ones_first_defined() {
+    fn content_digests_are_pinned_per_kind() {
         let mut d = Digester::default();
-        for (i, ev) in every_kind().into_iter().enumerate() {
+        let events = every_kind();
+        assert_eq!(events.len(), GOLDEN.len());
+        for (i, (ev, (kind, with_ref, without))) in events.into_iter().zip(GOLDEN).enumerate() {
             let e = env(i as Seq + 1, ev);
+            assert_eq!(e.event.kind_name(), kind);
             let r = [i as u8; 32];
-            assert_eq!(
-                d.content(&e.as_ref(), Some(&r)),
-                digest_as_defined(&e, Some(r)),
-                "{e:?}"
-            );
-            assert_eq!(d.content(&e.as_ref(), None), digest_as_defined(&e, None));
+            assert_eq!(hex(&d.content(&e.as_ref(), Some(&r))), with_ref, "{e:?}");
+            assert_eq!(hex(&d.content(&e.as_ref(), None)), without, "{e:?}");
         }
     }
 

@@ -9,7 +9,7 @@ use super::*;
 /// Reads `export`'s JSON lines one event at a time, so that a big file is
 /// checked as it is read and never held as events. Blank lines are allowed;
 /// every other line must be one event object (see
-/// `output::envelope_from_json`), with seqs increasing and all ids from one
+/// `events::json::envelope_from_json`), with seqs increasing and all ids from one
 /// journal. What it rejects, and the promise ids and seqs of the events it
 /// rejected, it keeps for the plan.
 pub(crate) struct JsonlReader<'b> {

@@ -60,17 +60,18 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::app::progress::{Progress, Unit};
 use crate::cli::context::{read_all, replay_into, Ctx};
 use crate::cli::error::{invalid, CliError};
-use crate::cli::output::{envelope_from_json, EXPORT_EXTRA_KEYS};
+use crate::events::json::{envelope_from_json, EXPORT_EXTRA_KEYS};
 use crate::events::{
-    codec, AdvocacyKind, Cause, Due, Envelope, EnvelopeRef, Event, EventRef, Fit, InteractionKind,
-    Party, PromiseId, Seq, Timestamp, EVENT_KINDS,
+    codec, Envelope, EnvelopeRef, Event, EventRef, Fit, PromiseId, Seq, Timestamp, EVENT_KINDS,
 };
+// For the tests of the parts, which take them from here.
+#[cfg(test)]
+use crate::events::{Cause, Due, InteractionKind, Party};
 use crate::log::{self, JournalWriter, LogError, DEFAULT_LOCK_WAIT};
 use crate::projections::state::{PromiseStatus, State};
 

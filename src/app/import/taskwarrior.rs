@@ -518,7 +518,7 @@ fn task(index: usize, v: &Value, src: &mut Source) -> Result<Task, String> {
 
 /// Taskwarrior's `20261120T100000Z` (UTC), or RFC 3339.
 pub(crate) fn tw_time(s: &str) -> Option<Timestamp> {
-    if let Some(t) = crate::cli::output::parse_rfc3339(s) {
+    if let Some(t) = crate::events::json::parse_rfc3339(s) {
         return Some(t);
     }
     let body = s.strip_suffix('Z')?;
