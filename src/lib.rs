@@ -7,3 +7,5 @@ pub mod cli;
 pub mod events;
 pub mod log;
 pub mod projections;
+
+pub use app::{Journal, JournalOptions, RecordError, Recorded, Recording, RuleError};

@@ -59,17 +59,18 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::app::journal::{read_all, replay_into};
 use crate::app::progress::{Progress, Unit};
-use crate::cli::context::{read_all, replay_into, Ctx};
+use crate::cli::context::Ctx;
 use crate::cli::error::{invalid, CliError};
 use crate::cli::output::{envelope_from_json, EXPORT_EXTRA_KEYS};
 use crate::events::{
     codec, AdvocacyKind, Cause, Due, Envelope, EnvelopeRef, Event, EventRef, Fit, InteractionKind,
-    Party, PromiseId, Seq, Timestamp, EVENT_KINDS,
+    Party, PromiseId, Seq, Timestamp,
 };
 use crate::log::{self, JournalWriter, LogError, DEFAULT_LOCK_WAIT};
 use crate::projections::state::{PromiseStatus, State};
