@@ -49,6 +49,7 @@ use crate::app::replay;
 use crate::app::rules::{self, RuleError};
 use crate::events::{codec, Envelope, Event, Seq, Timestamp};
 use crate::log::{self, JournalWriter, TornCut, DEFAULT_LOCK_WAIT};
+use crate::projections::audit::{Audit, AuditQuery, AuditReport};
 use crate::projections::state::State;
 use crate::projections::trust::TrustParams;
 use crate::projections::{self, Projection};
@@ -295,6 +296,38 @@ impl Journal {
     /// known at `as_of`, through the checkpoint.
     pub fn fold_core(&self, as_of: Option<Timestamp>, needs: &Needs) -> Result<Folded, AppError> {
         checkpoint::fold(&self.path, as_of, needs, self.options.trust.as_ref(), false)
+    }
+
+    /// The deadline audit of `q` as known at `as_of`, with `now` deciding
+    /// what is overdue, through the checkpoint.
+    ///
+    /// ```
+    /// use trustlog::app::{Journal, JournalOptions};
+    /// use trustlog::events::Timestamp;
+    /// use trustlog::projections::audit::AuditQuery;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let journal = Journal::open(dir.path().join("j.tlog"), JournalOptions::new("ana"));
+    /// let report = journal.audit(&AuditQuery::all(), None, Timestamp(0))?;
+    /// assert_eq!(report.promises.total, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn audit(
+        &self,
+        q: &AuditQuery,
+        as_of: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<AuditReport, AppError> {
+        if !self.path.exists() {
+            return Ok(Audit::new().report(now, q));
+        }
+        let needs = Needs {
+            audit: true,
+            audit_rows: true,
+            ..Needs::default()
+        };
+        let folded = self.fold_core(as_of, &needs)?;
+        Ok(folded.core.audit.unwrap_or_default().report(now, q))
     }
 
     /// Any projection, folded from scratch over the events recorded by

@@ -70,7 +70,7 @@ pub(crate) fn convert(
     state: &State,
     journal: &[Envelope],
     author: &str,
-) -> Result<Source, CliError> {
+) -> Result<Source, AppError> {
     let mut src = Source::default();
     let tasks = read_tasks(bytes, &mut src)?;
     // Promises of the journal that were retracted: a task imported
@@ -395,7 +395,7 @@ pub(crate) fn slug(project: &str) -> String {
 
 /// Reads `task export`: a JSON array, or one object per line (each
 /// optionally followed by a comma, as `rc.json.array=off` writes).
-fn read_tasks(bytes: &[u8], src: &mut Source) -> Result<Vec<Task>, CliError> {
+fn read_tasks(bytes: &[u8], src: &mut Source) -> Result<Vec<Task>, AppError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         invalid(format!(
             "the Taskwarrior export is not UTF-8 text (at byte {}): expected the output of `task export`",
