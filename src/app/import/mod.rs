@@ -52,29 +52,26 @@
 //! says when the fact was first written down, which the audit (backdated
 //! keeps) and `--as-of` depend on.
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
+use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::Path;
 
 use rustc_hash::FxHashMap;
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::app::error::{invalid, AppError};
+use crate::app::error::AppError;
 use crate::app::journal::{read_all, replay_into};
 use crate::app::progress::{Progress, Unit};
-use crate::cli::output::{envelope_from_json, EXPORT_EXTRA_KEYS};
 use crate::events::{
     codec, AdvocacyKind, Cause, Due, Envelope, EnvelopeRef, Event, EventRef, Fit, InteractionKind,
     Party, PromiseId, Seq, Timestamp,
 };
 use crate::log::{self, JournalWriter, LogError};
-use crate::projections::state::{PromiseStatus, State};
+use crate::projections::state::State;
 
-// The parts of one command: each takes what it needs from here
-// (`use super::*`), and this module takes what they lend (`pub(super)`).
+// The parts of one command, each importing by name what it uses (fast.rs
+// and identity.rs still take theirs from here with `use super::*`); this
+// module takes what they lend (`pub(super)`).
 // check: the validation state and the rules; fast: the typed reading of a
 // line and the reader threads' chunks; identity: content identities; jsonl:
 // the general JSON-lines reader; scan: SWAR byte scans; taskwarrior: the
@@ -86,11 +83,16 @@ mod jsonl;
 mod scan;
 mod taskwarrior;
 
-use check::*;
-use fast::*;
-use identity::*;
-use jsonl::*;
-use scan::*;
+use check::{validate, Check};
+use fast::{chunks, parse_chunk, CHUNK};
+use identity::{short, Digester, JournalIds, Ref, SourceIds};
+use jsonl::{hex, JsonlReader};
+// fast.rs reads these through its `use super::*` (its imports are another
+// change's to make explicit).
+use jsonl::parse_line;
+use scan::{count_newlines, find_newline, find_string_special};
+#[cfg(test)]
+use {jsonl::slow_line, serde_json::json, serde_json::Value};
 
 /// The formats `import` reads.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

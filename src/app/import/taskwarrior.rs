@@ -27,9 +27,15 @@
 //! has the last word: a completion or deletion of a task whose promise was
 //! since closed or retracted in trustlog is listed, not imported.
 
-use super::*;
-use crate::projections::state::Promise;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
 use chrono::NaiveDateTime;
+use serde_json::Value;
+
+use super::{plural, NotMapped, Rejection, Source, SourceEvent};
+use crate::app::error::{invalid, AppError};
+use crate::events::{Envelope, Event, PromiseId, Seq, Timestamp};
+use crate::projections::state::{Promise, PromiseStatus, State};
 
 /// Attributes read; every other one is counted as ignored.
 const MAPPED: [&str; 11] = [
@@ -447,7 +453,7 @@ fn task(index: usize, v: &Value, src: &mut Source) -> Result<Task, String> {
     let Value::Object(m) = v else {
         return Err(format!(
             "is a JSON {}, not a task object",
-            super::json_type(v)
+            super::jsonl::json_type(v)
         ));
     };
     for k in m.keys() {
