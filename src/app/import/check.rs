@@ -33,7 +33,9 @@ enum About {
 /// nothing the rules read, so their retraction folds nothing.)
 ///
 /// `State` is the reference: a test folds random histories with random
-/// retractions both ways and compares everything the rules read.
+/// retractions both ways and compares everything the rules read. The rules
+/// are one now (`app::rules`), but they run over two views, so that test
+/// still holds something real: the import's view answers as a replay's.
 #[derive(Default)]
 pub(super) struct Check {
     handles: FxHashMap<Box<str>, u32>,
