@@ -351,6 +351,8 @@ fn cases() -> Vec<Case> {
         // the clock
         case("--now unknown form", Journal, &["--now", "teatime", "talk", "acme"], 1, &["--now", "\"teatime\"", "expected one of"]),
         case("--now unknown form, no journal yet", Missing, &["--now", "teatime", "client", "add", "acme"], 1, &["\"teatime\""]),
+        // Issue 15.2: the last record (#22) was written at 2026-11-18 10:00.
+        case(CLOCK_PINNED_BACK, Journal, &["--now", "2026-11-18T09:00", "promise", "keep", "1", "--at", "2026-11-17T09:00"], 1, &["2026-11-18 09:00", "2026-11-18 10:00", "expected a time at or after it"]),
         // the file itself
         case("a text file is not a journal", Foreign(b"name,phone\nacme,555-0100\nglobex,555-0199\ninitech,555-0123\numbrella,555-0142\n"), &["client", "add", "acme"], 1, &["journal.tlog", "not a trustlog journal", "left untouched"]),
         case("a short text file is not a journal", Foreign(b"todo: call acme\n"), &["talk", "acme"], 1, &["journal.tlog", "not a trustlog journal"]),
@@ -359,6 +361,27 @@ fn cases() -> Vec<Case> {
         case("a damaged header", DamagedHeader, &["talk", "acme"], 3, &["journal.tlog", "header", "damaged"]),
         case("a newer format version", FutureVersion, &["talk", "acme"], 1, &["journal.tlog", "version 2", "upgrade trustlog"]),
     ]
+}
+
+/// Issue 15.2: a clock pinned back (`--now` / `$TRUSTLOG_NOW` earlier than
+/// the last record) wrote a `recorded_at` before its predecessor's, so a
+/// keep recorded late could look recorded on time.
+const CLOCK_PINNED_BACK: &str =
+    "a clock pinned back before the last record would hide a backdated keep";
+
+#[test]
+fn a_clock_pinned_back_before_the_last_record_is_refused() {
+    let cases = cases();
+    let c = cases
+        .iter()
+        .find(|c| c.name == CLOCK_PINNED_BACK)
+        .expect("the case is in the table");
+    assert_eq!(check(c), None);
+    // At the last record's time exactly, the same keep is accepted.
+    let mut t = Tl::new();
+    fs::write(&t.journal, realistic()).unwrap();
+    t.now = "2026-11-18T10:00".to_string();
+    t.ok(&["promise", "keep", "1", "--at", "2026-11-17T09:00"]);
 }
 
 #[test]

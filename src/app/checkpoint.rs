@@ -575,6 +575,12 @@ pub fn fold(
 }
 
 impl Folded {
+    /// The latest `recorded_at` among the events folded (`None` when there
+    /// are none): a new record must not be earlier (issue 15.2).
+    pub fn latest_recorded_at(&self) -> Option<Timestamp> {
+        Some(self.at.max_recorded_at).filter(|t| t.0 != i64::MIN)
+    }
+
     /// Folds one more event that was just appended (a recording command),
     /// at `record_offset`..`end` with chain digest `chain`. A retraction
     /// cannot be folded on top (it may name an event already applied): the

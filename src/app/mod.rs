@@ -8,7 +8,13 @@
 pub mod checkpoint;
 pub mod error;
 pub mod import;
+pub mod journal;
 pub mod progress;
+pub mod record;
 pub mod replay;
+pub mod rules;
 
 pub use error::AppError;
+pub use journal::{Journal, JournalOptions, RecordError, Recorded};
+pub use record::Recording;
+pub use rules::RuleError;

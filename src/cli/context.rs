@@ -1,17 +1,16 @@
 //! What every command needs resolved before it runs: the journal path,
-//! "now", the author, and output mode. Also the replay of the journal into
-//! the projections, shared by recording (validation) and queries.
+//! "now", the author, and output mode. (The whole-journal helpers that
+//! lived here, `read_all`, `cut_as_of`, `replay_into`, are the
+//! application layer's now: `app::journal`; re-exported for the queries.)
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Local};
 
 use super::error::{invalid, CliError};
 use super::when::{parse_when, When};
-use crate::events::{codec, Envelope, Seq, Timestamp};
-use crate::log;
-use crate::projections::{self, Projection};
+pub use crate::app::journal::{cut_as_of, read_all, replay_into};
+use crate::events::Timestamp;
 
 pub struct Ctx {
     pub journal: PathBuf,
@@ -153,45 +152,4 @@ fn login_name() -> Option<String> {
     let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
     let name = name.to_string_lossy().trim().to_string();
     (!name.is_empty()).then_some(name)
-}
-
-/// Reads every event of the journal, in order. A torn tail is skipped (it
-/// is cut by the next write); damage is an error.
-pub fn read_all(path: &Path) -> Result<Vec<Envelope>, CliError> {
-    let mut out = Vec::new();
-    let mut decode_err = None;
-    log::for_each_record(path, |seq, payload| {
-        match codec::decode(seq, payload) {
-            Ok(env) => out.push(env),
-            Err(e) => {
-                if decode_err.is_none() {
-                    decode_err = Some(e);
-                }
-            }
-        }
-        Ok(())
-    })?;
-    match decode_err {
-        Some(e) => Err(e.into()),
-        None => Ok(out),
-    }
-}
-
-/// Events as known at `as_of`: only those recorded by then.
-pub fn cut_as_of(envs: Vec<Envelope>, as_of: Option<Timestamp>) -> Vec<Envelope> {
-    match as_of {
-        None => envs,
-        Some(t) => envs.into_iter().filter(|e| e.recorded_at <= t).collect(),
-    }
-}
-
-/// Replays `envs` into each projection, honouring retractions.
-pub fn replay_into(envs: &[Envelope], projections: &mut [&mut dyn Projection]) -> HashSet<Seq> {
-    let retracted = projections::retracted_set(envs);
-    for e in envs {
-        for p in projections.iter_mut() {
-            projections::feed(*p, e, &retracted);
-        }
-    }
-    retracted
 }

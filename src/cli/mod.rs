@@ -13,6 +13,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod export;
+pub mod import;
 pub mod integrity;
 pub mod output;
 pub mod query;
@@ -129,7 +130,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  trustlog import backup.jsonl\n  task export > tasks.json && trustlog import tasks.json --format taskwarrior\n  trustlog import other.jsonl --dry-run"
     )]
-    Import(crate::app::import::ImportArgs),
+    Import(import::ImportArgs),
     /// One self-contained HTML page: audit, overdue, trust curves, post-mortems
     #[command(
         after_help = "Examples:\n  trustlog report --html report.html\n  trustlog report --html acme.html --client acme --as-of 2026-10-01"
@@ -353,7 +354,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Postmortem(a) => query::postmortem(&ctx, a),
         Command::Log(a) => query::log(&ctx, a),
         Command::Export(a) => export::export(&ctx, a),
-        Command::Import(a) => crate::app::import::import(&ctx, a),
+        Command::Import(a) => import::import(&ctx, a),
         Command::Report(a) => report::report(&ctx, a),
         Command::Head => integrity::head(&ctx),
         Command::Verify(a) => integrity::verify(&ctx, a),

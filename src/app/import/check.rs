@@ -1,8 +1,14 @@
-//! The validation state and the rules: what the recording commands check
-//! (record.rs), applied to events that arrive whole, against a state kept
-//! up to date one event at a time, retractions included.
+//! The import's validation state: a [`View`] of the journal and of the
+//! lines accepted so far, kept up to date one event at a time,
+//! retractions included, for the one set of recording rules
+//! (`app::rules`), which this applies in the words of an import.
 
-use super::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::SourceRef;
+use crate::app::rules::{self, ClientView, PromiseView, View, Wording};
+use crate::events::{Envelope, EnvelopeRef, EventRef, Fit, PromiseId, Seq, Timestamp, EVENT_KINDS};
+use crate::projections::state::PromiseStatus;
 
 /// `kinds` entry of a seq with no event (a hole, or not seen).
 const NO_KIND: u8 = u8::MAX;
@@ -27,7 +33,9 @@ enum About {
 /// nothing the rules read, so their retraction folds nothing.)
 ///
 /// `State` is the reference: a test folds random histories with random
-/// retractions both ways and compares everything the rules read.
+/// retractions both ways and compares everything the rules read. The rules
+/// are one now (`app::rules`), but they run over two views, so that test
+/// still holds something real: the import's view answers as a replay's.
 #[derive(Default)]
 pub(super) struct Check {
     handles: FxHashMap<Box<str>, u32>,
@@ -98,25 +106,6 @@ enum PromiseOp {
 struct PromiseNow {
     /// Index in `ops` of the `Made` it comes from.
     made: usize,
-    due: Timestamp,
-    status: PromiseStatus,
-    closed: Option<Timestamp>,
-}
-
-/// A client as the rules see it.
-struct ClientView<'a> {
-    name: &'a str,
-    fit: Fit,
-    added_at: Timestamp,
-    added_seq: Seq,
-    lost: Option<Timestamp>,
-}
-
-/// A promise as the rules see it.
-struct PromiseView<'a> {
-    client: &'a str,
-    what: &'a str,
-    made_at: Timestamp,
     due: Timestamp,
     status: PromiseStatus,
     closed: Option<Timestamp>,
@@ -459,6 +448,7 @@ impl Check {
                 due: now.due,
                 status: now.status,
                 closed: now.closed,
+                closed_seq: None,
             }),
             _ => None,
         }
@@ -488,9 +478,38 @@ impl Check {
 }
 
 // ---------------------------------------------------------------------------
-// Validation: the rules of the recording commands (record.rs), for events
-// that arrive whole
+// Validation: the rules of `app::rules`, over this view, in the words of an
+// import
 
+impl View for Check {
+    fn client(&self, handle: &str) -> Option<ClientView<'_>> {
+        Check::client(self, handle)
+    }
+    fn promise(&self, id: PromiseId) -> Option<PromiseView<'_>> {
+        Check::promise(self, id)
+    }
+    fn max_promise_id(&self) -> PromiseId {
+        self.max_promise_id
+    }
+    fn last_seq(&self) -> Seq {
+        self.kinds.len().saturating_sub(1) as Seq
+    }
+    fn kind_at(&self, seq: Seq) -> Option<&'static str> {
+        Check::kind_at(self, seq)
+    }
+    fn retracted_by(&self, seq: Seq) -> Option<Seq> {
+        Check::retracted_by(self, seq)
+    }
+    fn open_promises_of_added(&self, seq: Seq) -> Vec<PromiseId> {
+        Check::open_promises_of_added(self, seq)
+    }
+}
+
+/// Checks an event of the import against the journal and the lines
+/// accepted before it. No rule on `recorded_at` following the journal's
+/// latest: imported events come from other journals (or earlier exports)
+/// and keep the times they were first written down at; the audit flags
+/// those out of order (`recorded_out_of_order`).
 pub(super) fn validate(
     s: &Check,
     e: &Envelope,
@@ -498,228 +517,21 @@ pub(super) fn validate(
     client_hint: Option<&str>,
     now: Timestamp,
 ) -> Result<(), String> {
-    if e.author.trim().is_empty() {
-        return Err("\"author\" is empty: expected who recorded the event".into());
-    }
-    if e.occurred_at > e.recorded_at {
-        return Err(format!(
-            "occurred_at {} is after recorded_at {}: an event is recorded when or after it happens",
-            e.occurred_at, e.recorded_at
-        ));
-    }
-    if e.recorded_at > now {
-        return Err(format!(
-            "recorded_at {} is after now ({}): expected events already recorded",
-            e.recorded_at, now
-        ));
-    }
-    // Promise ids as the source wrote them, for messages.
-    let src_promise = src.promise;
-    let nonempty = |key: &str, v: &str| -> Result<(), String> {
-        if v.trim().is_empty() {
-            Err(format!("{key:?} is empty: expected some text"))
-        } else {
-            Ok(())
-        }
-    };
-    match &e.event {
-        Event::ClientAdded { handle, name, .. } => {
-            check_handle(handle)?;
-            nonempty("name", name)?;
-            if let Some(c) = s.client(handle) {
-                return Err(format!(
-                    "client {handle:?} already exists in the journal (as {:?}, added {}); a handle names one client",
-                    c.name,
-                    c.added_at.to_local_string()
-                ));
-            }
-        }
-        Event::FitChanged { client: h, fit, .. } => {
-            let c = client(s, h)?;
-            if c.fit == *fit {
-                return Err(format!("{h} is already {fit}: expected a change of fit"));
-            }
-        }
-        Event::ExpectationNoted { client: h, text } | Event::MismatchNoted { client: h, text } => {
-            client(s, h)?;
-            nonempty("text", text)?;
-        }
-        Event::Interacted {
-            client: h,
-            mood,
-            minutes,
-            ..
-        } => {
-            client(s, h)?;
-            if !(-2..=2).contains(mood) {
-                return Err(format!(
-                    "mood {mood} is out of range: expected -2 (very bad) to 2 (very good)"
-                ));
-            }
-            if minutes.is_some_and(|m| m > 24 * 60) {
-                return Err(format!(
-                    "minutes {} is more than a day: expected at most 1440 for one interaction",
-                    minutes.unwrap_or(0)
-                ));
-            }
-        }
-        Event::PromiseMade {
-            client: h,
-            what,
-            due,
-            ..
-        } => {
-            let c = client(s, h)?;
-            if let Some(when) = c.lost {
-                return Err(format!(
-                    "{h} was lost on {}: a promise to a lost client needs a ClientReturned first",
-                    when.to_local_string()
-                ));
-            }
-            nonempty("what", what)?;
-            if due.at < e.occurred_at {
-                return Err(format!(
-                    "due {} is before the promise was made ({})",
-                    due.at, e.occurred_at
-                ));
-            }
-        }
-        Event::PromiseMoved { promise, due, .. } => {
-            let p = open_promise(s, *promise, src_promise, client_hint)?;
-            if p.due == due.at {
-                return Err(format!(
-                    "promise {src_promise} is already due {}: a move needs a different due",
-                    due.at
-                ));
-            }
-            if due.at < p.made_at {
-                return Err(format!(
-                    "the new due {} is before promise {src_promise} was made ({})",
-                    due.at, p.made_at
-                ));
-            }
-            not_before_made(e, &p, src_promise)?;
-        }
-        Event::PromiseKept { promise, .. } => {
-            let p = open_promise(s, *promise, src_promise, client_hint)?;
-            not_before_made(e, &p, src_promise)?;
-        }
-        Event::PromiseBroken { promise, reason } | Event::PromiseReleased { promise, reason } => {
-            let p = open_promise(s, *promise, src_promise, client_hint)?;
-            nonempty("reason", reason)?;
-            not_before_made(e, &p, src_promise)?;
-        }
-        Event::Advocated { client: h, .. } => {
-            client(s, h)?;
-        }
-        Event::ClientLost { client: h, reason } => {
-            let c = client(s, h)?;
-            nonempty("reason", reason)?;
-            if let Some(when) = c.lost {
-                return Err(format!(
-                    "{h} is already lost (since {})",
-                    when.to_local_string()
-                ));
-            }
-        }
-        Event::ClientReturned { client: h, .. } => {
-            let c = client(s, h)?;
-            if c.lost.is_none() {
-                return Err(format!(
-                    "{h} is not lost: ClientReturned records the return of a lost client"
-                ));
-            }
-        }
-        Event::Retracted { seq, reason } => {
-            nonempty("reason", reason)?;
-            let src_seq = src.seq;
-            let kind = s
-                .kind_at(*seq)
-                .ok_or_else(|| format!("retracts seq {src_seq}, which is not in the journal"))?;
-            if kind == "Retracted" {
-                return Err(format!(
-                    "retracts seq {src_seq}, itself a retraction: a retraction cannot be retracted"
-                ));
-            }
-            if let Some(by) = s.retracted_by(*seq) {
-                return Err(format!(
-                    "retracts seq {src_seq} ({kind}), which is already retracted (by #{by} in the journal)"
-                ));
-            }
-            if kind == "ClientAdded" {
-                let open: Vec<String> = s
-                    .open_promises_of_added(*seq)
-                    .iter()
-                    .map(PromiseId::to_string)
-                    .collect();
-                if !open.is_empty() {
-                    return Err(format!(
-                        "retracts seq {src_seq}, which added a client who still has open promises (journal ids {})",
-                        open.join(", ")
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Handles are what users type: the rule of `client add`.
-fn check_handle(h: &str) -> Result<(), String> {
-    crate::cli::record::handle_rule(h)
-}
-
-fn client<'s>(s: &'s Check, h: &str) -> Result<ClientView<'s>, String> {
-    s.client(h).ok_or_else(|| {
-        format!("unknown client {h:?}: neither the journal nor an earlier line adds it")
+    rules::check(s, e, now, None, client_hint).map_err(|err| {
+        err.render(Wording::Import {
+            promise: src.promise,
+            seq: src.seq,
+        })
     })
-}
-
-fn open_promise<'s>(
-    s: &'s Check,
-    id: PromiseId,
-    src_id: PromiseId,
-    client_hint: Option<&str>,
-) -> Result<PromiseView<'s>, String> {
-    let p = s
-        .promise(id)
-        .ok_or_else(|| format!("promise {src_id} does not exist (or was retracted)"))?;
-    if let Some(h) = client_hint {
-        if h != p.client {
-            return Err(format!(
-                "\"client\" is {h:?} but promise {src_id} is {:?}'s: expected the promise's client",
-                p.client
-            ));
-        }
-    }
-    if p.status != PromiseStatus::Open {
-        let when = p
-            .closed
-            .map(|t| format!(" on {}", t.to_local_string()))
-            .unwrap_or_default();
-        return Err(format!(
-            "promise {src_id} ({:?} for {}) is not open: it was {}{when}",
-            p.what,
-            p.client,
-            p.status.as_str()
-        ));
-    }
-    Ok(p)
-}
-
-fn not_before_made(e: &Envelope, p: &PromiseView<'_>, src_id: PromiseId) -> Result<(), String> {
-    if e.occurred_at < p.made_at {
-        return Err(format!(
-            "occurred_at {} is before promise {src_id} was made ({})",
-            e.occurred_at, p.made_at
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::{Base, JsonlReader, Planner};
     use super::*;
+    use crate::app::journal::replay_into;
+    use crate::events::{codec, Cause, Due, Event, InteractionKind, Party};
+    use crate::projections::state::State;
 
     /// A random journal history: clients come, change fit, go and return;
     /// promises are made, moved and closed; any earlier event may be

@@ -3,8 +3,17 @@
 //! checks across lines (increasing seqs, ids from one journal). Lines as
 //! `export` writes them take the typed fast path (`fast`).
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+use serde_json::Value;
+
 use super::fast;
-use super::*;
+use super::scan::find_newline;
+use super::{Rejection, SourceEvent};
+use crate::events::json::{envelope_from_json, EXPORT_EXTRA_KEYS};
+use crate::events::{Envelope, Event, PromiseId, Seq};
 
 /// Reads `export`'s JSON lines one event at a time, so that a big file is
 /// checked as it is read and never held as events. Blank lines are allowed;
@@ -428,7 +437,9 @@ pub(super) fn hex(b: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::fast::{chunks, parse_chunk};
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn event_ids_parse_only_in_export_form() {

@@ -52,31 +52,19 @@
 //! says when the fact was first written down, which the audit (backdated
 //! keeps) and `--as-of` depend on.
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
-use std::io::{IsTerminal, Read, Write};
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
+use std::path::Path;
 
-use clap::{Args, ValueEnum};
-use rustc_hash::{FxHashMap, FxHashSet};
-use serde_json::{json, Value};
-
+use crate::app::error::AppError;
+use crate::app::journal::{read_all, replay_into};
 use crate::app::progress::{Progress, Unit};
-use crate::cli::context::{read_all, replay_into, Ctx};
-use crate::cli::error::{invalid, CliError};
-use crate::events::json::{envelope_from_json, EXPORT_EXTRA_KEYS};
-use crate::events::{
-    codec, Envelope, EnvelopeRef, Event, EventRef, Fit, PromiseId, Seq, Timestamp, EVENT_KINDS,
-};
-// For the tests of the parts, which take them from here.
-#[cfg(test)]
-use crate::events::{Cause, Due, InteractionKind, Party};
-use crate::log::{self, JournalWriter, LogError, DEFAULT_LOCK_WAIT};
-use crate::projections::state::{PromiseStatus, State};
+use crate::events::{codec, Envelope, Event, EventRef, PromiseId, Seq, Timestamp};
+use crate::log::{self, JournalWriter, LogError};
+use crate::projections::state::State;
 
-// The parts of one command: each takes what it needs from here
-// (`use super::*`), and this module takes what they lend (`pub(super)`).
+// The parts of one command, each importing by name what it uses; this
+// module takes what they lend (`pub(super)`).
 // check: the validation state and the rules; fast: the typed reading of a
 // line and the reader threads' chunks; identity: content identities; jsonl:
 // the general JSON-lines reader; scan: SWAR byte scans; taskwarrior: the
@@ -88,13 +76,13 @@ mod jsonl;
 mod scan;
 mod taskwarrior;
 
-use check::*;
-use fast::*;
-use identity::*;
-use jsonl::*;
-use scan::*;
+use check::{validate, Check};
+use fast::{chunks, parse_chunk, CHUNK};
+use identity::{short, Digester, JournalIds, Ref, SourceIds};
+use jsonl::{hex, JsonlReader};
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+/// The formats `import` reads.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ImportFormat {
     /// JSON lines as written by `trustlog export`
     Jsonl,
@@ -103,7 +91,7 @@ pub enum ImportFormat {
 }
 
 impl ImportFormat {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             ImportFormat::Jsonl => "jsonl",
             ImportFormat::Taskwarrior => "taskwarrior",
@@ -111,19 +99,57 @@ impl ImportFormat {
     }
 }
 
-#[derive(Args, Debug)]
-pub struct ImportArgs {
-    /// The file to import; `-` reads standard input
-    pub file: PathBuf,
-    #[arg(long, value_enum, default_value = "jsonl")]
+/// How an import runs.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
     pub format: ImportFormat,
-    /// Check everything and say what would be imported; write nothing
-    #[arg(long)]
+    /// Check everything and plan, but write nothing.
     pub dry_run: bool,
+    /// Who imports (Taskwarrior tasks carry no author of their own).
+    pub author: String,
+    pub lock_wait: std::time::Duration,
 }
 
-/// How many rejected lines an error message lists before "… and N more".
-const SHOW_REJECTED: usize = 50;
+/// What an import found and did. With rejections nothing was written.
+pub struct Imported {
+    planned: Planned,
+    /// The seqs written (`None`: nothing was, a dry run, or rejections).
+    pub written: Option<(Seq, Seq)>,
+    /// A torn tail that opening the journal for the write cut aside.
+    pub cut: Option<log::TornCut>,
+}
+
+impl Imported {
+    /// Events that are new to the journal (0 when any line was rejected).
+    pub fn new_events(&self) -> usize {
+        if self.planned.plan.rejected.is_empty() {
+            self.planned.plan.new
+        } else {
+            0
+        }
+    }
+    /// Events already in the journal, skipped.
+    pub fn skipped(&self) -> usize {
+        self.planned.plan.skipped
+    }
+    /// Events in the source.
+    pub fn total(&self) -> usize {
+        self.planned.plan.total
+    }
+    /// Rejected lines, by line number.
+    pub fn rejected(&self) -> &[Rejection] {
+        &self.planned.plan.rejected
+    }
+    /// Taskwarrior: tasks that could not be turned into events.
+    pub fn not_mapped(&self) -> &[NotMapped] {
+        &self.planned.not_mapped
+    }
+    /// Taskwarrior: attributes with no place in trustlog, and on how many
+    /// tasks they were set.
+    pub fn ignored_attributes(&self) -> &BTreeMap<String, u64> {
+        &self.planned.ignored_attributes
+    }
+}
 
 /// One event as the source has it: its own seq, promise ids and retracted
 /// seqs (not yet this journal's).
@@ -158,47 +184,50 @@ pub(crate) struct Source {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Rejection {
+pub struct Rejection {
     pub origin: String,
     pub line: usize,
     pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct NotMapped {
+pub struct NotMapped {
     pub task: String,
     pub description: String,
     pub reason: String,
 }
 
-pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
-    let bytes = read_input(&a.file)?;
-    let name = if a.file.as_os_str() == "-" {
-        "standard input".to_string()
-    } else {
-        a.file.display().to_string()
-    };
-    let now = ctx.now_ts();
+/// Imports `bytes` (a file in `opts.format`) into the journal at
+/// `journal`: planned and checked under the writer's lock, then written
+/// with one batch append, all or nothing. `now` is the writer's clock
+/// (events recorded after it are refused). `progress` shows the checking
+/// on a terminal.
+pub fn import(
+    journal: &Path,
+    bytes: &[u8],
+    opts: &ImportOptions,
+    now: Timestamp,
+) -> Result<Imported, AppError> {
     // The total is set by each plan, once it knows how many events there
     // are to check.
     let mut progress = Progress::new("checking the import", Unit::Events, 0);
     // The file's journal id decides how references to events outside the
     // file resolve, before the journal is read (see `JsonlReader::source_journal`).
-    let from = match a.format {
-        ImportFormat::Jsonl => JsonlReader::source_journal(&bytes),
+    let from = match opts.format {
+        ImportFormat::Jsonl => JsonlReader::source_journal(bytes),
         ImportFormat::Taskwarrior => None,
     };
     // Plans against the journal at `path` (or an empty one): JSON lines
     // are read as they are checked, a Taskwarrior export is converted
     // first, against the journal's state (projects become new clients only
     // when the journal does not have them).
-    let plan_for = |path: Option<&Path>, progress: &mut Progress| -> Result<Planned, CliError> {
+    let plan_for = |path: Option<&Path>, progress: &mut Progress| -> Result<Planned, AppError> {
         let base = match path {
             Some(p) => Base::read(p, from)?,
             None => Base::empty(from),
         };
-        let planned = match a.format {
-            ImportFormat::Jsonl => plan_jsonl(base, &bytes, now, progress),
+        let planned = match opts.format {
+            ImportFormat::Jsonl => plan_jsonl(base, bytes, now, progress),
             ImportFormat::Taskwarrior => {
                 let (state, envs) = match path {
                     Some(p) => {
@@ -209,7 +238,7 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
                     }
                     None => (State::new(), Vec::new()),
                 };
-                let source = taskwarrior::convert(&bytes, &state, &envs, &ctx.author)?;
+                let source = taskwarrior::convert(bytes, &state, &envs, &opts.author)?;
                 drop((state, envs));
                 plan_source(base, source, now, progress)
             }
@@ -217,101 +246,55 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
         progress.finish();
         Ok(planned)
     };
+    let done = |planned: Planned| Imported {
+        planned,
+        written: None,
+        cut: None,
+    };
+    let nothing_to_write =
+        |p: &Planned| !p.plan.rejected.is_empty() || p.plan.new == 0 || opts.dry_run;
 
-    // As `record` does: validate under the lock when the journal exists; a
-    // journal that does not exist is only created when there is something
-    // valid to write, and then everything is checked again under its lock.
-    if ctx.journal.exists() {
-        let locked = JournalWriter::lock(&ctx.journal, DEFAULT_LOCK_WAIT, false)?;
-        let planned = plan_for(Some(&ctx.journal), &mut progress)?;
-        let planned = checked(ctx, &name, a, planned)?;
-        if planned.plan.new == 0 || a.dry_run {
-            return print_report(ctx, &name, a, &planned, None);
+    // As a recording does: validate under the lock when the journal
+    // exists; a journal that does not exist is only created when there is
+    // something valid to write, and then everything is checked again under
+    // its lock.
+    if journal.exists() {
+        let locked = JournalWriter::lock(journal, opts.lock_wait, false)?;
+        let planned = plan_for(Some(journal), &mut progress)?;
+        if nothing_to_write(&planned) {
+            return Ok(done(planned));
         }
         let mut writer = locked.into_writer(now.0)?;
-        write_plan(ctx, &name, a, &planned, &mut writer)
+        write_plan(planned, &mut writer)
     } else {
         let planned = plan_for(None, &mut progress)?;
-        let planned = checked(ctx, &name, a, planned)?;
-        if planned.plan.new == 0 || a.dry_run {
-            return print_report(ctx, &name, a, &planned, None);
+        if nothing_to_write(&planned) {
+            return Ok(done(planned));
         }
-        let mut writer = JournalWriter::open(&ctx.journal, now.0, DEFAULT_LOCK_WAIT)?;
+        let mut writer = JournalWriter::open(journal, now.0, opts.lock_wait)?;
         // Another process may have created it meanwhile: plan again (the
         // first plan was against an empty journal; a journal just created,
         // still without records, plans the same).
         if writer.last_seq() == 0 {
-            return write_plan(ctx, &name, a, &planned, &mut writer);
+            return write_plan(planned, &mut writer);
         }
         drop(planned);
-        let planned = plan_for(Some(&ctx.journal), &mut progress)?;
-        let planned = checked(ctx, &name, a, planned)?;
-        if planned.plan.new == 0 {
-            return print_report(ctx, &name, a, &planned, None);
+        let planned = plan_for(Some(journal), &mut progress)?;
+        if !planned.plan.rejected.is_empty() || planned.plan.new == 0 {
+            return Ok(done(planned));
         }
-        write_plan(ctx, &name, a, &planned, &mut writer)
+        write_plan(planned, &mut writer)
     }
 }
 
-fn read_input(file: &Path) -> Result<Vec<u8>, CliError> {
-    let mut bytes = Vec::new();
-    if file.as_os_str() == "-" {
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| CliError::Io(format!("reading standard input: {e}")))?;
-        return Ok(bytes);
-    }
-    match std::fs::read(file) {
-        Ok(b) => Ok(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(invalid(format!(
-            "no file to import at {}: expected the path of an export (or - for standard input)",
-            file.display()
-        ))),
-        Err(e) => Err(CliError::Io(format!("reading {}: {e}", file.display()))),
-    }
-}
-
-/// Turns a plan with rejections into the error (and, with `--json`, the
-/// report on stdout too, so a script sees every reason).
-fn checked(ctx: &Ctx, name: &str, a: &ImportArgs, planned: Planned) -> Result<Planned, CliError> {
-    if planned.plan.rejected.is_empty() {
-        return Ok(planned);
-    }
-    if ctx.json {
-        print_report(ctx, name, a, &planned, None)?;
-    }
+fn write_plan(planned: Planned, writer: &mut JournalWriter) -> Result<Imported, AppError> {
     let plan = &planned.plan;
-    let mut msg = format!(
-        "nothing imported from {name}: {} of its {} rejected; the journal is unchanged:",
-        plan.rejected.len(),
-        plural(plan.total, "event", "events"),
-    );
-    for r in plan.rejected.iter().take(SHOW_REJECTED) {
-        msg.push_str(&format!("\n  {}: {}", r.origin, r.reason));
-    }
-    if plan.rejected.len() > SHOW_REJECTED {
-        msg.push_str(&format!(
-            "\n  … and {} more",
-            plan.rejected.len() - SHOW_REJECTED
-        ));
-    }
-    Err(invalid(msg))
-}
-
-fn write_plan(
-    ctx: &Ctx,
-    name: &str,
-    a: &ImportArgs,
-    planned: &Planned,
-    writer: &mut JournalWriter,
-) -> Result<(), CliError> {
-    let plan = &planned.plan;
-    crate::cli::output::say_cut(ctx, &writer.cut);
+    let cut = writer.cut.take();
     // The plan numbered the new events after the last record it read under
     // this same lock; the writer must agree, or the remapped references
     // would point at the wrong events.
     if writer.last_seq() != plan.base_seq {
-        return Err(CliError::Io(format!(
+        return Err(AppError::Io(format!(
             "the journal's last record is #{} but #{} was read while planning; nothing written, run the import again",
             writer.last_seq(),
             plan.base_seq
@@ -325,98 +308,20 @@ fn write_plan(
     if progress_on {
         eprint!("\r\x1b[K");
     }
-    print_report(
-        ctx,
-        name,
-        a,
+    Ok(Imported {
         planned,
-        Some((appended.first_seq, appended.last_seq)),
-    )
+        written: Some((appended.first_seq, appended.last_seq)),
+        cut,
+    })
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+/// `1 event`, `2 events`.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {
         format!("{n} {many}")
     }
-}
-
-fn print_report(
-    ctx: &Ctx,
-    name: &str,
-    a: &ImportArgs,
-    planned: &Planned,
-    written: Option<(Seq, Seq)>,
-) -> Result<(), CliError> {
-    let (plan, source) = (&planned.plan, planned);
-    if ctx.json {
-        let v = json!({
-            "file": name,
-            "format": a.format.as_str(),
-            "dry_run": a.dry_run,
-            "new": if plan.rejected.is_empty() { plan.new } else { 0 },
-            "skipped": plan.skipped,
-            "rejected": plan.rejected.len(),
-            "first_seq": written.map(|w| w.0),
-            "last_seq": written.map(|w| w.1),
-            "rejections": plan.rejected.iter().map(|r| json!({
-                "line": r.line, "origin": r.origin, "reason": r.reason
-            })).collect::<Vec<_>>(),
-            "not_mapped": source.not_mapped.iter().map(|n| json!({
-                "task": n.task, "description": n.description, "reason": n.reason
-            })).collect::<Vec<_>>(),
-            "ignored_attributes": source.ignored_attributes,
-        });
-        println!("{v}");
-        return Ok(());
-    }
-    let new = plan.new;
-    let mut out = String::new();
-    match written {
-        Some((first, last)) => out.push_str(&format!(
-            "imported {} from {name}: {} (#{first}–#{last}), {} (already in the journal), 0 rejected\n",
-            a.format.as_str(),
-            plural(new, "new event", "new events"),
-            plural(plan.skipped, "skipped", "skipped"),
-        )),
-        None if a.dry_run => out.push_str(&format!(
-            "dry run, nothing written: {name} has {}, {} (already in the journal), 0 rejected\n",
-            plural(new, "new event", "new events"),
-            plural(plan.skipped, "skipped", "skipped"),
-        )),
-        None => out.push_str(&format!(
-            "nothing to import from {name}: 0 new, {} (already in the journal), 0 rejected\n",
-            plural(plan.skipped, "skipped", "skipped"),
-        )),
-    }
-    if !source.not_mapped.is_empty() {
-        out.push_str(&format!(
-            "not mapped ({}): these tasks are not in the journal\n",
-            source.not_mapped.len()
-        ));
-        for n in &source.not_mapped {
-            out.push_str(&format!(
-                "  task {} {:?}: {}\n",
-                n.task, n.description, n.reason
-            ));
-        }
-    }
-    if !source.ignored_attributes.is_empty() {
-        let parts: Vec<String> = source
-            .ignored_attributes
-            .iter()
-            .map(|(k, n)| format!("{k} ({})", plural(*n as usize, "task", "tasks")))
-            .collect();
-        out.push_str(&format!(
-            "Taskwarrior attributes with no place in trustlog, ignored: {}\n",
-            parts.join(", ")
-        ));
-    }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .map_err(|e| CliError::Io(format!("writing to stdout: {e}")))
 }
 
 // ---------------------------------------------------------------------------
@@ -445,7 +350,7 @@ impl Base {
         }
     }
 
-    fn read(path: &Path, from: Option<[u8; 16]>) -> Result<Self, CliError> {
+    fn read(path: &Path, from: Option<[u8; 16]>) -> Result<Self, AppError> {
         let journal = match log::open_scan(path, false, false) {
             Ok(sc) => sc.header().journal_id,
             // A creation cut short: no header yet, no records.

@@ -27,9 +27,15 @@
 //! has the last word: a completion or deletion of a task whose promise was
 //! since closed or retracted in trustlog is listed, not imported.
 
-use super::*;
-use crate::projections::state::Promise;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
 use chrono::NaiveDateTime;
+use serde_json::Value;
+
+use super::{plural, NotMapped, Rejection, Source, SourceEvent};
+use crate::app::error::{invalid, AppError};
+use crate::events::{Envelope, Event, PromiseId, Seq, Timestamp};
+use crate::projections::state::{Promise, PromiseStatus, State};
 
 /// Attributes read; every other one is counted as ignored.
 const MAPPED: [&str; 11] = [
@@ -70,7 +76,7 @@ pub(crate) fn convert(
     state: &State,
     journal: &[Envelope],
     author: &str,
-) -> Result<Source, CliError> {
+) -> Result<Source, AppError> {
     let mut src = Source::default();
     let tasks = read_tasks(bytes, &mut src)?;
     // Promises of the journal that were retracted: a task imported
@@ -395,7 +401,7 @@ pub(crate) fn slug(project: &str) -> String {
 
 /// Reads `task export`: a JSON array, or one object per line (each
 /// optionally followed by a comma, as `rc.json.array=off` writes).
-fn read_tasks(bytes: &[u8], src: &mut Source) -> Result<Vec<Task>, CliError> {
+fn read_tasks(bytes: &[u8], src: &mut Source) -> Result<Vec<Task>, AppError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         invalid(format!(
             "the Taskwarrior export is not UTF-8 text (at byte {}): expected the output of `task export`",
@@ -447,7 +453,7 @@ fn task(index: usize, v: &Value, src: &mut Source) -> Result<Task, String> {
     let Value::Object(m) = v else {
         return Err(format!(
             "is a JSON {}, not a task object",
-            super::json_type(v)
+            super::jsonl::json_type(v)
         ));
     };
     for k in m.keys() {

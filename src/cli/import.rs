@@ -1,0 +1,172 @@
+//! `trustlog import`: clap's arguments, reading the file, and the report
+//! (words or `--json`). Planning, the rules and the write are the
+//! application layer's (`app::import`).
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, ValueEnum};
+use serde_json::json;
+
+use super::context::Ctx;
+use super::error::{invalid, CliError};
+use super::output;
+use crate::app::import::{self, plural, ImportFormat, ImportOptions, Imported};
+use crate::log::DEFAULT_LOCK_WAIT;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// JSON lines as written by `trustlog export`
+    Jsonl,
+    /// The JSON of `task export` (an array, or one task per line)
+    Taskwarrior,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The file to import; `-` reads standard input
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: FormatArg,
+    /// Check everything and say what would be imported; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// How many rejected lines an error message lists before "… and N more".
+const SHOW_REJECTED: usize = 50;
+
+pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
+    let bytes = read_input(&a.file)?;
+    let name = if a.file.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        a.file.display().to_string()
+    };
+    let opts = ImportOptions {
+        format: match a.format {
+            FormatArg::Jsonl => ImportFormat::Jsonl,
+            FormatArg::Taskwarrior => ImportFormat::Taskwarrior,
+        },
+        dry_run: a.dry_run,
+        author: ctx.author.clone(),
+        lock_wait: DEFAULT_LOCK_WAIT,
+    };
+    let done = import::import(&ctx.journal, &bytes, &opts, ctx.now_ts())?;
+    output::say_cut(ctx, &done.cut);
+    if done.rejected().is_empty() {
+        return print_report(ctx, &name, &opts, &done);
+    }
+    // With --json the report goes to stdout too, so a script sees every
+    // reason.
+    if ctx.json {
+        print_report(ctx, &name, &opts, &done)?;
+    }
+    let rejected = done.rejected();
+    let mut msg = format!(
+        "nothing imported from {name}: {} of its {} rejected; the journal is unchanged:",
+        rejected.len(),
+        plural(done.total(), "event", "events"),
+    );
+    for r in rejected.iter().take(SHOW_REJECTED) {
+        msg.push_str(&format!("\n  {}: {}", r.origin, r.reason));
+    }
+    if rejected.len() > SHOW_REJECTED {
+        msg.push_str(&format!(
+            "\n  … and {} more",
+            rejected.len() - SHOW_REJECTED
+        ));
+    }
+    Err(invalid(msg))
+}
+
+fn read_input(file: &Path) -> Result<Vec<u8>, CliError> {
+    let mut bytes = Vec::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| CliError::Io(format!("reading standard input: {e}")))?;
+        return Ok(bytes);
+    }
+    match std::fs::read(file) {
+        Ok(b) => Ok(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(invalid(format!(
+            "no file to import at {}: expected the path of an export (or - for standard input)",
+            file.display()
+        ))),
+        Err(e) => Err(CliError::Io(format!("reading {}: {e}", file.display()))),
+    }
+}
+
+fn print_report(
+    ctx: &Ctx,
+    name: &str,
+    opts: &ImportOptions,
+    done: &Imported,
+) -> Result<(), CliError> {
+    let format = opts.format.as_str();
+    if ctx.json {
+        let v = json!({
+            "file": name,
+            "format": format,
+            "dry_run": opts.dry_run,
+            "new": done.new_events(),
+            "skipped": done.skipped(),
+            "rejected": done.rejected().len(),
+            "first_seq": done.written.map(|w| w.0),
+            "last_seq": done.written.map(|w| w.1),
+            "rejections": done.rejected().iter().map(|r| json!({
+                "line": r.line, "origin": r.origin, "reason": r.reason
+            })).collect::<Vec<_>>(),
+            "not_mapped": done.not_mapped().iter().map(|n| json!({
+                "task": n.task, "description": n.description, "reason": n.reason
+            })).collect::<Vec<_>>(),
+            "ignored_attributes": done.ignored_attributes(),
+        });
+        println!("{v}");
+        return Ok(());
+    }
+    let new = done.new_events();
+    let skipped = plural(done.skipped(), "skipped", "skipped");
+    let mut out = String::new();
+    match done.written {
+        Some((first, last)) => out.push_str(&format!(
+            "imported {format} from {name}: {} (#{first}–#{last}), {skipped} (already in the journal), 0 rejected\n",
+            plural(new, "new event", "new events"),
+        )),
+        None if opts.dry_run => out.push_str(&format!(
+            "dry run, nothing written: {name} has {}, {skipped} (already in the journal), 0 rejected\n",
+            plural(new, "new event", "new events"),
+        )),
+        None => out.push_str(&format!(
+            "nothing to import from {name}: 0 new, {skipped} (already in the journal), 0 rejected\n",
+        )),
+    }
+    if !done.not_mapped().is_empty() {
+        out.push_str(&format!(
+            "not mapped ({}): these tasks are not in the journal\n",
+            done.not_mapped().len()
+        ));
+        for n in done.not_mapped() {
+            out.push_str(&format!(
+                "  task {} {:?}: {}\n",
+                n.task, n.description, n.reason
+            ));
+        }
+    }
+    if !done.ignored_attributes().is_empty() {
+        let parts: Vec<String> = done
+            .ignored_attributes()
+            .iter()
+            .map(|(k, n)| format!("{k} ({})", plural(*n as usize, "task", "tasks")))
+            .collect();
+        out.push_str(&format!(
+            "Taskwarrior attributes with no place in trustlog, ignored: {}\n",
+            parts.join(", ")
+        ));
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(out.as_bytes())
+        .map_err(|e| CliError::Io(format!("writing to stdout: {e}")))
+}
