@@ -480,3 +480,260 @@ fn recording_reads_of_a_flipped_or_foreign_state_section_change_no_answer() {
         assert_recordings_as_a_full_replay(&tl, &foreign, &format!("foreign {salt}"));
     }
 }
+
+// ---------------------------------------------------------------------------
+// Issue 15: a checkpoint is a cache, never trusted over the log.
+
+/// A journal, recorded through the binary, with a broken and a kept
+/// promise; its checkpoint written by a query after the last record.
+fn with_broken_promise() -> Tl {
+    let tl = Tl::new();
+    for args in [
+        &["client", "add", "acme"][..],
+        &["promise", "make", "acme", "logo", "--due", "2026-11-25"],
+        &["promise", "make", "acme", "site", "--due", "2026-11-27"],
+        &["promise", "break", "1", "--reason", "printer"],
+        &["promise", "keep", "2"],
+    ] {
+        let o = run(&tl, "0", args);
+        assert_eq!(o.code, 0, "{args:?}: {o:?}");
+    }
+    let o = run(&tl, "1", &["audit", "--json"]);
+    assert_eq!(o.json()["promises"]["broken"], 1, "{o:?}");
+    assert!(ck(&tl).exists(), "the query wrote a checkpoint");
+    tl
+}
+
+/// The forgery of issue 15.1, made from `docs/format.md` alone (not with
+/// the crate's writer): in the audit section (kind 3), every promise whose
+/// close is "broken" (bits 4-8 = 2) becomes "kept" (1); then the section's
+/// CRC in the header's table and the header's CRC are recomputed, so every
+/// check a reader makes of the file passes. Returns the promises changed.
+fn forge_broken_as_kept(ck: &mut [u8]) -> usize {
+    let u64_at = |b: &[u8], i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap()) as usize;
+    let r = section(ck, 3);
+    let n = u64_at(ck, r.start);
+    // counts (4 × 8), ids (N × 8), clients (N × 4), original dues, last
+    // dues, closed at (N × 8 each), then the promise bits (N × 1).
+    let bits = r.start + 32 + n * (8 + 4 + 8 + 8 + 8);
+    let mut changed = 0;
+    for b in &mut ck[bits..bits + n] {
+        if (*b >> 2) & 3 == 2 {
+            *b = (*b & !0b1100) | (1 << 2);
+            changed += 1;
+        }
+    }
+    let crc = crc32fast::hash(&ck[r]);
+    let entry = (0..5)
+        .map(|e| 152 + e * 24)
+        .find(|&b| u32::from_le_bytes(ck[b..b + 4].try_into().unwrap()) == 3)
+        .unwrap();
+    ck[entry + 4..entry + 8].copy_from_slice(&crc.to_le_bytes());
+    let header_crc = crc32fast::hash(&ck[..272]);
+    ck[272..276].copy_from_slice(&header_crc.to_le_bytes());
+    changed
+}
+
+/// Forges `tl`'s checkpoint in place (its owner and mode 0600 kept).
+fn forge(tl: &Tl) {
+    let mut bytes = std::fs::read(ck(tl)).unwrap();
+    assert_eq!(forge_broken_as_kept(&mut bytes), 1);
+    std::fs::write(ck(tl), &bytes).unwrap();
+}
+
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn regression_15_1_verify_catches_a_forged_checkpoint_and_sets_it_aside() {
+    let tl = with_broken_promise();
+    let truth = run(&tl, "0", &["audit", "--json"]);
+    forge(&tl);
+    // The forgery passes every check a query makes (CRCs, journal, record):
+    // a warm query answers from it. This is why `verify` compares content.
+    let lie = run(&tl, "1000000000", &["audit", "--json"]);
+    assert_eq!(
+        lie.json()["promises"]["broken"],
+        0,
+        "the forgery took: {lie:?}"
+    );
+
+    let o = run(&tl, "0", &["verify", "--json"]);
+    assert_eq!(o.code, 3, "{o:?}");
+    let v = o.json();
+    assert_eq!(v["ok"], false);
+    assert_eq!(
+        v["damage"],
+        serde_json::json!([]),
+        "the journal itself is clean"
+    );
+    let d = &v["derived"][0];
+    assert_eq!(d["kind"], "checkpoint");
+    assert_eq!(d["status"], "differs");
+    assert_eq!(d["section"], "audit", "the first section that differs");
+    assert_eq!(d["file"], ck(&tl).display().to_string());
+    assert_eq!(d["seq"], 5);
+    let moved = PathBuf::from(d["moved_to"].as_str().unwrap());
+    assert!(moved.exists() && !ck(&tl).exists(), "set aside: {d}");
+    assert!(
+        o.stderr.contains("audit"),
+        "the error names the section: {o:?}"
+    );
+
+    // The next query folds the log and tells the truth, and writes an
+    // honest checkpoint, which verifies.
+    let after = run(&tl, "1000000000", &["audit", "--json"]);
+    assert_eq!(after.stdout, truth.stdout);
+    let o = run(&tl, "1", &["audit", "--json"]);
+    assert_eq!(o.stdout, truth.stdout);
+    let o = run(&tl, "0", &["verify", "--json"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert_eq!(o.json()["derived"][0]["status"], "ok");
+    assert_eq!(o.json()["ok"], true);
+}
+
+#[test]
+fn regression_15_1_a_rewrite_never_copies_a_forged_checkpoint_forward() {
+    let tl = with_broken_promise();
+    forge(&tl);
+    // Enough appended since the checkpoint for the next fold to rewrite it.
+    for _ in 0..3 {
+        let o = run(&tl, "1000000000", &["talk", "acme", "--mood", "1"]);
+        assert_eq!(o.code, 0, "{o:?}");
+    }
+    let truth = run(&tl, "0", &["audit", "--json"]);
+    assert_eq!(truth.json()["promises"]["broken"], 1);
+    let before = std::fs::read(ck(&tl)).unwrap();
+    let o = run(&tl, "1", &["audit", "--json"]);
+    assert_eq!(
+        o.stdout, truth.stdout,
+        "the rewriting query answers from the log"
+    );
+    assert_ne!(std::fs::read(ck(&tl)).unwrap(), before, "rewritten");
+    // The new checkpoint holds the log's answer, not the forgery.
+    let warm = run(&tl, "1000000000", &["audit", "--json"]);
+    assert_eq!(warm.stdout, truth.stdout);
+    let o = run(&tl, "0", &["verify", "--json"]);
+    assert_eq!(
+        (o.code, &o.json()["derived"][0]["status"]),
+        (0, &"ok".into())
+    );
+    // So does one a recording command rewrites (after a record appended
+    // since the checkpoint: a tail to fold).
+    forge(&tl);
+    let o = run(&tl, "1000000000", &["talk", "acme", "--mood", "1"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let o = run(&tl, "1", &["talk", "acme", "--mood", "1"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let truth = run(&tl, "0", &["audit", "--json"]);
+    let warm = run(&tl, "1000000000", &["audit", "--json"]);
+    assert_eq!(warm.stdout, truth.stdout);
+}
+
+#[test]
+fn regression_15_1_a_checkpoint_others_may_write_or_own_is_ignored() {
+    use std::os::unix::fs::PermissionsExt;
+    let tl = with_broken_promise();
+    let truth = run(&tl, "0", &["audit", "--json"]);
+    forge(&tl);
+    std::fs::set_permissions(ck(&tl), std::fs::Permissions::from_mode(0o664)).unwrap();
+    let o = run(&tl, "1000000000", &["audit", "--json"]);
+    assert_eq!(o.stdout, truth.stdout, "group-writable: ignored");
+    // …and replaced by the fold, by one of the journal's owner, mode 0600.
+    assert_eq!(mode(&ck(&tl)), 0o600);
+    let o = run(&tl, "0", &["verify", "--json"]);
+    assert_eq!(o.json()["derived"][0]["status"], "ok", "{o:?}");
+
+    // Owned by someone else (only root can give a file away).
+    forge(&tl);
+    match std::os::unix::fs::chown(ck(&tl), Some(65534), None) {
+        Ok(()) => {
+            let o = run(&tl, "0", &["verify", "--json"]);
+            let d = &o.json()["derived"][0];
+            assert_eq!((o.code, &d["status"]), (0, &"ignored".into()), "{o:?}");
+            assert!(d["detail"].as_str().unwrap().contains("uid 65534"), "{d}");
+            let o = run(&tl, "1000000000", &["audit", "--json"]);
+            assert_eq!(o.stdout, truth.stdout, "another owner's: ignored");
+        }
+        Err(e) => eprintln!("not root ({e}): the ownership half is not exercised"),
+    }
+}
+
+#[test]
+fn verify_accepts_honest_checkpoints_and_reports_ignored_ones() {
+    // Written after 300 of 400 events, with a retraction after it of an
+    // event before it: compared with a fold up to its own record.
+    let (tl, _) = setup();
+    let o = run(&tl, "0", &["verify", "--json"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let d = &o.json()["derived"][0];
+    assert_eq!(
+        (&d["status"], &d["seq"]),
+        (&"ok".into(), &300.into()),
+        "{d}"
+    );
+    assert!(ck(&tl).exists());
+    // Another journal's: ignored (not used by any command), not a failure.
+    let other = Tl::new();
+    append(&other.journal, &events(400, 3));
+    run(&other, "1", &["due"]);
+    std::fs::copy(ck(&other), ck(&tl)).unwrap();
+    let o = run(&tl, "0", &["verify"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert!(o.stdout.contains("another journal"), "{o:?}");
+    // None at all: an empty list.
+    std::fs::remove_file(ck(&tl)).unwrap();
+    let o = run(&tl, "0", &["verify", "--json"]);
+    assert_eq!(o.json()["derived"], serde_json::json!([]));
+}
+
+#[test]
+fn regression_15_10_temp_files_of_killed_writers_are_removed_by_the_next_writer() {
+    use std::time::{Duration, SystemTime};
+    let (mut tl, _) = setup();
+    tl.now = "2026-11-10T00:00".into();
+    let dir = tl.dir.path();
+    let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+    let make = |name: &str, old: bool| {
+        let p = dir.join(name);
+        let f = std::fs::File::create(&p).unwrap();
+        std::io::Write::write_all(&mut &f, &[7u8; 4096]).unwrap();
+        if old {
+            f.set_modified(hour_ago).unwrap();
+        }
+        f
+    };
+    // Left by killed writers: old, and nobody holds their lock.
+    for i in 0..5 {
+        drop(make(&format!(".trustlog-checkpoint-dead{i:02}"), true));
+    }
+    // A live writer's, however old: it holds the file's lock.
+    let live = make(".trustlog-checkpoint-live00", true);
+    live.try_lock().unwrap();
+    // A writer's that may not have locked it yet: too young to judge.
+    drop(make(".trustlog-checkpoint-young0", false));
+    // Not a temporary checkpoint.
+    drop(make("notes.txt", true));
+
+    let o = run(&tl, "1", &["talk", "acme", "--mood", "1"]);
+    assert_eq!(o.code, 0, "{o:?}");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "home")
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ".trustlog-checkpoint-live00",
+            ".trustlog-checkpoint-young0",
+            "journal.tlog",
+            "journal.tlog.checkpoint",
+            "notes.txt"
+        ]
+    );
+    drop(live);
+}

@@ -719,7 +719,7 @@ fn postmortem_of_a_lost_client_has_every_part_and_the_warnings_most_serious_firs
     assert_eq!(pm["audit"]["original_date_hit_rate"], 0.0);
     assert_eq!(
         pm["audit"]["moves"],
-        json!({"us": 0, "client": 2, "external": 0, "after_due": 1})
+        json!({"us": 0, "client": 2, "external": 0, "after_due": 1, "earlier": 0})
     );
     let flags: Vec<(&str, u64)> = pm["audit"]["flags"]
         .as_array()

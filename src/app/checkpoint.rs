@@ -6,6 +6,8 @@
 //! A checkpoint is never trusted over the log. It is used only when all of
 //! this holds; otherwise it is ignored (and rewritten by the next fold that
 //! reads the whole journal):
+//! - it is a regular file owned by the journal's owner that neither group
+//!   nor others may write (a CRC is no defence against a forger);
 //! - its header is intact (CRC), of this format version and projection
 //!   layout, and was written by this version of trustlog;
 //! - it names this journal (journal id and creation time from the header);
@@ -22,7 +24,10 @@
 //! Refresh: a fold that reads at least [`refresh_bytes`] of the journal
 //! (1 MiB by default, about 10,000 events of typical size; the whole
 //! journal, when there was no usable checkpoint) writes a new checkpoint,
-//! folding everything a checkpoint holds to do so. Below that the tail is
+//! folding everything a checkpoint holds to do so — from the first record:
+//! a checkpoint is rebuilt, never copied forward, because nothing but
+//! `verify` ([`verify_derived`]) checks an old one's content against the
+//! log. Below that the tail is
 //! cheap to replay, and a checkpoint rewrite (a few MB and an fsync per
 //! million events) would cost more than it saves. Written atomically: a
 //! temporary file in the same directory, fsync, rename over the old one,
@@ -41,7 +46,7 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashSet;
@@ -193,8 +198,10 @@ pub struct Folded {
     at: Position,
     header: Option<Header>,
     /// The fold read enough to be worth a checkpoint, and holds everything
-    /// one needs.
+    /// one needs; always a fold from the first record (see [`fold`]).
     pub worth_saving: bool,
+    /// The journal ended in a torn tail, left out of the fold.
+    pub torn_tail: Option<replay::TornTail>,
 }
 
 /// A checkpoint file's header, read and checked.
@@ -450,6 +457,42 @@ fn journal_header(journal: &Path) -> Option<Header> {
     Header::decode(&b).ok()
 }
 
+/// Why a checkpoint file may not be used even before its bytes are read:
+/// only the journal's owner may have written it. A file someone else owns,
+/// or that group or others may write, could hold anything (its CRCs are no
+/// defence: anyone can compute them), so it is ignored, as a damaged one
+/// is, and replaced by the next fold that writes one. Checked on the open
+/// file (`fstat`), so the file checked is the file read.
+fn untrusted(file: &File, journal_owner: Option<u32>) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = match file.metadata() {
+        Ok(m) => m,
+        Err(e) => return Some(format!("cannot be examined: {e}")),
+    };
+    if !m.file_type().is_file() {
+        return Some("is not a regular file".into());
+    }
+    if journal_owner.is_some_and(|o| o != m.uid()) {
+        return Some(format!(
+            "is owned by uid {}, not by the journal's owner (uid {}): expected the journal's owner",
+            m.uid(),
+            journal_owner.unwrap_or_default()
+        ));
+    }
+    if m.mode() & 0o022 != 0 {
+        return Some(format!(
+            "may be written by group or others (mode {:04o}): expected 0600",
+            m.mode() & 0o7777
+        ));
+    }
+    None
+}
+
+fn owner_of(journal: &Path) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(journal).ok().map(|m| m.uid())
+}
+
 /// Folds the journal (as known at `as_of`) into the core projections,
 /// starting from the checkpoint when it is usable; when the fold read
 /// enough (see the module docs), `worth_saving` is set and, for a query
@@ -478,9 +521,12 @@ pub fn fold(
     let (loaded, bad_file) = match threshold {
         None => (None, false),
         Some(_) => {
+            let owner = owner_of(journal);
             let opened = Loaded::open(&ck_path).filter(|l| {
-                journal_header(journal)
-                    .is_some_and(|h| h.journal_id == l.journal_id && h.created_micros == l.created)
+                untrusted(&l.file, owner).is_none()
+                    && journal_header(journal).is_some_and(|h| {
+                        h.journal_id == l.journal_id && h.created_micros == l.created
+                    })
                     && l.at.end <= journal_len
             });
             let bad = opened.is_none() && ck_path.exists();
@@ -497,6 +543,14 @@ pub fn fold(
     // Fold everything a checkpoint holds when this fold will be saved.
     let saving =
         as_of.is_none() && params.is_some() && threshold.is_some_and(|t| tail >= t || bad_file);
+    // A checkpoint is rebuilt, never copied forward: what a new one holds
+    // is folded from the first record by the process that writes it, never
+    // taken from an old one, whose content no reader checks against the
+    // log (its CRCs catch accidents, not a forgery; that is `verify`'s
+    // job). So a fold that will save does not resume. It costs a full
+    // replay once per `refresh_bytes` of appends instead of a read of
+    // that tail.
+    let loaded = loaded.filter(|_| !saving);
     let want = Want {
         full_state: needs.full_state || saving,
         audit: needs.audit || saving,
@@ -554,6 +608,7 @@ pub fn fold(
         0
     });
     let worth_saving = as_of.is_none()
+        && !r.resumed
         && params.is_some()
         && r.header.is_some()
         && r.at.seq > 0
@@ -565,6 +620,7 @@ pub fn fold(
         at: r.at,
         header: r.header,
         worth_saving,
+        torn_tail: r.torn_tail,
     };
     if save_now && folded.worth_saving {
         // A checkpoint is a cache: failing to write one is not the
@@ -606,18 +662,17 @@ impl Folded {
         };
     }
 
-    /// Writes the checkpoint next to `journal`, atomically. Each section is
-    /// streamed into the temporary file (its CRC and length counted on the
-    /// way), never built in memory; the header, which holds the section
-    /// table, is written last at offset 0, before the fsync and rename.
-    pub fn save(&self, journal: &Path) -> Result<(), AppError> {
+    /// What every section is encoded from: borrowed from the fold, the
+    /// retracted set sorted. `None` when the fold lacks a part a checkpoint
+    /// holds (then none is written).
+    fn parts(&self) -> Option<Parts<'_>> {
         let (Some(header), Some(audit), Some(trust), Some(cold)) = (
             &self.header,
             &self.core.audit,
             &self.core.trust,
             self.core.state.cold_ref(),
         ) else {
-            return Ok(());
+            return None;
         };
         let mut retracted: Vec<Seq> = self.retracted.iter().copied().collect();
         retracted.sort_unstable();
@@ -626,12 +681,35 @@ impl Folded {
             .copied()
             .filter(|s| *s > self.at.seq)
             .collect();
+        Some(Parts {
+            header,
+            audit,
+            trust,
+            cold,
+            state: &self.core.state,
+            retracted,
+            future,
+        })
+    }
+
+    /// Writes the checkpoint next to `journal`, atomically. Each section is
+    /// streamed into the temporary file (its CRC and length counted on the
+    /// way), never built in memory; the header, which holds the section
+    /// table, is written last at offset 0, before the fsync and rename.
+    ///
+    /// The temporary file is locked (`flock`) while it is written, so that
+    /// [`remove_stale_temp_files`], which runs first, can tell the files of
+    /// killed writers from those of live ones.
+    pub fn save(&self, journal: &Path) -> Result<(), AppError> {
+        let Some(parts) = self.parts() else {
+            return Ok(());
+        };
         let mut h = [0u8; HEADER_LEN];
         h[H_MAGIC..H_MAGIC + 8].copy_from_slice(&MAGIC);
         h[H_VERSION..H_VERSION + 2].copy_from_slice(&VERSION.to_le_bytes());
         h[H_LAYOUT..H_LAYOUT + 4].copy_from_slice(&LAYOUT.to_le_bytes());
-        h[H_JOURNAL_ID..H_JOURNAL_ID + 16].copy_from_slice(&header.journal_id);
-        h[H_CREATED..H_CREATED + 8].copy_from_slice(&header.created_micros.to_le_bytes());
+        h[H_JOURNAL_ID..H_JOURNAL_ID + 16].copy_from_slice(&parts.header.journal_id);
+        h[H_CREATED..H_CREATED + 8].copy_from_slice(&parts.header.created_micros.to_le_bytes());
         h[H_RECORD_OFFSET..H_RECORD_OFFSET + 8]
             .copy_from_slice(&self.at.record_offset.to_le_bytes());
         h[H_END..H_END + 8].copy_from_slice(&self.at.end.to_le_bytes());
@@ -639,40 +717,35 @@ impl Folded {
         h[H_CHAIN..H_CHAIN + 32].copy_from_slice(&self.at.chain);
         h[H_MAX_RECORDED..H_MAX_RECORDED + 8]
             .copy_from_slice(&self.at.max_recorded_at.0.to_le_bytes());
-        h[H_TRUST_PARAMS..H_TRUST_PARAMS + 32].copy_from_slice(&params_digest(trust.params())?);
+        h[H_TRUST_PARAMS..H_TRUST_PARAMS + 32]
+            .copy_from_slice(&params_digest(parts.trust.params())?);
         h[H_PROGRAM..H_PROGRAM + 16].copy_from_slice(&program_id());
 
         let target = path_for(journal);
-        let dir = match target.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
+        let dir = dir_of(&target);
         let io = |op: &str, e: std::io::Error| {
             AppError::Io(format!("{op} checkpoint {}: {e}", target.display()))
         };
+        // A writer about to add a temporary file clears those killed
+        // writers left (a cache, so a failure here is no failure).
+        remove_stale_temp_files(&dir, STALE_TEMP_AGE);
         let mut tmp = tempfile::Builder::new()
-            .prefix(".trustlog-checkpoint-")
+            .prefix(TEMP_PREFIX)
             .tempfile_in(&dir)
             .map_err(|e| io("creating a temporary file for the", e))?;
+        tmp.as_file()
+            .try_lock()
+            .map_err(|e| io("locking the temporary file of the", e.into()))?;
         {
             let f = tmp.as_file_mut();
             let mut w = Counted::new(std::io::BufWriter::with_capacity(1 << 20, &*f));
             // Room for the header, written once the section table is known.
             w.write_all(&[0u8; HEADER_LEN])
                 .map_err(|e| io("writing the", e))?;
-            let kinds = [S_RETRACTED, S_STATE, S_AUDIT, S_TRUST, S_STATE_COLD];
-            for (i, kind) in kinds.into_iter().enumerate() {
+            for (i, kind) in KINDS.into_iter().enumerate() {
                 let offset = w.len;
                 w.crc = crc32fast::Hasher::new();
-                match kind {
-                    S_RETRACTED => codec::encode_checkpoint_into(&retracted, &mut w).map(drop)?,
-                    S_STATE => w
-                        .write_all(&hot::encode(&self.core.state, &future))
-                        .map_err(|e| io("writing the", e))?,
-                    S_AUDIT => audit.write_checkpoint(&mut w)?,
-                    S_TRUST => codec::encode_checkpoint_into(trust, &mut w).map(drop)?,
-                    _ => codec::encode_checkpoint_into(&cold, &mut w).map(drop)?,
-                }
+                parts.write(kind, &mut w)?;
                 let b = H_SECTIONS + i * 24;
                 h[b..b + 4].copy_from_slice(&kind.to_le_bytes());
                 h[b + 4..b + 8].copy_from_slice(&w.crc.clone().finalize().to_le_bytes());
@@ -692,6 +765,414 @@ impl Folded {
             .map_err(|e| io("syncing the directory of the", e))?;
         Ok(())
     }
+}
+
+/// The sections in the order they are written.
+const KINDS: [u32; SECTIONS] = [S_RETRACTED, S_STATE, S_AUDIT, S_TRUST, S_STATE_COLD];
+
+/// A section's name in messages (`verify`).
+fn section_name(kind: u32) -> &'static str {
+    match kind {
+        S_RETRACTED => "retracted",
+        S_STATE => "state",
+        S_AUDIT => "audit",
+        S_TRUST => "trust",
+        S_STATE_COLD => "state_cold",
+        _ => "unknown",
+    }
+}
+
+/// A fold's projections as a checkpoint encodes them.
+struct Parts<'a> {
+    header: &'a Header,
+    audit: &'a Audit,
+    trust: &'a Trust,
+    cold: crate::projections::state::StateColdRef<'a>,
+    state: &'a State,
+    retracted: Vec<Seq>,
+    future: Vec<Seq>,
+}
+
+impl Parts<'_> {
+    /// Streams section `kind` into `w` (what `save` writes, and what
+    /// `verify` compares with a checkpoint's bytes).
+    fn write<W: Write>(&self, kind: u32, w: &mut W) -> Result<(), AppError> {
+        let io = |e: std::io::Error| AppError::Io(format!("encoding a checkpoint section: {e}"));
+        match kind {
+            S_RETRACTED => codec::encode_checkpoint_into(&self.retracted, w).map(drop)?,
+            S_STATE => w
+                .write_all(&hot::encode(self.state, &self.future))
+                .map_err(io)?,
+            S_AUDIT => self.audit.write_checkpoint(w)?,
+            S_TRUST => codec::encode_checkpoint_into(self.trust, w).map(drop)?,
+            _ => codec::encode_checkpoint_into(&self.cold, w).map(drop)?,
+        }
+        Ok(())
+    }
+}
+
+fn dir_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Names of the temporary files a checkpoint is written to, in the
+/// journal's directory (renamed over `<journal>.checkpoint` when whole).
+pub const TEMP_PREFIX: &str = ".trustlog-checkpoint-";
+
+/// A temporary checkpoint file untouched for this long, and not locked, is
+/// a killed writer's (see [`remove_stale_temp_files`]).
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes the temporary checkpoint files (`.trustlog-checkpoint-*`) in
+/// `dir` that killed writers left behind; returns how many.
+///
+/// Checkpoints are written by queries, which hold no lock on the journal,
+/// as well as by recording commands, which hold the writer's lock: so the
+/// journal's lock says nothing about whose a temporary file is. Instead
+/// every writer holds an exclusive `flock` on its temporary file while it
+/// writes it, and the kernel drops that lock when the process dies,
+/// however it dies. A file is stale when this process can take its lock
+/// (no live writer holds it) and it was last modified at least `min_age`
+/// ago: the age covers the instant between a writer's creating its file
+/// and locking it, and the files of older trustlog versions, which did not
+/// lock them (a live writer streams into its file, so its time stays
+/// fresh). Removing a live writer's file by mistake could only make its
+/// rename fail: a checkpoint not written, which is never an error. Run by
+/// every writer of a checkpoint before it creates its own.
+pub fn remove_stale_temp_files(dir: &Path, min_age: std::time::Duration) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    let now = std::time::SystemTime::now();
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if !name.to_string_lossy().starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let path = e.path();
+        // Opened without following a symbolic link: only a regular file of
+        // ours is ever removed.
+        let Ok(f) = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+        else {
+            continue;
+        };
+        let Ok(m) = f.metadata() else { continue };
+        let old = m
+            .modified()
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age >= min_age);
+        if !m.file_type().is_file() || !old || f.try_lock().is_err() {
+            continue;
+        }
+        // Still the file that was checked (not renamed over since).
+        use std::os::unix::fs::MetadataExt;
+        let same = std::fs::symlink_metadata(&path)
+            .is_ok_and(|now| now.ino() == m.ino() && now.dev() == m.dev());
+        if same && std::fs::remove_file(&path).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// What `verify` made of a derived file next to the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DerivedStatus {
+    /// It holds what a fold of the log up to its position holds.
+    Ok,
+    /// It claims to be this journal's, at a record that is there, and holds
+    /// something else: set aside, so that no command reads it again.
+    Differs,
+    /// No command would use it (damaged, another version's or journal's,
+    /// stale, or not safely owned); the next fold that writes one replaces
+    /// it.
+    Ignored,
+    /// It could not be compared (the journal does not fold: see its damage).
+    Unchecked,
+}
+
+impl DerivedStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DerivedStatus::Ok => "ok",
+            DerivedStatus::Differs => "differs",
+            DerivedStatus::Ignored => "ignored",
+            DerivedStatus::Unchecked => "unchecked",
+        }
+    }
+}
+
+/// One derived file, checked by [`verify_derived`].
+#[derive(Debug, Clone)]
+pub struct DerivedCheck {
+    pub file: PathBuf,
+    /// What kind of derived file (`checkpoint`).
+    pub kind: &'static str,
+    pub status: DerivedStatus,
+    /// The seq it ends at, when its header could be read.
+    pub seq: Option<Seq>,
+    /// With `Differs`: the first part that differs (`header`, or a
+    /// section: `retracted`, `state`, `audit`, `trust`, `state_cold`).
+    pub section: Option<&'static str>,
+    /// What was found, in words.
+    pub detail: String,
+    /// With `Differs`: where the file was set aside.
+    pub moved_to: Option<PathBuf>,
+}
+
+/// Checks every derived file next to `journal` (today: its checkpoint)
+/// against a fresh fold of the log, no checkpoint used, up to the record
+/// the file ends at; a checkpoint that differs in any byte of its
+/// sections, or in what its header says of them, is renamed to
+/// `<journal>.checkpoint.rejected-<now>` (kept, as evidence), so the next
+/// query rebuilds it. `params`: the trust parameters to fold with when the
+/// checkpoint's own cannot be read (they are in its trust section).
+///
+/// This is where a checkpoint's content is checked: queries and recording
+/// commands check only that it is intact (CRCs), this journal's, and at a
+/// record still in the log — a CRC does not tell a forgery from the truth.
+pub fn verify_derived(
+    journal: &Path,
+    params: Option<&TrustParams>,
+    now_micros: i64,
+) -> Vec<DerivedCheck> {
+    let file = path_for(journal);
+    if std::fs::symlink_metadata(&file).is_err() {
+        return Vec::new();
+    }
+    let mut c = DerivedCheck {
+        file: file.clone(),
+        kind: "checkpoint",
+        status: DerivedStatus::Ignored,
+        seq: None,
+        section: None,
+        detail: String::new(),
+        moved_to: None,
+    };
+    let Some(l) = Loaded::open(&file) else {
+        c.detail = "not a checkpoint of this trustlog version, or its header is damaged: \
+                    ignored, and replaced by the next fold that writes one"
+            .into();
+        return vec![c];
+    };
+    c.seq = Some(l.at.seq);
+    if let Some(why) = untrusted(&l.file, owner_of(journal)) {
+        c.detail = format!("{why}: ignored, and replaced by the next fold that writes one");
+        return vec![c];
+    }
+    let journal_len = std::fs::metadata(journal).map(|m| m.len()).unwrap_or(0);
+    let ours = journal_header(journal)
+        .is_some_and(|h| h.journal_id == l.journal_id && h.created_micros == l.created);
+    if !ours {
+        c.detail = "belongs to another journal (or to this one before a salvage): ignored".into();
+        return vec![c];
+    }
+    if l.at.end > journal_len {
+        c.detail = format!(
+            "ends at offset {}, past the journal's end ({journal_len}): stale, ignored",
+            l.at.end
+        );
+        return vec![c];
+    }
+    match compare(journal, &l, params) {
+        Err(e) => {
+            c.status = DerivedStatus::Unchecked;
+            c.detail = format!("not compared: the journal does not fold ({e})");
+        }
+        Ok(Compared::Stale) => {
+            c.detail = format!(
+                "the record it ends at (#{} at offset {}) is not in the journal: stale, ignored",
+                l.at.seq, l.at.record_offset
+            );
+        }
+        Ok(Compared::Same) => {
+            c.status = DerivedStatus::Ok;
+            c.detail = format!("matches a fold of the log up to #{}", l.at.seq);
+        }
+        Ok(Compared::Differs(section, what)) => {
+            c.status = DerivedStatus::Differs;
+            c.section = Some(section);
+            c.moved_to = set_aside(&file, &l.file, now_micros);
+            let fate = match &c.moved_to {
+                Some(p) => format!("set aside as {}", p.display()),
+                None => "could not be set aside: delete it".into(),
+            };
+            c.detail = format!(
+                "{what} differs from a fold of the log up to #{}: {fate}; the next query rebuilds it",
+                l.at.seq
+            );
+        }
+    }
+    vec![c]
+}
+
+enum Compared {
+    Same,
+    /// The record it ends at is not in the journal.
+    Stale,
+    /// The first part that differs, and that part in words.
+    Differs(&'static str, String),
+}
+
+/// Folds the log up to `l`'s record, from scratch, and compares what a
+/// checkpoint of that fold would hold with what `l` holds.
+fn compare(journal: &Path, l: &Loaded, params: Option<&TrustParams>) -> Result<Compared, AppError> {
+    // The scores are compared as folded with the parameters the checkpoint
+    // names (its header's digest must be theirs, below).
+    let params = l
+        .decode::<Trust>(S_TRUST, "trust")
+        .map(|t| t.params().clone())
+        .or_else(|| params.cloned())
+        .unwrap_or_default();
+    let r = replay::replay_to(
+        journal,
+        None,
+        l.at.end,
+        &mut |_| Core {
+            state: State::new(),
+            audit: Some(Audit::new()),
+            trust: Some(Trust::scores_only(params.clone())),
+        },
+        &mut || None,
+    )?;
+    if (r.at.record_offset, r.at.end, r.at.seq, r.at.chain)
+        != (l.at.record_offset, l.at.end, l.at.seq, l.at.chain)
+    {
+        return Ok(Compared::Stale);
+    }
+    let folded = Folded {
+        core: r.projections,
+        retracted: r.retracted,
+        at: r.at,
+        header: r.header,
+        worth_saving: false,
+        torn_tail: None,
+    };
+    let Some(parts) = folded.parts() else {
+        return Err(AppError::Io(
+            "verifying the checkpoint: the fold lacks a projection".into(),
+        ));
+    };
+    if folded.at.max_recorded_at != l.at.max_recorded_at {
+        return Ok(Compared::Differs(
+            "header",
+            "its latest recorded_at (what `--as-of` relies on)".into(),
+        ));
+    }
+    if params_digest(parts.trust.params())? != l.trust_params {
+        return Ok(Compared::Differs(
+            "header",
+            "its trust parameters digest".into(),
+        ));
+    }
+    let size = l
+        .file
+        .metadata()
+        .map_err(|e| AppError::Io(format!("reading the checkpoint: {e}")))?
+        .len();
+    for kind in KINDS {
+        let name = section_name(kind);
+        let Some(&(_, crc, offset, len)) = l.sections.iter().find(|s| s.0 == kind) else {
+            return Ok(Compared::Differs(name, format!("section {name} (missing)")));
+        };
+        if offset < HEADER_LEN as u64 || offset.checked_add(len).is_none_or(|e| e > size) {
+            return Ok(Compared::Differs(
+                name,
+                format!("section {name} (outside the file)"),
+            ));
+        }
+        let mut same = SameBytes {
+            file: &l.file,
+            pos: offset,
+            end: offset + len,
+            same: true,
+            crc: crc32fast::Hasher::new(),
+            buf: Vec::new(),
+        };
+        {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut same);
+            parts.write(kind, &mut w)?;
+            w.flush()
+                .map_err(|e| AppError::Io(format!("reading the checkpoint: {e}")))?;
+        }
+        if !same.same || same.pos != same.end || same.crc.finalize() != crc {
+            return Ok(Compared::Differs(name, format!("section {name}")));
+        }
+    }
+    Ok(Compared::Same)
+}
+
+/// A writer that compares what is written with a file's bytes from `pos`
+/// to `end` (a checkpoint section), reading them as it goes.
+struct SameBytes<'a> {
+    file: &'a File,
+    pos: u64,
+    end: u64,
+    /// Every byte so far was the file's.
+    same: bool,
+    /// Of the file's bytes compared.
+    crc: crc32fast::Hasher,
+    buf: Vec<u8>,
+}
+
+impl Write for SameBytes<'_> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if !self.same {
+            return Ok(b.len());
+        }
+        if b.len() as u64 > self.end - self.pos {
+            self.same = false;
+            return Ok(b.len());
+        }
+        self.buf.resize(b.len(), 0);
+        self.file.read_exact_at(&mut self.buf, self.pos)?;
+        self.crc.update(&self.buf);
+        self.same = self.buf == b;
+        self.pos += b.len() as u64;
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Renames the checkpoint `file` (still the one `opened`) to
+/// `<file>.rejected-<now>`, so that no command reads it again and the
+/// evidence stays; `None` if it could not be.
+fn set_aside(file: &Path, opened: &File, now_micros: i64) -> Option<PathBuf> {
+    use std::os::unix::fs::MetadataExt;
+    let m = opened.metadata().ok()?;
+    let now = std::fs::symlink_metadata(file).ok()?;
+    if (now.ino(), now.dev()) != (m.ino(), m.dev()) {
+        // Replaced since it was read (a fold rewrote it): not the bad one.
+        return None;
+    }
+    let base = file.as_os_str().to_os_string();
+    let mut target = None;
+    for i in 0..100u32 {
+        let mut name = base.clone();
+        name.push(format!(".rejected-{now_micros}"));
+        if i > 0 {
+            name.push(format!("-{i}"));
+        }
+        let p = PathBuf::from(name);
+        if std::fs::symlink_metadata(&p).is_err() {
+            target = Some(p);
+            break;
+        }
+    }
+    let target = target?;
+    std::fs::rename(file, &target).ok()?;
+    let _ = File::open(dir_of(file)).and_then(|d| d.sync_all());
+    Some(target)
 }
 
 /// A writer that counts the bytes through it and their CRC (of the

@@ -101,6 +101,57 @@ pub struct Replayed<P> {
     pub events_read: u64,
     /// Whether the fold started from the resume point it was offered.
     pub resumed: bool,
+    /// The journal ended in bytes that are not a whole record (a torn
+    /// tail), left out of the fold.
+    pub torn_tail: Option<TornTail>,
+}
+
+/// Bytes at the end of the journal that do not form a whole record: a
+/// write cut short by a crash, or damage inside the last record (no reader
+/// can tell the two apart). Readers leave them out, quietly by design (the
+/// log ends cleanly before them), so the fold that met them reports them
+/// here and the command can say so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TornTail {
+    /// Where the bytes start (just after the last whole record).
+    pub offset: u64,
+    /// How many there are (to the end of the file as read).
+    pub len: u64,
+}
+
+/// The torn tail the last read of each journal in this process met, for
+/// the command to report once, wherever in it the journal was read (a
+/// query may read it through several folds and passes).
+static TORN_TAILS: std::sync::Mutex<Vec<(std::path::PathBuf, TornTail)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Notes that a read of `path` ended at `d` (a torn tail), unless the file
+/// has changed length since the read opened it at `read_len`: then the
+/// "torn" bytes were an append in progress (a reader sees a record being
+/// written as a torn tail), or a writer has since cut them.
+fn note_torn(path: &Path, d: &log::Damage, read_len: u64) -> Option<TornTail> {
+    let now_len = std::fs::metadata(path).map(|m| m.len()).ok()?;
+    if now_len != read_len {
+        return None;
+    }
+    let t = TornTail {
+        offset: d.offset,
+        len: d.len,
+    };
+    if let Ok(mut seen) = TORN_TAILS.lock() {
+        seen.retain(|(p, _)| p != path);
+        seen.push((path.to_path_buf(), t));
+    }
+    Some(t)
+}
+
+/// The torn tail that a read of the journal at `path` met in this process,
+/// if any (taken: a second call returns `None`). What the CLI reports after
+/// a query (see `cli::integrity::say_torn_tail`).
+pub fn take_torn_tail(path: &Path) -> Option<TornTail> {
+    let mut seen = TORN_TAILS.lock().ok()?;
+    let i = seen.iter().position(|(p, _)| p == path)?;
+    Some(seen.swap_remove(i).1)
 }
 
 /// How a single pass over the records ended.
@@ -131,6 +182,19 @@ pub fn replay<P: Projection>(
     fresh: &mut dyn FnMut(bool) -> P,
     resume: &mut dyn FnMut() -> Option<Resume<P>>,
 ) -> Result<Replayed<P>, AppError> {
+    replay_to(path, as_of, u64::MAX, fresh, resume)
+}
+
+/// [`replay`] of the records that start before offset `limit` only, as if
+/// the journal ended there: what a checkpoint written at that point holds
+/// (`verify` compares the two).
+pub fn replay_to<P: Projection>(
+    path: &Path,
+    as_of: Option<Timestamp>,
+    limit: u64,
+    fresh: &mut dyn FnMut(bool) -> P,
+    resume: &mut dyn FnMut() -> Option<Resume<P>>,
+) -> Result<Replayed<P>, AppError> {
     let mut use_resume = true;
     let mut abandoned = false;
     // Seqs known to be retracted before a pass starts: grows after each
@@ -153,6 +217,7 @@ pub fn replay<P: Projection>(
                     header: None,
                     events_read: 0,
                     resumed: false,
+                    torn_tail: None,
                 })
             }
             Err(e) => return Err(e.into()),
@@ -192,7 +257,7 @@ pub fn replay<P: Projection>(
         retracted.extend(extra.iter().copied());
         let guessed = if std::mem::take(&mut want_guess) {
             guess_tried = true;
-            let g = guess_retractions(&sc, at.end, as_of)
+            let g = guess_retractions(&sc, at.end, limit, as_of)
                 .map_err(|e| LogError::io(path, "reading", e))?;
             let new: Vec<Seq> = g.into_iter().filter(|s| !retracted.contains(s)).collect();
             // A retraction in the tail of an event the resume point already
@@ -217,9 +282,12 @@ pub fn replay<P: Projection>(
         .from_offset(at.end);
         let mut events_read = 0;
         let mut met = FxHashSet::default();
+        let mut torn = None;
         let end = pass(
             path,
             &mut sc,
+            limit,
+            &mut torn,
             &mut projections,
             &mut retracted,
             &mut met,
@@ -245,6 +313,7 @@ pub fn replay<P: Projection>(
         }
         match end {
             PassEnd::Done => {
+                let torn_tail = torn.and_then(|d| note_torn(path, &d, sc.file_len()));
                 return Ok(Replayed {
                     projections,
                     retracted,
@@ -252,6 +321,7 @@ pub fn replay<P: Projection>(
                     header: Some(header),
                     events_read,
                     resumed,
+                    torn_tail,
                 });
             }
             PassEnd::Conflict { before_resume } => {
@@ -277,16 +347,20 @@ pub fn replay<P: Projection>(
 fn guess_retractions(
     sc: &Scanner<FileStorage>,
     from: u64,
+    limit: u64,
     as_of: Option<Timestamp>,
 ) -> std::io::Result<Vec<Seq>> {
     use log::format::{FRAME_LEN, F_LEN, MAX_PAYLOAD};
     let t = as_of.unwrap_or(Timestamp(i64::MAX));
-    let file_len = sc.file_len();
+    let file_len = sc.file_len().min(limit);
     let mut out = Vec::new();
     let mut buf = vec![0u8; GUESS_CHUNK];
     let mut pos = from;
     while pos + FRAME_LEN as u64 <= file_len {
-        let got = sc.read_at(pos, &mut buf)?;
+        // Never past `limit`: a frame there is not the fold's.
+        let room = usize::try_from(file_len - pos).unwrap_or(usize::MAX);
+        let want = buf.len().min(room);
+        let got = sc.read_at(pos, &mut buf[..want])?;
         let b = &buf[..got];
         let mut i = 0usize;
         while let Some(head) = b.get(i..i + FRAME_LEN) {
@@ -460,6 +534,8 @@ enum Msg {
     Batch(Batch),
     /// Damage other than a torn tail: the read stops here.
     Damage(log::Damage),
+    /// A torn tail: the end of the journal.
+    Torn(log::Damage),
     Io(std::io::Error),
 }
 
@@ -468,15 +544,21 @@ enum Msg {
 /// the batch of records before it. The records come decoded.
 fn read_batch(
     sc: &mut Scanner<FileStorage>,
+    limit: u64,
     keys: &mut Interner,
     batch: Batch,
 ) -> (Batch, Option<Msg>, bool) {
-    let (mut batch, stop, last) = read_records(sc, batch);
+    let (mut batch, stop, last) = read_records(sc, limit, batch);
     batch.decode(keys);
     (batch, stop, last)
 }
 
-fn read_records(sc: &mut Scanner<FileStorage>, mut batch: Batch) -> (Batch, Option<Msg>, bool) {
+/// Records up to the one starting at `limit` (excluded).
+fn read_records(
+    sc: &mut Scanner<FileStorage>,
+    limit: u64,
+    mut batch: Batch,
+) -> (Batch, Option<Msg>, bool) {
     batch.clear();
     loop {
         let item = match sc.next_item() {
@@ -485,6 +567,7 @@ fn read_records(sc: &mut Scanner<FileStorage>, mut batch: Batch) -> (Batch, Opti
         };
         match item {
             None => return (batch, None, true),
+            Some(Item::Record(r)) if r.offset >= limit => return (batch, None, true),
             Some(Item::Record(r)) => {
                 batch.push(
                     Rec {
@@ -501,7 +584,10 @@ fn read_records(sc: &mut Scanner<FileStorage>, mut batch: Batch) -> (Batch, Opti
                     return (batch, None, false);
                 }
             }
-            Some(Item::Damage(d)) if d.kind == log::DamageKind::TornTail => {}
+            Some(Item::Damage(d)) if d.offset >= limit => return (batch, None, true),
+            Some(Item::Damage(d)) if d.kind == log::DamageKind::TornTail => {
+                return (batch, Some(Msg::Torn(d)), true)
+            }
             Some(Item::Damage(d)) => return (batch, Some(Msg::Damage(d)), true),
         }
     }
@@ -523,6 +609,8 @@ enum Mode {
 fn pass<P: Projection>(
     path: &Path,
     sc: &mut Scanner<FileStorage>,
+    limit: u64,
+    torn: &mut Option<log::Damage>,
     p: &mut P,
     retracted: &mut FxHashSet<Seq>,
     met: &mut FxHashSet<Seq>,
@@ -553,7 +641,7 @@ fn pass<P: Projection>(
     let stop = if sc.file_len().saturating_sub(f.at.end) < THREAD_MIN_BYTES {
         let mut batch = Batch::default();
         loop {
-            let (b, stop, last) = read_batch(sc, &mut keys, batch);
+            let (b, stop, last) = read_batch(sc, limit, &mut keys, batch);
             let more = f.batch(&b);
             batch = b;
             if last || !more {
@@ -566,7 +654,7 @@ fn pass<P: Projection>(
         std::thread::scope(|s| {
             s.spawn(move || loop {
                 let batch = back_rx.try_recv().unwrap_or_default();
-                let (b, stop, last) = read_batch(sc, &mut keys, batch);
+                let (b, stop, last) = read_batch(sc, limit, &mut keys, batch);
                 if !b.is_empty() && tx.send(Msg::Batch(b)).is_err() {
                     return;
                 }
@@ -604,6 +692,7 @@ fn pass<P: Projection>(
         Some(Msg::Damage(d)) if f.conflict.is_none() => {
             return Err(LogError::damaged(path, &d).into())
         }
+        Some(Msg::Torn(d)) => *torn = Some(d),
         _ => {}
     }
     if let Some(c) = f.conflict {
@@ -723,13 +812,18 @@ pub fn for_each_event(
     let t = as_of.unwrap_or(Timestamp(i64::MAX));
     let mut last = 0;
     let mut decode_err: Option<EventsError> = None;
+    let read_len = sc.file_len();
     while let Some(item) = sc
         .next_item()
         .map_err(|e| LogError::io(path, "reading", e))?
     {
         let r = match item {
             Item::Record(r) => r,
-            Item::Damage(d) if d.kind == log::DamageKind::TornTail => continue,
+            Item::Damage(d) if d.kind == log::DamageKind::TornTail => {
+                // The last item: reported to the command (see `TornTail`).
+                note_torn(path, &d, read_len);
+                continue;
+            }
             Item::Damage(d) => return Err(LogError::damaged(path, &d).into()),
         };
         if until.is_some_and(|u| r.seq > u) {

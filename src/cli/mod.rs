@@ -328,7 +328,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         cli.json,
         cli.config.clone(),
     )?;
-    match &cli.command {
+    let result = match &cli.command {
         Command::Client(c) => match c {
             ClientCmd::Add { args, at } => client_add(&ctx, at, args),
             ClientCmd::Fit { args, at } => client_fit(&ctx, at, args),
@@ -360,5 +360,20 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Verify(a) => integrity::verify(&ctx, a),
         Command::Repair(a) => integrity::repair(&ctx, a),
         Command::Completions { .. } => Ok(()),
+    };
+    // Queries answer without a torn tail, and say so (one line on stderr).
+    if matches!(
+        cli.command,
+        Command::Status(_)
+            | Command::Due(_)
+            | Command::Audit(_)
+            | Command::Trust(_)
+            | Command::Postmortem(_)
+            | Command::Log(_)
+            | Command::Export(_)
+            | Command::Report(_)
+    ) {
+        integrity::say_torn_tail(&ctx.journal);
     }
+    result
 }
