@@ -110,9 +110,15 @@ fn import_shows_its_check_only_on_a_terminal() {
     drawn_and_erased(&tty, "checking the import");
     // The command's own report follows, whole.
     let piped_report = out.stdout.trim_end();
-    assert!(!piped_report.is_empty(), "import printed no report: {out:?}");
+    assert!(
+        !piped_report.is_empty(),
+        "import printed no report: {out:?}"
+    );
     for line in piped_report.lines() {
-        assert!(tty.contains(line), "{line:?} is not on the terminal: {tty:?}");
+        assert!(
+            tty.contains(line),
+            "{line:?} is not on the terminal: {tty:?}"
+        );
     }
     assert_eq!(on_tty.replay().len(), 3, "{tty:?}");
 }

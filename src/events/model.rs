@@ -166,23 +166,24 @@ macro_rules! unreferenced {
 /// that bincode stores (`codec`) and import identities digest.
 ///
 /// To add an event kind (checked by adding a dummy variant: the compiler
-/// then points at exactly the matches of steps 3 and 5):
+/// then points at exactly the matches of steps 3 and 4):
 /// 1. add the variant at the END of this list (the variant index is the
 ///    on-disk tag: never reorder, never change a released variant). This
 ///    alone gives its Rust types, name, index, accessors, JSON form
 ///    (`--json`, export, import, both import readers) and import identity;
-/// 2. only for a field type not used yet: `Field` (`copied_fields!` below)
-///    and `JsonField` (`events/json.rs`, with a `Source` method for a new
-///    JSON shape); a word enum gets both from `word_enum!`; a compound
-///    type gets a one-name alias (as `Minutes`);
+/// 2. only for a field type not used yet: `Field` (`copied_fields!` below),
+///    `Wire` (the fast bincode reader, `events/codec.rs`) and `JsonField`
+///    (`events/json.rs`, with a `Source` method for a new JSON shape); a
+///    word enum gets all three from `word_enum!`; a compound type gets a
+///    one-name alias (as `Minutes`);
 /// 3. its words: `summary` in `cli/output.rs` and `describe` in
 ///    `projections/words.rs`;
-/// 4. its arm in `codec`'s fast bincode reader (without it, records of
-///    the kind are still read, by bincode, only slower);
-/// 5. what it means: its validation (`cli/record.rs`,
-///    `app/import/check.rs`) and the projections that fold it
-///    (`projections/state.rs`, `audit.rs`, `trust.rs`);
-/// 6. tests: a line in `tests/fixtures/v1.golden` (and the fixture
+/// 4. what it means: its validation (`app/rules.rs`, for recording and
+///    import alike; a `Recording` variant in `app/record.rs` and its clap
+///    arguments in `cli/record.rs` when users record it from the shell)
+///    and the projections that fold it (`projections/state.rs`, `audit/`,
+///    `trust/`);
+/// 5. tests: a line in `tests/fixtures/v1.golden` (and the fixture
 ///    journal), and an entry in the `every_kind` lists (`events/json.rs`,
 ///    `app/import/identity.rs`), whose identity digest is then pinned in
 ///    `GOLDEN`.
@@ -268,6 +269,22 @@ macro_rules! event_kinds {
                         $( $field: <$ty as Field>::own($field) ),*
                     } ),*
                 }
+            }
+
+            /// Reads the fields of the kind with index `tag` in bincode's
+            /// canonical form (`codec`'s fast reader); `None` for a tag
+            /// there is not or bytes it is not sure of.
+            pub(super) fn read_wire(
+                tag: u32,
+                r: &mut super::codec::fast::R<'a>,
+            ) -> Option<Self> {
+                use super::codec::fast::Wire;
+                Some(match tag {
+                    $( t if t == Kind::$variant as u32 => EventRef::$variant {
+                        $( $field: <borrowed!($ty, 'a) as Wire<'a>>::wire(r)? ),*
+                    }, )*
+                    _ => return None,
+                })
             }
 
             /// Writes the event's own fields under their JSON keys.
@@ -473,6 +490,14 @@ macro_rules! word_enum {
             }
             /// Every accepted word, for error messages and completions.
             pub const WORDS: &'static [&'static str] = &[$( $word ),+];
+            /// Every value, in the order of the words (and of the
+            /// declaration: bincode's variant index; a test checks it).
+            pub const ALL: &'static [$ty] = &[$( $variant ),+];
+        }
+        impl<'a> super::codec::fast::Wire<'a> for $ty {
+            fn wire(r: &mut super::codec::fast::R<'a>) -> Option<Self> {
+                Self::ALL.get(usize::try_from(r.u32()?).ok()?).copied()
+            }
         }
         impl super::json::JsonField for $ty {
             fn write(v: Self, key: &'static str, out: &mut super::json::JsonMap) {
