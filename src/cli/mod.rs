@@ -301,8 +301,10 @@ where
     let result = match Cli::try_parse_from(args) {
         Ok(cli) => dispatch(cli, &mut out),
         Err(e) if e.use_stderr() => {
-            // A usage error: clap's message on stderr, exit 2.
-            let _ = e.print();
+            // A usage error: clap's message on stderr, exit 2; plain, so
+            // that a value it quotes cannot carry escapes to the terminal.
+            let msg = text::visible_lines(&e.render().to_string());
+            let _ = std::io::stderr().write_all(msg.as_bytes());
             return 2;
         }
         // --help, --version: to stdout, like any output.
