@@ -220,6 +220,10 @@ fn check(c: &Case) -> Option<String> {
     if !out.stdout.is_empty() {
         problems.push("something went to stdout".to_string());
     }
+    // Nothing that could drive a terminal (issue 15.12): line breaks only.
+    if let Some(c) = out.stderr.chars().find(|c| c.is_control() && *c != '\n') {
+        problems.push(format!("a raw control character {c:?} on stderr"));
+    }
     if before != after {
         problems.push(match (&before, &after) {
             (None, Some(_)) => "the journal was created".to_string(),
@@ -360,6 +364,12 @@ fn cases() -> Vec<Case> {
         case("a damaged record, even for a bad handle", DamagedRecord, &["client", "add", "hooli"], 3, &["damaged"]),
         case("a damaged header", DamagedHeader, &["talk", "acme"], 3, &["journal.tlog", "header", "damaged"]),
         case("a newer format version", FutureVersion, &["talk", "acme"], 1, &["journal.tlog", "version 2", "upgrade trustlog"]),
+        // Issue 15.12: a value quoted in a message shows its control
+        // characters escaped (and `check` finds none raw on stderr).
+        case("handle with an escape", Journal, &["client", "add", "a\u{1b}[2Jb"], 1, &["invalid handle \"a\\u{1b}[2Jb\""]),
+        case("--fit word with CR and BEL", Journal, &["client", "add", "hooli", "--fit", "a\rb\u{7}"], 2, &["'a\\rb"]),
+        case("import a path with an escape", Journal, &["import", "no\u{1b}]0;x\u{7}.jsonl"], 1, &["no file to import at no\\e]0;x\\a.jsonl"]),
+        case("--now with an escape", Journal, &["--now", "\u{1b}[2J", "talk", "acme"], 1, &["--now", "\"\\u{1b}[2J\""]),
     ]
 }
 

@@ -17,16 +17,19 @@
 //! whenever that event is, whatever its own time), so the filtered events
 //! replay the way they do in the journal.
 
-use std::collections::{HashMap, HashSet};
-use std::io::{BufWriter, Write};
+use std::collections::HashMap;
+use std::io::Write;
 
 use clap::{Args, ValueEnum};
 use serde_json::{json, Map, Value};
 
-use super::context::{read_all, Ctx};
+use super::context::Ctx;
+use super::csv;
 use super::error::{invalid, CliError};
+use super::out::{failed, Out};
+use crate::app::replay;
 use crate::events::json::{envelope_json, EXPORT_EXTRA_KEYS};
-use crate::events::{Envelope, Event, PromiseId, Seq};
+use crate::events::{Envelope, EventRef, PromiseId, Seq};
 use crate::log;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -114,28 +117,21 @@ pub fn export_json(
     m
 }
 
-pub fn export(ctx: &Ctx, a: &ExportArgs) -> Result<(), CliError> {
+pub fn export(ctx: &Ctx, out: &mut Out, a: &ExportArgs) -> Result<(), CliError> {
     let (from, to) = ctx.period(a.from.as_deref(), a.to.as_deref())?;
     // The id needs the header; reading it first also gives the usual
     // "no journal at …" error for a missing file.
     let journal_id = log::open_scan(&ctx.journal, false, false)?
         .header()
         .journal_id;
-    let envs = read_all(&ctx.journal)?;
-
-    let mut promise_client: HashMap<PromiseId, String> = HashMap::new();
-    for e in &envs {
-        if let Event::PromiseMade {
-            promise, client, ..
-        } = &e.event
-        {
-            promise_client.insert(*promise, client.clone());
-        }
-    }
     if let Some(c) = &a.client {
-        let known = envs
-            .iter()
-            .any(|e| matches!(&e.event, Event::ClientAdded { handle, .. } if handle == c));
+        // A first pass, so that an unknown client is an error before any
+        // output (the events of a client only follow its ClientAdded).
+        let mut known = false;
+        replay::for_each_event(&ctx.journal, None, None, &mut |e| {
+            known |= matches!(e.event, EventRef::ClientAdded { handle, .. } if handle == c);
+            Ok(())
+        })?;
         if !known {
             return Err(invalid(format!(
                 "unknown client {c:?}: no ClientAdded event in {} names it",
@@ -143,61 +139,72 @@ pub fn export(ctx: &Ctx, a: &ExportArgs) -> Result<(), CliError> {
             )));
         }
     }
-    let selected = select(&envs, &promise_client, a.client.as_deref(), from, to);
 
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let io = |e: std::io::Error| CliError::Io(format!("writing the export to stdout: {e}"));
     if a.format == ExportFormat::Csv {
-        out.write_all(csv_line(CSV_COLUMNS.iter().map(|c| c.to_string())).as_bytes())
-            .map_err(io)?;
+        csv::row(out, CSV_COLUMNS).map_err(failed)?;
     }
-    for e in selected {
-        let m = export_json(e, &journal_id, &promise_client);
-        let line = match a.format {
-            ExportFormat::Jsonl => {
-                let mut s = Value::Object(m).to_string();
-                s.push('\n');
-                s
+    // Streamed (issue 13): nothing but who each promise belongs to and
+    // which events were kept is held, whatever the journal's size.
+    let mut promise_client: HashMap<PromiseId, String> = HashMap::new();
+    let mut kept = SeqSet::default();
+    replay::for_each_event(&ctx.journal, None, None, &mut |e| {
+        if let EventRef::PromiseMade {
+            promise, client, ..
+        } = e.event
+        {
+            promise_client.insert(promise, client.to_string());
+        }
+        let keep = match e.event {
+            // A retraction travels with the event it retracts.
+            EventRef::Retracted { seq, .. } => kept.contains(seq),
+            _ => {
+                let client_of = e.event.client().or_else(|| {
+                    e.event
+                        .promise()
+                        .and_then(|p| promise_client.get(&p).map(String::as_str))
+                });
+                let own = a.client.as_deref().is_none_or(|c| client_of == Some(c))
+                    && from.is_none_or(|f| e.occurred_at >= f)
+                    && to.is_none_or(|t| e.occurred_at <= t);
+                if own {
+                    kept.insert(e.seq);
+                }
+                own
             }
-            ExportFormat::Csv => csv_line(CSV_COLUMNS.iter().map(|c| csv_cell(m.get(*c)))),
         };
-        out.write_all(line.as_bytes()).map_err(io)?;
-    }
-    out.flush().map_err(io)
+        if !keep {
+            return Ok(());
+        }
+        let m = export_json(&e.to_owned(), &journal_id, &promise_client);
+        match a.format {
+            ExportFormat::Jsonl => serde_json::to_writer(&mut *out, &m)
+                .map_err(std::io::Error::from)
+                .and_then(|()| out.write_all(b"\n")),
+            ExportFormat::Csv => csv::row(out, CSV_COLUMNS.iter().map(|c| csv_cell(m.get(*c)))),
+        }
+        .map_err(failed)
+    })?;
+    Ok(())
 }
 
-/// The events kept by the filters, in journal order (see the module docs).
-fn select<'e>(
-    envs: &'e [Envelope],
-    promise_client: &HashMap<PromiseId, String>,
-    client: Option<&str>,
-    from: Option<crate::events::Timestamp>,
-    to: Option<crate::events::Timestamp>,
-) -> Vec<&'e Envelope> {
-    let client_of = |e: &Envelope| -> Option<String> {
-        e.event.client().map(str::to_string).or_else(|| {
-            e.event
-                .promise()
-                .and_then(|p| promise_client.get(&p).cloned())
-        })
-    };
-    let keep_own = |e: &Envelope| -> bool {
-        client.is_none_or(|c| client_of(e).as_deref() == Some(c))
-            && from.is_none_or(|f| e.occurred_at >= f)
-            && to.is_none_or(|t| e.occurred_at <= t)
-    };
-    let kept: HashSet<Seq> = envs
-        .iter()
-        .filter(|e| !matches!(e.event, Event::Retracted { .. }) && keep_own(e))
-        .map(|e| e.seq)
-        .collect();
-    envs.iter()
-        .filter(|e| match &e.event {
-            Event::Retracted { seq, .. } => kept.contains(seq),
-            _ => kept.contains(&e.seq),
-        })
-        .collect()
+/// A set of seqs as one bit each (seqs are dense from 1): which events
+/// the filters kept, for the retractions that follow them.
+#[derive(Default)]
+struct SeqSet(Vec<u64>);
+
+impl SeqSet {
+    fn insert(&mut self, seq: Seq) {
+        let (word, bit) = ((seq / 64) as usize, seq % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    fn contains(&self, seq: Seq) -> bool {
+        let (word, bit) = ((seq / 64) as usize, seq % 64);
+        self.0.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
 }
 
 /// A JSON value as a CSV cell: strings as they are, numbers and booleans
@@ -208,21 +215,6 @@ fn csv_cell(v: Option<&Value>) -> String {
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     }
-}
-
-/// RFC 4180: CRLF line ends; a field holding a comma, quote or line break
-/// is quoted, with quotes doubled.
-fn csv_line(fields: impl Iterator<Item = String>) -> String {
-    let cells: Vec<String> = fields
-        .map(|f| {
-            if f.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", f.replace('"', "\"\""))
-            } else {
-                f
-            }
-        })
-        .collect();
-    format!("{}\r\n", cells.join(","))
 }
 
 #[cfg(test)]
@@ -238,13 +230,17 @@ mod tests {
     }
 
     #[test]
-    fn csv_quotes_only_when_needed() {
-        let line = csv_line(
-            ["a", "b,c", "say \"hi\"", "x\ny"]
-                .iter()
-                .map(|s| s.to_string()),
-        );
-        assert_eq!(line, "a,\"b,c\",\"say \"\"hi\"\"\",\"x\ny\"\r\n");
+    fn seq_set_holds_what_was_inserted() {
+        let mut s = SeqSet::default();
+        for q in [1, 63, 64, 1000] {
+            s.insert(q);
+        }
+        assert!(s.contains(1) && s.contains(63) && s.contains(64) && s.contains(1000));
+        assert!(!s.contains(2) && !s.contains(65) && !s.contains(5000));
+    }
+
+    #[test]
+    fn csv_cells_of_json_values() {
         assert_eq!(csv_cell(Some(&json!(null))), "");
         assert_eq!(csv_cell(Some(&json!(-2))), "-2");
         assert_eq!(csv_cell(Some(&json!(true))), "true");

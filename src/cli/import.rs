@@ -10,7 +10,9 @@ use serde_json::json;
 
 use super::context::Ctx;
 use super::error::{invalid, CliError};
+use super::out::{failed, Out};
 use super::output;
+use super::text::visible;
 use crate::app::import::{self, plural, ImportFormat, ImportOptions, Imported};
 use crate::log::DEFAULT_LOCK_WAIT;
 
@@ -36,7 +38,7 @@ pub struct ImportArgs {
 /// How many rejected lines an error message lists before "… and N more".
 const SHOW_REJECTED: usize = 50;
 
-pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
+pub fn import(ctx: &Ctx, out: &mut Out, a: &ImportArgs) -> Result<(), CliError> {
     let bytes = read_input(&a.file)?;
     let name = if a.file.as_os_str() == "-" {
         "standard input".to_string()
@@ -54,13 +56,17 @@ pub fn import(ctx: &Ctx, a: &ImportArgs) -> Result<(), CliError> {
     };
     let done = import::import(&ctx.journal, &bytes, &opts, ctx.now_ts())?;
     output::say_cut(ctx, &done.cut);
+    if let Some((first, last)) = done.written {
+        // Durable from here: a failed report must say so.
+        out.recorded(first, last);
+    }
     if done.rejected().is_empty() {
-        return print_report(ctx, &name, &opts, &done);
+        return write_report(out, ctx.json, &name, &opts, &done).map_err(failed);
     }
     // With --json the report goes to stdout too, so a script sees every
     // reason.
     if ctx.json {
-        print_report(ctx, &name, &opts, &done)?;
+        write_report(out, ctx.json, &name, &opts, &done).map_err(failed)?;
     }
     let rejected = done.rejected();
     let mut msg = format!(
@@ -98,14 +104,17 @@ fn read_input(file: &Path) -> Result<Vec<u8>, CliError> {
     }
 }
 
-fn print_report(
-    ctx: &Ctx,
+/// The import's report for people (or as JSON): what was written,
+/// skipped, not mapped or ignored.
+fn write_report(
+    w: &mut impl Write,
+    json: bool,
     name: &str,
     opts: &ImportOptions,
     done: &Imported,
-) -> Result<(), CliError> {
+) -> std::io::Result<()> {
     let format = opts.format.as_str();
-    if ctx.json {
+    if json {
         let v = json!({
             "file": name,
             "format": format,
@@ -123,9 +132,9 @@ fn print_report(
             })).collect::<Vec<_>>(),
             "ignored_attributes": done.ignored_attributes(),
         });
-        println!("{v}");
-        return Ok(());
+        return writeln!(w, "{v}");
     }
+    let name = visible(name);
     let new = done.new_events();
     let skipped = plural(done.skipped(), "skipped", "skipped");
     let mut out = String::new();
@@ -150,7 +159,9 @@ fn print_report(
         for n in done.not_mapped() {
             out.push_str(&format!(
                 "  task {} {:?}: {}\n",
-                n.task, n.description, n.reason
+                visible(&n.task),
+                n.description,
+                visible(&n.reason)
             ));
         }
     }
@@ -158,15 +169,12 @@ fn print_report(
         let parts: Vec<String> = done
             .ignored_attributes()
             .iter()
-            .map(|(k, n)| format!("{k} ({})", plural(*n as usize, "task", "tasks")))
+            .map(|(k, n)| format!("{} ({})", visible(k), plural(*n as usize, "task", "tasks")))
             .collect();
         out.push_str(&format!(
             "Taskwarrior attributes with no place in trustlog, ignored: {}\n",
             parts.join(", ")
         ));
     }
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(out.as_bytes())
-        .map_err(|e| CliError::Io(format!("writing to stdout: {e}")))
+    w.write_all(out.as_bytes())
 }

@@ -1,10 +1,14 @@
 //! `head`, `verify` and `repair`: the integrity commands over the log layer.
 
+use std::io::Write;
+
 use clap::Args;
 use serde_json::json;
 
 use super::context::Ctx;
 use super::error::{invalid, CliError};
+use super::out::{failed, Out};
+use super::text::visible;
 use crate::app::checkpoint;
 use crate::app::progress::{Progress, Unit};
 use crate::log::format::{from_hex, to_hex};
@@ -26,17 +30,17 @@ pub struct RepairArgs {
     pub salvage: bool,
 }
 
-pub fn head(ctx: &Ctx) -> Result<(), CliError> {
+pub fn head(ctx: &Ctx, out: &mut Out) -> Result<(), CliError> {
     let (seq, digest) = log::head(&ctx.journal)?;
     if ctx.json {
-        println!("{}", json!({"seq": seq, "head": to_hex(&digest)}));
+        writeln!(out, "{}", json!({"seq": seq, "head": to_hex(&digest)}))
     } else {
-        println!("{seq} {}", to_hex(&digest));
+        writeln!(out, "{seq} {}", to_hex(&digest))
     }
-    Ok(())
+    .map_err(failed)
 }
 
-pub fn verify(ctx: &Ctx, a: &VerifyArgs) -> Result<(), CliError> {
+pub fn verify(ctx: &Ctx, out: &mut Out, a: &VerifyArgs) -> Result<(), CliError> {
     let expect = match &a.head {
         None => None,
         Some(s) => {
@@ -64,67 +68,7 @@ pub fn verify(ctx: &Ctx, a: &VerifyArgs) -> Result<(), CliError> {
     let bad_derived = derived
         .iter()
         .find(|d| d.status == checkpoint::DerivedStatus::Differs);
-    if ctx.json {
-        let damage: Vec<_> = r
-            .damage
-            .iter()
-            .map(|d| json!({"offset": d.offset, "seq": d.seq, "kind": d.kind.as_str(), "len": d.len}))
-            .collect();
-        let mut v = json!({
-            "ok": r.ok() && bad_derived.is_none(), "records": r.records, "bytes": r.bytes,
-            "last_seq": r.last_seq, "head": to_hex(&r.head), "damage": damage,
-            "derived": derived_json(&derived),
-        });
-        if let Some(found) = r.head_found {
-            v["head_found"] = json!(found);
-        }
-        if r.holes > 0 {
-            v["holes"] = json!(r.holes);
-        }
-        println!("{v}");
-    } else {
-        println!(
-            "{}: {} records, {} bytes, last #{}, head {}",
-            ctx.journal.display(),
-            r.records,
-            r.bytes,
-            r.last_seq,
-            to_hex(&r.head)
-        );
-        if r.holes > 0 {
-            println!(
-                "{} records were lost in an earlier salvage (holes keep their numbers)",
-                r.holes
-            );
-        }
-        for d in &r.damage {
-            let seq = d.seq.map(|s| format!(" (record #{s})")).unwrap_or_default();
-            let lost = d
-                .lost
-                .map(|(a, b)| format!(", records #{a}..#{b} unreadable"))
-                .unwrap_or_default();
-            println!(
-                "damage: {} at offset {}{seq}, {} bytes{lost}",
-                d.kind.as_str(),
-                d.offset,
-                d.len
-            );
-        }
-        match r.head_found {
-            Some(true) => println!("the history up to the given head is unchanged"),
-            Some(false) => println!(
-                "the given head is NOT in this journal's chain: history up to it was rewritten, \
-                 or it belongs to another journal"
-            ),
-            None => {}
-        }
-        for d in &derived {
-            println!("{} {}: {}", d.kind, d.file.display(), d.detail);
-        }
-        if r.ok() && bad_derived.is_none() {
-            println!("ok");
-        }
-    }
+    write_verify(out, ctx, &r, &derived, bad_derived.is_none()).map_err(failed)?;
     if !r.ok() {
         return Err(CliError::Damaged(format!(
             "journal {} failed verification",
@@ -142,6 +86,87 @@ pub fn verify(ctx: &Ctx, a: &VerifyArgs) -> Result<(), CliError> {
             d.detail
         ))),
     }
+}
+
+/// What `verify` prints: the summary, each damage, the `--head` verdict,
+/// each derived file, and `ok` when all is well (or the JSON of it).
+fn write_verify(
+    w: &mut impl Write,
+    ctx: &Ctx,
+    r: &log::VerifyReport,
+    derived: &[checkpoint::DerivedCheck],
+    derived_ok: bool,
+) -> std::io::Result<()> {
+    if ctx.json {
+        let damage: Vec<_> = r
+            .damage
+            .iter()
+            .map(|d| json!({"offset": d.offset, "seq": d.seq, "kind": d.kind.as_str(), "len": d.len}))
+            .collect();
+        let mut v = json!({
+            "ok": r.ok() && derived_ok, "records": r.records, "bytes": r.bytes,
+            "last_seq": r.last_seq, "head": to_hex(&r.head), "damage": damage,
+            "derived": derived_json(derived),
+        });
+        if let Some(found) = r.head_found {
+            v["head_found"] = json!(found);
+        }
+        if r.holes > 0 {
+            v["holes"] = json!(r.holes);
+        }
+        return writeln!(w, "{v}");
+    }
+    writeln!(
+        w,
+        "{}: {} records, {} bytes, last #{}, head {}",
+        path(&ctx.journal),
+        r.records,
+        r.bytes,
+        r.last_seq,
+        to_hex(&r.head)
+    )?;
+    if r.holes > 0 {
+        writeln!(
+            w,
+            "{} records were lost in an earlier salvage (holes keep their numbers)",
+            r.holes
+        )?;
+    }
+    for d in &r.damage {
+        let seq = d.seq.map(|s| format!(" (record #{s})")).unwrap_or_default();
+        let lost = d
+            .lost
+            .map(|(a, b)| format!(", records #{a}..#{b} unreadable"))
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "damage: {} at offset {}{seq}, {} bytes{lost}",
+            d.kind.as_str(),
+            d.offset,
+            d.len
+        )?;
+    }
+    match r.head_found {
+        Some(true) => writeln!(w, "the history up to the given head is unchanged")?,
+        Some(false) => writeln!(
+            w,
+            "the given head is NOT in this journal's chain: history up to it was rewritten, \
+             or it belongs to another journal"
+        )?,
+        None => {}
+    }
+    for d in derived {
+        writeln!(w, "{} {}: {}", d.kind, path(&d.file), visible(&d.detail))?;
+    }
+    if r.ok() && derived_ok {
+        writeln!(w, "ok")?;
+    }
+    Ok(())
+}
+
+/// A path for people: control characters in a file name shown escaped.
+fn path(p: &std::path::Path) -> String {
+    visible(&p.display().to_string()).into_owned()
 }
 
 /// `verify --json`'s `derived` array: one object per derived file next to
@@ -165,21 +190,20 @@ fn derived_json(derived: &[checkpoint::DerivedCheck]) -> serde_json::Value {
 /// read of it met one. Queries still answer; this is what keeps the
 /// omission from being silent.
 pub fn say_torn_tail(journal: &std::path::Path) {
-    use std::io::Write as _;
     if let Some(t) = crate::app::replay::take_torn_tail(journal) {
         let _ = writeln!(
             std::io::stderr(),
             "trustlog: warning: journal {} ends in {} bytes at offset {} that are not a whole \
              record (a write cut short, or damage in the last record), left out of this answer: \
              run `trustlog verify`",
-            journal.display(),
+            path(journal),
             t.len,
             t.offset
         );
     }
 }
 
-pub fn repair(ctx: &Ctx, a: &RepairArgs) -> Result<(), CliError> {
+pub fn repair(ctx: &Ctx, out: &mut Out, a: &RepairArgs) -> Result<(), CliError> {
     let r = log::verify(&ctx.journal, None, &mut |_, _| {})?;
     let inner: Vec<_> = r
         .damage
@@ -188,24 +212,26 @@ pub fn repair(ctx: &Ctx, a: &RepairArgs) -> Result<(), CliError> {
         .collect();
     if inner.is_empty() {
         if r.damage.is_empty() {
-            println!(
+            return writeln!(
+                out,
                 "nothing to repair: {} verifies clean",
-                ctx.journal.display()
-            );
-            return Ok(());
+                path(&ctx.journal)
+            )
+            .map_err(failed);
         }
         // Only a torn tail: opening for writing cuts it (saved aside).
         let w = log::JournalWriter::open(&ctx.journal, ctx.now_ts().0, DEFAULT_LOCK_WAIT)?;
-        match &w.cut {
-            Some(cut) => println!(
+        return match &w.cut {
+            Some(cut) => writeln!(
+                out,
                 "cut {} bytes of an incomplete write at offset {}; saved to {}",
                 cut.len,
                 cut.offset,
-                cut.saved_to.display()
+                path(&cut.saved_to)
             ),
-            None => println!("nothing to repair"),
+            None => writeln!(out, "nothing to repair"),
         }
-        return Ok(());
+        .map_err(failed);
     }
     if !a.salvage {
         return Err(CliError::Damaged(format!(
@@ -221,8 +247,19 @@ pub fn repair(ctx: &Ctx, a: &RepairArgs) -> Result<(), CliError> {
         .iter()
         .filter_map(|d| d.lost.map(|(a, b)| b - a + 1))
         .sum();
+    write_salvage(out, ctx, &s, lost).map_err(failed)
+}
+
+/// What `repair --salvage` prints (or the JSON of it).
+fn write_salvage(
+    w: &mut impl Write,
+    ctx: &Ctx,
+    s: &log::SalvageReport,
+    lost: u64,
+) -> std::io::Result<()> {
     if ctx.json {
-        println!(
+        return writeln!(
+            w,
             "{}",
             json!({
                 "kept": s.kept, "holes": s.holes, "lost_records": lost,
@@ -230,20 +267,23 @@ pub fn repair(ctx: &Ctx, a: &RepairArgs) -> Result<(), CliError> {
                 "last_seq": s.last_seq, "head": to_hex(&s.new_head),
             })
         );
-    } else {
-        println!(
-            "salvaged {}: kept {} records, {} lost (kept as numbered holes); new head {} at #{}",
-            ctx.journal.display(),
-            s.kept,
-            s.holes,
-            to_hex(&s.new_head),
-            s.last_seq
-        );
-        println!(
-            "the damaged original is kept as {}",
-            s.original_saved_to.display()
-        );
-        println!("note: digests given out before this repair no longer verify (new chain)");
     }
-    Ok(())
+    writeln!(
+        w,
+        "salvaged {}: kept {} records, {} lost (kept as numbered holes); new head {} at #{}",
+        path(&ctx.journal),
+        s.kept,
+        s.holes,
+        to_hex(&s.new_head),
+        s.last_seq
+    )?;
+    writeln!(
+        w,
+        "the damaged original is kept as {}",
+        path(&s.original_saved_to)
+    )?;
+    writeln!(
+        w,
+        "note: digests given out before this repair no longer verify (new chain)"
+    )
 }

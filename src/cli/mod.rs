@@ -11,19 +11,23 @@ use clap::{CommandFactory, Parser, Subcommand};
 pub mod chart;
 pub mod config;
 pub mod context;
+pub mod csv;
 pub mod error;
 pub mod export;
 pub mod import;
 pub mod integrity;
+pub mod out;
 pub mod output;
 pub mod query;
 pub mod record;
 pub mod report;
 pub mod table;
+pub mod text;
 pub mod when;
 
 use context::Ctx;
 use error::CliError;
+use out::{Failure, Out};
 use record::*;
 
 const AFTER_HELP: &str = "\
@@ -37,7 +41,9 @@ Examples:
 
 The journal is --journal PATH, else $TRUSTLOG_FILE, else ~/.local/share/trustlog/journal.tlog.
 WHEN: 2026-11-22, 2026-11-22T14:30, now, today, tomorrow, yesterday, fri, +3d, +2w, -1d, eow, eom.
-Exit codes: 0 ok, 1 failure (bad input, unknown client, I/O), 2 usage, 3 journal damaged.";
+Exit codes: 0 ok, 1 failure (bad input, unknown client, I/O), 2 usage, 3 journal damaged,
+4 recorded but its confirmation could not be written (do not record it again),
+141 stdout closed by its reader (`trustlog log | head`).";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -282,45 +288,72 @@ pub enum PromiseCmd {
 }
 
 /// Parses `args`, runs the command, prints errors; returns the exit code.
+/// Every command renders into one buffered stdout ([`out::Out`]), flushed
+/// here: a failed write is one line on stderr and an exit code (1; 4 when
+/// the command recorded something, which is durable; 141 for a reader that
+/// went away), never a panic.
 pub fn run<I, T>(args: I) -> u8
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return code;
+    let mut out = Out::stdout();
+    let result = match Cli::try_parse_from(args) {
+        Ok(cli) => dispatch(cli, &mut out),
+        Err(e) if e.use_stderr() => {
+            // A usage error: clap's message on stderr, exit 2; plain, so
+            // that a value it quotes cannot carry escapes to the terminal.
+            let msg = text::visible_lines(&e.render().to_string());
+            let _ = std::io::stderr().write_all(msg.as_bytes());
+            return 2;
         }
+        // --help, --version: to stdout, like any output.
+        Err(e) => help(&e, &mut out),
     };
-    // `println!` panics when stdout cannot be written (a full disk behind a
-    // redirect). Any append has been made durable before output is printed,
-    // so report it as a failure (exit 1), not as a crash (101).
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(cli)));
-    match outcome {
-        Ok(Ok(())) => 0,
-        Ok(Err(e)) => {
-            let _ = writeln!(std::io::stderr(), "trustlog: error: {e}");
+    match out.finish(result) {
+        Ok(()) => 0,
+        Err(Failure::Command(e)) => {
+            say_error(&e.to_string());
             error::exit_code(&e)
         }
-        Err(_) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "trustlog: error: the command stopped early (see the message above); \
-                 anything it recorded before that is durable: check with `trustlog log`"
-            );
-            1
+        Err(Failure::Stdout { error, recorded }) => {
+            let (code, line) = out::stdout_failure(&error, recorded);
+            if let Some(line) = line {
+                say_error(&line);
+            }
+            code
         }
     }
 }
 
-fn dispatch(cli: Cli) -> Result<(), CliError> {
+/// `trustlog: error: …` on stderr, control characters of any quoted value
+/// shown escaped. A stderr that cannot be written has no one to tell.
+fn say_error(msg: &str) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "trustlog: error: {}",
+        text::visible_lines(msg)
+    );
+}
+
+/// clap's help or version text, into `out` (styled on a terminal).
+fn help(e: &clap::Error, out: &mut Out) -> Result<(), CliError> {
+    let text = e.render();
+    if out.is_terminal() {
+        write!(out, "{}", text.ansi())
+    } else {
+        write!(out, "{text}")
+    }
+    .map_err(out::failed)
+}
+
+fn dispatch(cli: Cli, out: &mut Out) -> Result<(), CliError> {
     if let Command::Completions { shell } = cli.command {
+        // clap_complete panics on a failed write: generate into memory.
         let mut cmd = Cli::command();
-        clap_complete::generate(shell, &mut cmd, "trustlog", &mut std::io::stdout());
-        return Ok(());
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut cmd, "trustlog", &mut script);
+        return out.write_all(&script).map_err(out::failed);
     }
     let ctx = Ctx::new(
         cli.journal,
@@ -330,35 +363,35 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
     )?;
     let result = match &cli.command {
         Command::Client(c) => match c {
-            ClientCmd::Add { args, at } => client_add(&ctx, at, args),
-            ClientCmd::Fit { args, at } => client_fit(&ctx, at, args),
-            ClientCmd::Want { args, at } => client_want(&ctx, at, args),
-            ClientCmd::Mismatch { args, at } => client_mismatch(&ctx, at, args),
-            ClientCmd::Lost { args, at } => client_lost(&ctx, at, args),
-            ClientCmd::Back { args, at } => client_back(&ctx, at, args),
-            ClientCmd::Praise { args, at } => client_praise(&ctx, at, args),
+            ClientCmd::Add { args, at } => client_add(&ctx, out, at, args),
+            ClientCmd::Fit { args, at } => client_fit(&ctx, out, at, args),
+            ClientCmd::Want { args, at } => client_want(&ctx, out, at, args),
+            ClientCmd::Mismatch { args, at } => client_mismatch(&ctx, out, at, args),
+            ClientCmd::Lost { args, at } => client_lost(&ctx, out, at, args),
+            ClientCmd::Back { args, at } => client_back(&ctx, out, at, args),
+            ClientCmd::Praise { args, at } => client_praise(&ctx, out, at, args),
         },
-        Command::Talk { args, at } => talk(&ctx, at, args),
+        Command::Talk { args, at } => talk(&ctx, out, at, args),
         Command::Promise(p) => match p {
-            PromiseCmd::Make { args, at } => promise_make(&ctx, at, args),
-            PromiseCmd::Move { args, at } => promise_move(&ctx, at, args),
-            PromiseCmd::Keep { args, at } => promise_keep(&ctx, at, args),
-            PromiseCmd::Break { args, at } => promise_break(&ctx, at, args),
-            PromiseCmd::Release { args, at } => promise_release(&ctx, at, args),
+            PromiseCmd::Make { args, at } => promise_make(&ctx, out, at, args),
+            PromiseCmd::Move { args, at } => promise_move(&ctx, out, at, args),
+            PromiseCmd::Keep { args, at } => promise_keep(&ctx, out, at, args),
+            PromiseCmd::Break { args, at } => promise_break(&ctx, out, at, args),
+            PromiseCmd::Release { args, at } => promise_release(&ctx, out, at, args),
         },
-        Command::Retract { args, at } => retract(&ctx, at, args),
-        Command::Status(a) => query::status(&ctx, a),
-        Command::Due(a) => query::due(&ctx, a),
-        Command::Audit(a) => query::audit(&ctx, a),
-        Command::Trust(a) => query::trust(&ctx, a),
-        Command::Postmortem(a) => query::postmortem(&ctx, a),
-        Command::Log(a) => query::log(&ctx, a),
-        Command::Export(a) => export::export(&ctx, a),
-        Command::Import(a) => import::import(&ctx, a),
+        Command::Retract { args, at } => retract(&ctx, out, at, args),
+        Command::Status(a) => query::status(&ctx, out, a),
+        Command::Due(a) => query::due(&ctx, out, a),
+        Command::Audit(a) => query::audit(&ctx, out, a),
+        Command::Trust(a) => query::trust(&ctx, out, a),
+        Command::Postmortem(a) => query::postmortem(&ctx, out, a),
+        Command::Log(a) => query::log(&ctx, out, a),
+        Command::Export(a) => export::export(&ctx, out, a),
+        Command::Import(a) => import::import(&ctx, out, a),
         Command::Report(a) => report::report(&ctx, a),
-        Command::Head => integrity::head(&ctx),
-        Command::Verify(a) => integrity::verify(&ctx, a),
-        Command::Repair(a) => integrity::repair(&ctx, a),
+        Command::Head => integrity::head(&ctx, out),
+        Command::Verify(a) => integrity::verify(&ctx, out, a),
+        Command::Repair(a) => integrity::repair(&ctx, out, a),
         Command::Completions { .. } => Ok(()),
     };
     // Queries answer without a torn tail, and say so (one line on stderr).

@@ -3,16 +3,19 @@
 //! table, or JSON with `--json`.
 
 use std::collections::HashMap;
-use std::io::IsTerminal;
+use std::io::Write;
 
 use clap::Args;
 use serde_json::json;
 
 use super::chart;
 use super::context::{cut_as_of, read_all, Ctx};
+use super::csv;
 use super::error::{invalid, CliError};
+use super::out::{failed, Out};
 use super::output::{due_text, summary};
 use super::table::Table;
+use super::text::visible;
 use crate::app::checkpoint::{self, Needs};
 use crate::app::replay;
 use crate::events::json::envelope_json;
@@ -22,7 +25,7 @@ use crate::projections::due;
 use crate::projections::postmortem::{Postmortem, PostmortemReport};
 use crate::projections::state::State;
 use crate::projections::status::Status;
-use crate::projections::trust::Trust;
+use crate::projections::trust::{Trust, TrustReport};
 
 /// `--as-of WHEN`, taken by every query.
 #[derive(Args, Debug, Clone, Default)]
@@ -88,7 +91,7 @@ fn normalise_kind(k: &str) -> String {
         .to_ascii_lowercase()
 }
 
-pub fn log(ctx: &Ctx, a: &LogArgs) -> Result<(), CliError> {
+pub fn log(ctx: &Ctx, out: &mut Out, a: &LogArgs) -> Result<(), CliError> {
     let kind = match &a.kind {
         None => None,
         Some(k) => {
@@ -148,11 +151,8 @@ pub fn log(ctx: &Ctx, a: &LogArgs) -> Result<(), CliError> {
     };
     if ctx.json {
         // One JSON array, written as it is read.
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let mut first = true;
-        let io = |e: std::io::Error| CliError::Io(format!("writing the output: {e}"));
-        use std::io::Write as _;
-        out.write_all(b"[").map_err(io)?;
+        out.write_all(b"[").map_err(failed)?;
         replay::for_each_event(&ctx.journal, t, Some(last), &mut |e| {
             if !selected(&e.event) {
                 return Ok(());
@@ -160,14 +160,12 @@ pub fn log(ctx: &Ctx, a: &LogArgs) -> Result<(), CliError> {
             let mut v = envelope_json(&e.to_owned());
             v["retracted_by"] = json!(retracted_by.get(&e.seq));
             if !first {
-                out.write_all(b",").map_err(io)?;
+                out.write_all(b",").map_err(failed)?;
             }
             first = false;
-            serde_json::to_writer(&mut out, &v)
-                .map_err(|e| CliError::Io(format!("JSON output: {e}")))
+            serde_json::to_writer(&mut *out, &v).map_err(|e| failed(e.into()))
         })?;
-        out.write_all(b"]\n").map_err(io)?;
-        out.flush().map_err(io)?;
+        out.write_all(b"]\n").map_err(failed)?;
         return Ok(());
     }
     let mut selected_envs: Vec<Envelope> = Vec::new();
@@ -194,11 +192,11 @@ pub fn log(ctx: &Ctx, a: &LogArgs) -> Result<(), CliError> {
         ]);
     }
     if t.is_empty() {
-        println!("no events");
+        writeln!(out, "no events")
     } else {
-        print!("{t}");
+        write!(out, "{t}")
     }
-    Ok(())
+    .map_err(failed)
 }
 
 #[derive(Args, Debug)]
@@ -295,17 +293,13 @@ fn opt_local(t: Option<Timestamp>) -> String {
     t.map(|t| t.to_local_string()).unwrap_or_else(|| "-".into())
 }
 
-fn json_out<T: serde::Serialize>(v: &T) -> Result<(), CliError> {
-    use std::io::Write;
-    // Through a 64 KiB buffer: the text (a few MB for `due` on a large
-    // journal) is never held whole, and stdout's line buffer sees it in
-    // large pieces.
-    let err = |e: &dyn std::fmt::Display| CliError::Io(format!("JSON output: {e}"));
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    serde_json::to_writer(&mut w, v).map_err(|e| err(&e))?;
-    w.write_all(b"\n")
-        .and_then(|()| w.flush())
-        .map_err(|e| err(&e))
+/// `v` as one line of JSON, written as it is made (the text, a few MB for
+/// `due` on a large journal, is never held whole).
+fn json_out<T: serde::Serialize>(out: &mut Out, v: &T) -> Result<(), CliError> {
+    serde_json::to_writer(&mut *out, v)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .map_err(failed)
 }
 
 /// Lets go of the projections a query folded without freeing them piece by
@@ -316,7 +310,7 @@ fn exit_keeps<T>(v: T) {
     std::mem::forget(v);
 }
 
-pub fn status(ctx: &Ctx, a: &StatusArgs) -> Result<(), CliError> {
+pub fn status(ctx: &Ctx, out: &mut Out, a: &StatusArgs) -> Result<(), CliError> {
     let params = ctx.trust_params()?;
     let (t, now) = as_of_and_now(ctx, &a.as_of)?;
     let needs = Needs {
@@ -334,11 +328,14 @@ pub fn status(ctx: &Ctx, a: &StatusArgs) -> Result<(), CliError> {
     let r = st.report(now, a.handle.as_deref());
     exit_keeps(st);
     if ctx.json {
-        return json_out(&r);
+        return json_out(out, &r);
     }
     if r.clients.is_empty() {
-        println!("no clients yet: add one with `trustlog client add <handle>`");
-        return Ok(());
+        return writeln!(
+            out,
+            "no clients yet: add one with `trustlog client add <handle>`"
+        )
+        .map_err(failed);
     }
     let mut t = Table::new(&[
         "client",
@@ -373,11 +370,10 @@ pub fn status(ctx: &Ctx, a: &StatusArgs) -> Result<(), CliError> {
                 .unwrap_or_else(|| "-".into()),
         ]);
     }
-    print!("{t}");
-    Ok(())
+    write!(out, "{t}").map_err(failed)
 }
 
-pub fn due(ctx: &Ctx, a: &DueArgs) -> Result<(), CliError> {
+pub fn due(ctx: &Ctx, out: &mut Out, a: &DueArgs) -> Result<(), CliError> {
     let span = a.within.as_deref().map(parse_span).transpose()?;
     let (t, now) = as_of_and_now(ctx, &a.as_of)?;
     // "Due within 7d" includes whatever is due on the seventh day, so a span
@@ -402,11 +398,10 @@ pub fn due(ctx: &Ctx, a: &DueArgs) -> Result<(), CliError> {
     let r = due::report(&state, now, within);
     exit_keeps(state);
     if ctx.json {
-        return json_out(&r);
+        return json_out(out, &r);
     }
     if r.promises.is_empty() {
-        println!("nothing due");
-        return Ok(());
+        return writeln!(out, "nothing due").map_err(failed);
     }
     let mut t = Table::new(&["#", "client", "what", "due", "when", "moves"]);
     t.right_align(0);
@@ -435,8 +430,7 @@ pub fn due(ctx: &Ctx, a: &DueArgs) -> Result<(), CliError> {
             p.moves.to_string(),
         ]);
     }
-    print!("{t}");
-    Ok(())
+    write!(out, "{t}").map_err(failed)
 }
 
 /// "in 3d", "in 5h", "in 20min".
@@ -450,7 +444,7 @@ fn in_words(seconds: i64) -> String {
     }
 }
 
-pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
+pub fn audit(ctx: &Ctx, out: &mut Out, a: &AuditArgs) -> Result<(), CliError> {
     if a.csv && ctx.json {
         return Err(invalid("--csv and --json ask for two formats: choose one"));
     }
@@ -479,12 +473,9 @@ pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
     if json_only {
         // SPEC's keys in SPEC's order, the client first when asked for;
         // written as made, through one buffer.
-        use std::io::Write as _;
-        let io = |e: std::io::Error| CliError::Io(format!("writing the output: {e}"));
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        au.write_json(now, &q, &mut out).map_err(io)?;
-        out.write_all(b"\n").map_err(io)?;
-        out.flush().map_err(io)?;
+        au.write_json(now, &q, &mut *out)
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(failed)?;
         // The command ends here: handing the projections' allocations
         // back one by one would cost more than it saves.
         std::mem::forget((au, state));
@@ -495,37 +486,26 @@ pub fn audit(ctx: &Ctx, a: &AuditArgs) -> Result<(), CliError> {
     // allocations back one by one would cost more than it saves.
     std::mem::forget((au, state));
     if a.csv {
-        let mut out = String::new();
-        out.push_str(&csv_line(
-            AuditRow::CSV_HEADER.iter().map(|s| s.to_string()),
-        ));
-        for row in &r.rows {
-            out.push_str(&csv_line(row.csv_fields().into_iter()));
-        }
-        print!("{out}");
-        return Ok(());
+        return write_audit_csv(out, &r).map_err(failed);
     }
-    print_audit(&r);
+    let terminal = out.is_terminal();
+    write_audit(out, &r, terminal).map_err(failed)
+}
+
+/// `audit --csv`: a header and one row per promise.
+fn write_audit_csv(w: &mut impl Write, r: &AuditReport) -> std::io::Result<()> {
+    csv::row(w, AuditRow::CSV_HEADER)?;
+    for row in &r.rows {
+        csv::row(w, row.csv_fields())?;
+    }
     Ok(())
 }
 
-/// RFC 4180: quote fields holding a comma, quote or line break.
-fn csv_line(fields: impl Iterator<Item = String>) -> String {
-    let cells: Vec<String> = fields
-        .map(|f| {
-            if f.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", f.replace('"', "\"\""))
-            } else {
-                f
-            }
-        })
-        .collect();
-    format!("{}\r\n", cells.join(","))
-}
-
-fn print_audit(r: &AuditReport) {
+/// The audit for people: scope, rate, outcomes, (on a terminal) the rate
+/// by month, moves, flags, and one row per promise.
+fn write_audit(w: &mut impl Write, r: &AuditReport, terminal: bool) -> std::io::Result<()> {
     let p = &r.promises;
-    let scope = r.client.as_deref().unwrap_or("all clients");
+    let scope = r.client.as_deref().map_or("all clients".into(), visible);
     let period = match (r.period.from, r.period.to) {
         (None, None) => "all time".to_string(),
         (f, t) => format!(
@@ -536,12 +516,12 @@ fn print_audit(r: &AuditReport) {
                 .unwrap_or_else(|| "any time later".into())
         ),
     };
-    println!("deadline audit: {scope}, {period}");
+    writeln!(w, "deadline audit: {scope}, {period}")?;
     let rate = r
         .original_date_hit_rate
         .map(|x| format!("{:.0}%", x * 100.0))
         .unwrap_or_else(|| "n/a (nothing decided yet)".into());
-    println!("kept as originally promised: {rate}");
+    writeln!(w, "kept as originally promised: {rate}")?;
     let mut t = Table::new(&["outcome", "promises"]);
     t.right_align(1);
     for (name, n) in [
@@ -556,26 +536,31 @@ fn print_audit(r: &AuditReport) {
     ] {
         t.row(vec![name.to_string(), n.to_string()]);
     }
-    print!("{t}");
-    if std::io::stdout().is_terminal() && !r.rows.is_empty() {
-        println!("kept as originally promised, by month of the original due:");
-        print!(
+    write!(w, "{t}")?;
+    if terminal && !r.rows.is_empty() {
+        writeln!(
+            w,
+            "kept as originally promised, by month of the original due:"
+        )?;
+        write!(
+            w,
             "{}",
             chart::month_bars(&chart::on_time_by_month(&r.rows), 20, 12)
-        );
+        )?;
     }
-    println!(
+    writeln!(
+        w,
         "moves: {} by us, {} by the client, {} external; {} recorded after the due had passed",
         r.moves.us, r.moves.client, r.moves.external, r.moves.after_due
-    );
+    )?;
     if !r.flags.is_empty() {
-        println!("flags:");
+        writeln!(w, "flags:")?;
         for f in &r.flags {
-            println!("  [{}] {}", f.kind, f.message);
+            writeln!(w, "  [{}] {}", f.kind, visible(&f.message))?;
         }
     }
     if !r.rows.is_empty() {
-        println!();
+        writeln!(w)?;
         let mut t = Table::new(&[
             "#",
             "client",
@@ -609,11 +594,12 @@ fn print_audit(r: &AuditReport) {
                     .unwrap_or_else(|| "-".into()),
             ]);
         }
-        print!("{t}");
+        write!(w, "{t}")?;
     }
+    Ok(())
 }
 
-pub fn trust(ctx: &Ctx, a: &TrustArgs) -> Result<(), CliError> {
+pub fn trust(ctx: &Ctx, out: &mut Out, a: &TrustArgs) -> Result<(), CliError> {
     let params = ctx.trust_params()?;
     let (t, _) = as_of_and_now(ctx, &a.as_of)?;
     let (state, tr) = replay_full(ctx, t, || {
@@ -627,16 +613,33 @@ pub fn trust(ctx: &Ctx, a: &TrustArgs) -> Result<(), CliError> {
         .report(&a.handle)
         .ok_or_else(|| invalid(format!("no trust history for {:?}", a.handle)))?;
     if ctx.json {
-        return json_out(&r);
+        return json_out(out, &r);
     }
-    println!("{}: trust {:.0} / 100", r.client, r.score_points().round());
+    let terminal = out.is_terminal();
+    write_trust(out, &r, a.history, terminal).map_err(failed)
+}
+
+/// A client's trust for people; with `history`, every change and why.
+fn write_trust(
+    w: &mut impl Write,
+    r: &TrustReport,
+    history: bool,
+    terminal: bool,
+) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "{}: trust {:.0} / 100",
+        visible(&r.client),
+        r.score_points().round()
+    )?;
     if r.debt_minutes_left > 0 {
-        println!(
+        writeln!(
+            w,
             "recovery debt: {:.1} h of positive contact still owed after a bad first impression",
             r.debt_minutes_left as f64 / 60.0
-        );
+        )?;
     }
-    if a.history {
+    if history {
         let mut t = Table::new(&["when", "#", "score", "change", "why"]);
         for c in 1..4 {
             t.right_align(c);
@@ -650,16 +653,16 @@ pub fn trust(ctx: &Ctx, a: &TrustArgs) -> Result<(), CliError> {
                 e.reason.clone(),
             ]);
         }
-        print!("{t}");
-        if std::io::stdout().is_terminal() {
+        write!(w, "{t}")?;
+        if terminal {
             let points: Vec<f64> = r.history.iter().map(|e| e.score_points()).collect();
-            print!("{}", chart::curve(&points, 60, 8));
+            write!(w, "{}", chart::curve(&points, 60, 8))?;
         }
     }
     Ok(())
 }
 
-pub fn postmortem(ctx: &Ctx, a: &PostmortemArgs) -> Result<(), CliError> {
+pub fn postmortem(ctx: &Ctx, out: &mut Out, a: &PostmortemArgs) -> Result<(), CliError> {
     let params = ctx.trust_params()?;
     let (t, now) = as_of_and_now(ctx, &a.as_of)?;
     let (state, pm) = replay_full(ctx, t, || {
@@ -673,21 +676,33 @@ pub fn postmortem(ctx: &Ctx, a: &PostmortemArgs) -> Result<(), CliError> {
         .report(now)
         .ok_or_else(|| invalid(format!("no history for {:?}", a.handle)))?;
     if ctx.json {
-        return json_out(&r);
+        return json_out(out, &r);
     }
-    print_postmortem(&r);
-    Ok(())
+    let terminal = out.is_terminal();
+    write_postmortem(out, &r, terminal).map_err(failed)
 }
 
-fn print_postmortem(r: &PostmortemReport) {
-    println!("post-mortem: {} ({})", r.client, r.name);
+/// A post-mortem for people: how it ended, the warning signs, wanted vs
+/// got, the audit, and the timeline.
+fn write_postmortem(
+    w: &mut impl Write,
+    r: &PostmortemReport,
+    terminal: bool,
+) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "post-mortem: {} ({})",
+        visible(&r.client),
+        visible(&r.name)
+    )?;
     match (&r.lost_at, &r.lost_reason) {
-        (Some(at), reason) => println!(
+        (Some(at), reason) => writeln!(
+            w,
             "status: lost on {}: {}",
             at.to_local_string(),
-            reason.as_deref().unwrap_or("")
-        ),
-        _ => println!("status: {}", r.status),
+            visible(reason.as_deref().unwrap_or(""))
+        )?,
+        _ => writeln!(w, "status: {}", r.status)?,
     }
     let fit_note = if r.fit_changes.is_empty() {
         String::new()
@@ -698,62 +713,71 @@ fn print_postmortem(r: &PostmortemReport) {
             r.fit_changes.len()
         )
     };
-    println!("fit: {}{fit_note}", r.fit);
+    writeln!(w, "fit: {}{fit_note}", r.fit)?;
     match &r.first_impression {
-        Some(f) => println!(
+        Some(f) => writeln!(
+            w,
             "first impression: {} on {}, mood {:+}",
             f.kind,
             f.at.to_local_string(),
             f.mood
-        ),
-        None => println!("first impression: no interaction recorded"),
+        )?,
+        None => writeln!(w, "first impression: no interaction recorded")?,
     }
-    println!(
+    writeln!(
+        w,
         "trust: {:.0} at the end, {:.0} now",
         r.trust_at_end.round(),
         r.trust.score_points().round()
-    );
+    )?;
     if let Some(s) = &r.longest_silence {
-        println!(
+        writeln!(
+            w,
             "longest silence: {} days ({} to {})",
             s.days,
             s.from.to_local_string(),
             s.to.to_local_string()
-        );
+        )?;
     }
     if let Some(s) = &r.silence_before_end {
-        println!("silence before the end: {} days", s.days);
+        writeln!(w, "silence before the end: {} days", s.days)?;
     }
-    println!();
-    println!("warning signs, most serious first:");
+    writeln!(w)?;
+    writeln!(w, "warning signs, most serious first:")?;
     if r.warnings.is_empty() {
-        println!("  none found");
+        writeln!(w, "  none found")?;
     }
-    for w in &r.warnings {
-        println!("  {}. [{}] {}", w.rank, w.kind, w.message);
+    for x in &r.warnings {
+        writeln!(w, "  {}. [{}] {}", x.rank, x.kind, visible(&x.message))?;
     }
-    println!();
-    println!("expectations vs mismatches:");
+    writeln!(w)?;
+    writeln!(w, "expectations vs mismatches:")?;
     if r.side_by_side.is_empty() {
-        println!("  none recorded");
+        writeln!(w, "  none recorded")?;
     }
     for s in &r.side_by_side {
         match &s.expectation {
-            Some(e) => println!("  wanted ({}): {}", e.at.to_local_string(), e.text),
-            None => println!("  wanted: (nothing recorded)"),
+            Some(e) => writeln!(
+                w,
+                "  wanted ({}): {}",
+                e.at.to_local_string(),
+                visible(&e.text)
+            )?,
+            None => writeln!(w, "  wanted: (nothing recorded)")?,
         }
         for m in &s.mismatches {
-            println!(
+            writeln!(
+                w,
                 "    not what they expected ({}): {}",
                 m.at.to_local_string(),
-                m.text
-            );
+                visible(&m.text)
+            )?;
         }
     }
-    println!();
-    print_audit(&r.audit);
-    println!();
-    println!("timeline:");
+    writeln!(w)?;
+    write_audit(w, &r.audit, terminal)?;
+    writeln!(w)?;
+    writeln!(w, "timeline:")?;
     let mut t = Table::new(&["when", "#", "event", "trust"]);
     t.right_align(1);
     t.right_align(3);
@@ -771,9 +795,10 @@ fn print_postmortem(r: &PostmortemReport) {
                 .unwrap_or_else(|| "-".into()),
         ]);
     }
-    print!("{t}");
-    if std::io::stdout().is_terminal() {
+    write!(w, "{t}")?;
+    if terminal {
         let points: Vec<f64> = r.trust.history.iter().map(|e| e.score_points()).collect();
-        print!("{}", chart::curve(&points, 60, 8));
+        write!(w, "{}", chart::curve(&points, 60, 8))?;
     }
+    Ok(())
 }

@@ -7,6 +7,7 @@ use clap::Args;
 
 use super::context::Ctx;
 use super::error::{invalid, CliError};
+use super::out::Out;
 use super::output;
 use crate::app::rules::Wording;
 use crate::app::{Journal, JournalOptions, RecordError, Recording};
@@ -146,7 +147,13 @@ pub struct RetractArgs {
 
 /// Runs a recording through the journal handle and renders the result.
 /// `due` is the `--due` the user typed, for the words of a refusal.
-fn record(ctx: &Ctx, at: &AtArg, due: Option<&str>, rec: Recording) -> Result<(), CliError> {
+fn record(
+    ctx: &Ctx,
+    out: &mut Out,
+    at: &AtArg,
+    due: Option<&str>,
+    rec: Recording,
+) -> Result<(), CliError> {
     let wording = Wording::Command {
         at: at.at.as_deref(),
         due,
@@ -169,8 +176,9 @@ fn record(ctx: &Ctx, at: &AtArg, due: Option<&str>, rec: Recording) -> Result<()
     match journal.record(rec, at_ts, ctx.now_ts()) {
         Ok(r) => {
             output::say_cut(ctx, &r.cut);
-            output::print_recorded(ctx, &r.envelope);
-            Ok(())
+            // Durable from here: a failed confirmation must say so.
+            out.recorded(r.envelope.seq, r.envelope.seq);
+            output::write_recorded(out, ctx.json, &r.envelope).map_err(super::out::failed)
         }
         Err(RecordError::Refused(e)) => Err(invalid(e.render(wording))),
         Err(RecordError::Failed(e)) => Err(e),
@@ -189,68 +197,93 @@ fn due(ctx: &Ctx, s: &str) -> Result<Due, CliError> {
     })
 }
 
-pub fn client_add(ctx: &Ctx, at: &AtArg, a: &ClientAddArgs) -> Result<(), CliError> {
+pub fn client_add(ctx: &Ctx, out: &mut Out, at: &AtArg, a: &ClientAddArgs) -> Result<(), CliError> {
     let rec = Recording::ClientAdd {
         handle: a.handle.clone(),
         name: a.name.clone(),
         fit: a.fit,
         note: a.note.clone(),
     };
-    record(ctx, at, None, rec)
+    record(ctx, out, at, None, rec)
 }
 
-pub fn client_fit(ctx: &Ctx, at: &AtArg, a: &ClientFitArgs) -> Result<(), CliError> {
+pub fn client_fit(ctx: &Ctx, out: &mut Out, at: &AtArg, a: &ClientFitArgs) -> Result<(), CliError> {
     let rec = Recording::ClientFit {
         client: a.handle.clone(),
         fit: a.fit,
         reason: a.reason.clone(),
     };
-    record(ctx, at, None, rec)
+    record(ctx, out, at, None, rec)
 }
 
-pub fn client_want(ctx: &Ctx, at: &AtArg, a: &ClientTextArgs) -> Result<(), CliError> {
+pub fn client_want(
+    ctx: &Ctx,
+    out: &mut Out,
+    at: &AtArg,
+    a: &ClientTextArgs,
+) -> Result<(), CliError> {
     let rec = Recording::Expectation {
         client: a.handle.clone(),
         text: text(&a.text),
     };
-    record(ctx, at, None, rec)
+    record(ctx, out, at, None, rec)
 }
 
-pub fn client_mismatch(ctx: &Ctx, at: &AtArg, a: &ClientTextArgs) -> Result<(), CliError> {
+pub fn client_mismatch(
+    ctx: &Ctx,
+    out: &mut Out,
+    at: &AtArg,
+    a: &ClientTextArgs,
+) -> Result<(), CliError> {
     let rec = Recording::Mismatch {
         client: a.handle.clone(),
         text: text(&a.text),
     };
-    record(ctx, at, None, rec)
+    record(ctx, out, at, None, rec)
 }
 
-pub fn client_lost(ctx: &Ctx, at: &AtArg, a: &ClientLostArgs) -> Result<(), CliError> {
+pub fn client_lost(
+    ctx: &Ctx,
+    out: &mut Out,
+    at: &AtArg,
+    a: &ClientLostArgs,
+) -> Result<(), CliError> {
     let rec = Recording::ClientLost {
         client: a.handle.clone(),
         reason: a.reason.clone(),
     };
-    record(ctx, at, None, rec)
+    record(ctx, out, at, None, rec)
 }
 
-pub fn client_back(ctx: &Ctx, at: &AtArg, a: &ClientBackArgs) -> Result<(), CliError> {
+pub fn client_back(
+    ctx: &Ctx,
+    out: &mut Out,
+    at: &AtArg,
+    a: &ClientBackArgs,
+) -> Result<(), CliError> {
     let rec = Recording::ClientBack {
         client: a.handle.clone(),
         note: a.note.clone(),
     };
-    record(ctx, at, None, rec)
+    record(ctx, out, at, None, rec)
 }
 
-pub fn client_praise(ctx: &Ctx, at: &AtArg, a: &ClientPraiseArgs) -> Result<(), CliError> {
+pub fn client_praise(
+    ctx: &Ctx,
+    out: &mut Out,
+    at: &AtArg,
+    a: &ClientPraiseArgs,
+) -> Result<(), CliError> {
     let rec = Recording::Praise {
         client: a.handle.clone(),
         kind: a.kind,
         by_client: !a.by_us,
         note: text(&a.text),
     };
-    record(ctx, at, None, rec)
+    record(ctx, out, at, None, rec)
 }
 
-pub fn talk(ctx: &Ctx, at: &AtArg, a: &TalkArgs) -> Result<(), CliError> {
+pub fn talk(ctx: &Ctx, out: &mut Out, at: &AtArg, a: &TalkArgs) -> Result<(), CliError> {
     let rec = Recording::Talk {
         client: a.handle.clone(),
         kind: a.kind,
@@ -259,10 +292,15 @@ pub fn talk(ctx: &Ctx, at: &AtArg, a: &TalkArgs) -> Result<(), CliError> {
         by: a.by,
         note: text(&a.text),
     };
-    record(ctx, at, None, rec)
+    record(ctx, out, at, None, rec)
 }
 
-pub fn promise_make(ctx: &Ctx, at: &AtArg, a: &PromiseMakeArgs) -> Result<(), CliError> {
+pub fn promise_make(
+    ctx: &Ctx,
+    out: &mut Out,
+    at: &AtArg,
+    a: &PromiseMakeArgs,
+) -> Result<(), CliError> {
     if a.what.trim().is_empty() {
         // Before --due is read, as it always was.
         let e = crate::app::RuleError::Empty(crate::app::rules::Field::What);
@@ -276,10 +314,15 @@ pub fn promise_make(ctx: &Ctx, at: &AtArg, a: &PromiseMakeArgs) -> Result<(), Cl
         what: a.what.clone(),
         due: due(ctx, &a.due)?,
     };
-    record(ctx, at, Some(&a.due), rec)
+    record(ctx, out, at, Some(&a.due), rec)
 }
 
-pub fn promise_move(ctx: &Ctx, at: &AtArg, a: &PromiseMoveArgs) -> Result<(), CliError> {
+pub fn promise_move(
+    ctx: &Ctx,
+    out: &mut Out,
+    at: &AtArg,
+    a: &PromiseMoveArgs,
+) -> Result<(), CliError> {
     let rec = Recording::PromiseMove {
         promise: a.id,
         due: due(ctx, &a.due)?,
@@ -287,37 +330,52 @@ pub fn promise_move(ctx: &Ctx, at: &AtArg, a: &PromiseMoveArgs) -> Result<(), Cl
         agreed: a.agreed,
         reason: a.reason.clone(),
     };
-    record(ctx, at, Some(&a.due), rec)
+    record(ctx, out, at, Some(&a.due), rec)
 }
 
-pub fn promise_keep(ctx: &Ctx, at: &AtArg, a: &PromiseKeepArgs) -> Result<(), CliError> {
+pub fn promise_keep(
+    ctx: &Ctx,
+    out: &mut Out,
+    at: &AtArg,
+    a: &PromiseKeepArgs,
+) -> Result<(), CliError> {
     let rec = Recording::PromiseKeep {
         promise: a.id,
         note: a.note.clone(),
     };
-    record(ctx, at, None, rec)
+    record(ctx, out, at, None, rec)
 }
 
-pub fn promise_break(ctx: &Ctx, at: &AtArg, a: &PromiseCloseArgs) -> Result<(), CliError> {
+pub fn promise_break(
+    ctx: &Ctx,
+    out: &mut Out,
+    at: &AtArg,
+    a: &PromiseCloseArgs,
+) -> Result<(), CliError> {
     let rec = Recording::PromiseBreak {
         promise: a.id,
         reason: a.reason.clone(),
     };
-    record(ctx, at, None, rec)
+    record(ctx, out, at, None, rec)
 }
 
-pub fn promise_release(ctx: &Ctx, at: &AtArg, a: &PromiseCloseArgs) -> Result<(), CliError> {
+pub fn promise_release(
+    ctx: &Ctx,
+    out: &mut Out,
+    at: &AtArg,
+    a: &PromiseCloseArgs,
+) -> Result<(), CliError> {
     let rec = Recording::PromiseRelease {
         promise: a.id,
         reason: a.reason.clone(),
     };
-    record(ctx, at, None, rec)
+    record(ctx, out, at, None, rec)
 }
 
-pub fn retract(ctx: &Ctx, at: &AtArg, a: &RetractArgs) -> Result<(), CliError> {
+pub fn retract(ctx: &Ctx, out: &mut Out, at: &AtArg, a: &RetractArgs) -> Result<(), CliError> {
     let rec = Recording::Retract {
         seq: a.seq,
         reason: a.reason.clone(),
     };
-    record(ctx, at, None, rec)
+    record(ctx, out, at, None, rec)
 }

@@ -1,7 +1,11 @@
 //! Aligned plain-text tables for people. No colour, so output is the same
-//! on a terminal, in a pipe and with NO_COLOR.
+//! on a terminal, in a pipe and with NO_COLOR. Every cell is shown
+//! [`visible`]: a control character in a name or a note can neither drive
+//! the terminal nor break a row in two.
 
 use std::fmt;
+
+use super::text::visible;
 
 pub struct Table {
     header: Vec<String>,
@@ -26,6 +30,13 @@ impl Table {
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
+        let cells = cells
+            .into_iter()
+            .map(|c| match visible(&c) {
+                std::borrow::Cow::Borrowed(_) => c,
+                std::borrow::Cow::Owned(v) => v,
+            })
+            .collect();
         self.rows.push(cells);
     }
 
@@ -86,5 +97,12 @@ mod tests {
         t.row(vec!["7".into(), "acme".into()]);
         t.row(vec!["12".into(), "globex".into()]);
         assert_eq!(t.to_string(), " #  name\n 7  acme\n12  globex\n");
+    }
+
+    #[test]
+    fn cells_show_control_characters_escaped() {
+        let mut t = Table::new(&["name", "x"]);
+        t.row(vec!["a\nb\u{1b}[2J".into(), "1".into()]);
+        assert_eq!(t.to_string(), "name       x\na\\nb\\e[2J  1\n");
     }
 }

@@ -301,12 +301,15 @@ fn write_plan(planned: Planned, writer: &mut JournalWriter) -> Result<Imported, 
         )));
     }
     let progress_on = std::io::stderr().is_terminal() && plan.new >= 10_000;
+    // Progress on the terminal only; a stderr that fails cannot stop the
+    // import (eprint! would panic).
     if progress_on {
-        eprint!("\r\x1b[Ktrustlog: writing {} events…", plan.new);
+        let line = format!("\r\x1b[Ktrustlog: writing {} events…", plan.new);
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     }
     let appended = writer.append_batch(plan.payloads())?;
     if progress_on {
-        eprint!("\r\x1b[K");
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), b"\r\x1b[K");
     }
     Ok(Imported {
         planned,

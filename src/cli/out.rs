@@ -1,0 +1,151 @@
+//! Standard output of every command (issue 15.8, 13): one buffered writer
+//! that commands render into, flushed once at the end by `cli::run`, which
+//! turns a failed write into an exit code instead of a panic.
+//!
+//! The first write error is remembered (later writes fail at once), so a
+//! command may stop on it through its own error path and `run` still knows
+//! the real cause. A recording command marks the seqs it appended
+//! ([`Out::recorded`]): if its confirmation then cannot be written, `run`
+//! says the event *was* recorded (exit 4) so that a script does not record
+//! it again.
+
+use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
+
+use super::error::CliError;
+use crate::events::Seq;
+
+/// What the buffer holds before it writes to stdout.
+const CAPACITY: usize = 1 << 16;
+
+pub struct Out {
+    w: BufWriter<Stdout>,
+    error: Option<io::Error>,
+    /// Whether the error came from the final flush (after the command).
+    at_finish: bool,
+    recorded: Option<(Seq, Seq)>,
+    terminal: bool,
+}
+
+/// How a command ended once its output is flushed.
+pub enum Failure {
+    /// The command's own error.
+    Command(CliError),
+    /// stdout could not be written; `recorded` are the seqs appended
+    /// before that (durable).
+    Stdout {
+        error: io::Error,
+        recorded: Option<(Seq, Seq)>,
+    },
+}
+
+impl Out {
+    pub fn stdout() -> Out {
+        let s = io::stdout();
+        Out {
+            terminal: s.is_terminal(),
+            w: BufWriter::with_capacity(CAPACITY, s),
+            error: None,
+            at_finish: false,
+            recorded: None,
+        }
+    }
+
+    /// Whether stdout is a terminal (charts are drawn only there).
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
+    }
+
+    /// Marks `first..=last` as appended and durable: from now on a failed
+    /// write says so.
+    pub fn recorded(&mut self, first: Seq, last: Seq) {
+        self.recorded = Some((first, last));
+    }
+
+    /// Flushes, and combines the command's `result` with the state of
+    /// stdout. A stdout failure wins over the command's error when it came
+    /// first (the command's error is then its consequence).
+    pub fn finish(mut self, result: Result<(), CliError>) -> Result<(), Failure> {
+        if self.error.is_none() {
+            if let Err(e) = self.w.flush() {
+                self.error = Some(e);
+                self.at_finish = true;
+            }
+        }
+        match (self.error, result) {
+            (Some(_), Err(e)) if self.at_finish => Err(Failure::Command(e)),
+            (Some(error), _) => Err(Failure::Stdout {
+                error,
+                recorded: self.recorded,
+            }),
+            (None, r) => r.map_err(Failure::Command),
+        }
+    }
+}
+
+/// A copy of `e` to hand back while `Out` keeps the original.
+fn dup(e: &io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::new(e.kind(), e.to_string()),
+    }
+}
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(e) = &self.error {
+            return Err(dup(e));
+        }
+        self.w.write(buf).inspect_err(|e| self.error = Some(dup(e)))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        if let Some(e) = &self.error {
+            return Err(dup(e));
+        }
+        self.w
+            .write_all(buf)
+            .inspect_err(|e| self.error = Some(dup(e)))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if let Some(e) = &self.error {
+            return Err(dup(e));
+        }
+        self.w.flush().inspect_err(|e| self.error = Some(dup(e)))
+    }
+}
+
+/// A failed write to stdout as a command error (what stops the command;
+/// `run` reports the remembered cause).
+pub fn failed(e: io::Error) -> CliError {
+    CliError::Io(format!("writing to stdout: {e}"))
+}
+
+/// The exit code and the stderr line (if any) of a stdout failure:
+/// 4 when something was recorded (it is durable: do not record it again),
+/// 141 for a reader that went away (`trustlog log | head`, what a shell
+/// shows for a command killed by SIGPIPE; nothing said), 1 otherwise.
+pub fn stdout_failure(error: &io::Error, recorded: Option<(Seq, Seq)>) -> (u8, Option<String>) {
+    match recorded {
+        Some((a, b)) => {
+            let seqs = if a == b {
+                format!("seq {a}")
+            } else {
+                format!("seqs {a}–{b}")
+            };
+            (
+                4,
+                Some(format!(
+                    "recorded as {seqs}, but its confirmation could not be written to stdout: {error}"
+                )),
+            )
+        }
+        None if error.kind() == io::ErrorKind::BrokenPipe => (141, None),
+        None => (
+            1,
+            Some(format!(
+                "cannot write to stdout: {error}; the output is incomplete"
+            )),
+        ),
+    }
+}
