@@ -10,7 +10,13 @@
 //! that comes from the journal is HTML-escaped. The page is responsive
 //! (phone first; tables scroll sideways inside their box) and has print
 //! styles. It is written atomically: a temp file in the same directory,
-//! synced, renamed over FILE, and the directory synced.
+//! synced, renamed over FILE, and the directory synced. FILE must be new, a
+//! regular file, or a symbolic link to one (the file it points at is
+//! replaced, the link stays); anything else is refused (see [`target`]).
+//!
+//! The journal is streamed (`app::replay`): memory holds the projections,
+//! not the events. Every read error fails the command before FILE is
+//! touched.
 //!
 //! The numbers are the projections' own (`Audit::report`, `due::report`,
 //! `Trust::report`, `Postmortem::report`, `Status::report`), replayed as
@@ -24,24 +30,26 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::chart::{on_time_by_month, MonthRate};
-use super::context::{replay_into, Ctx};
+use super::context::Ctx;
 use super::error::{invalid, CliError};
 use super::output::due_text;
-use super::query::{load, AsOfArg};
-use crate::events::{Due, Timestamp};
+use super::query::{as_of_and_now, AsOfArg};
+use crate::app::replay;
+use crate::events::{Due, EnvelopeRef, Timestamp};
 use crate::projections::audit::{Audit, AuditQuery, AuditReport, Outcome};
 use crate::projections::due;
 use crate::projections::postmortem::{Postmortem, PostmortemReport};
 use crate::projections::state::State;
 use crate::projections::status::{Status, StatusReport};
 use crate::projections::trust::{Trust, TrustReport};
-use crate::projections::Projection;
+use crate::projections::{ClientKey, Projection};
 
 const STYLE: &str = include_str!("report/style.css");
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// Write the report to FILE (replaced atomically if it exists)
+    /// Write the report to FILE (replaced atomically if it is a regular file;
+    /// through a symbolic link to one; anything else is refused)
     #[arg(long, value_name = "FILE")]
     pub html: PathBuf,
     /// Only this client
@@ -68,14 +76,32 @@ struct Data {
 
 pub fn report(ctx: &Ctx, a: &ReportArgs) -> Result<(), CliError> {
     refuse_journal_path(&ctx.journal, &a.html)?;
+    // Before any work: a target that cannot be replaced is refused now
+    // (and looked at again just before the rename).
+    target(&a.html)?;
     let params = ctx.trust_params()?;
-    let (envs, now) = load(ctx, &a.as_of)?;
-    let mut status = Status {
-        state: State::new(),
-        trust: Trust::new(params.clone()),
-    };
-    let mut audit = Audit::new();
-    replay_into(&envs, &mut [&mut status, &mut audit]);
+    let (as_of, now) = as_of_and_now(ctx, &a.as_of)?;
+    // One streaming pass for everything but the post-mortems: nothing but
+    // the projections is held, whatever the journal's length. Any read
+    // error fails the report; the journal's head (for the footer) is the
+    // last record this very pass read, not a second read that could fail
+    // or see a later append.
+    let first = replay::replay(
+        &ctx.journal,
+        as_of,
+        &mut |_| {
+            (
+                Status {
+                    state: State::new(),
+                    trust: Trust::new(params.clone()),
+                },
+                Audit::new(),
+                LastSeq::default(),
+            )
+        },
+        &mut || None,
+    )?;
+    let (status, audit, last) = first.projections;
     if let Some(h) = &a.client {
         if !status.state.clients.contains_key(h) {
             let known: Vec<&str> = status.state.clients.keys().take(10).collect();
@@ -91,7 +117,9 @@ pub fn report(ctx: &Ctx, a: &ReportArgs) -> Result<(), CliError> {
     }
     let in_scope = |h: &str| a.client.as_deref().is_none_or(|c| c == h);
 
-    // Post-mortems of the clients lost (as known then), in one more pass.
+    // Post-mortems of the clients lost (as known then), in one more pass
+    // over the same records (up to where the first pass ended, so that an
+    // append in between is not in one part of the page and not the other).
     let lost: Vec<String> = status
         .state
         .clients
@@ -99,19 +127,43 @@ pub fn report(ctx: &Ctx, a: &ReportArgs) -> Result<(), CliError> {
         .filter(|c| c.lost.is_some() && in_scope(&c.handle))
         .map(|c| c.handle.clone())
         .collect();
-    let mut pms: Vec<Postmortem> = lost
-        .iter()
-        .map(|h| Postmortem::new(h, params.clone()))
-        .collect();
-    if !pms.is_empty() {
-        let mut refs: Vec<&mut dyn Projection> =
-            pms.iter_mut().map(|p| p as &mut dyn Projection).collect();
-        replay_into(&envs, &mut refs);
-    }
+    let pms: Vec<Postmortem> = if lost.is_empty() {
+        Vec::new()
+    } else {
+        replay::replay_to(
+            &ctx.journal,
+            as_of,
+            first.at.end,
+            &mut |_| {
+                Each(
+                    lost.iter()
+                        .map(|h| Postmortem::new(h, params.clone()))
+                        .collect(),
+                )
+            },
+            &mut || None,
+        )?
+        .projections
+        .0
+    };
 
-    let head = crate::log::head(&ctx.journal)
-        .ok()
-        .map(|(seq, d)| (seq, crate::log::journal::digest_hex(&d)));
+    // The report copies what it shows: the fold is dropped once its part
+    // is made, not held beside the rest.
+    let audit_report = audit.report(
+        now,
+        &AuditQuery {
+            client: a.client.clone(),
+            from: None,
+            to: None,
+        },
+    );
+    drop(audit);
+    let head = first.header.map(|_| {
+        (
+            first.at.seq,
+            crate::log::journal::digest_hex(&first.at.chain),
+        )
+    });
     let data = Data {
         now,
         as_of: a.as_of.as_of.is_some(),
@@ -121,17 +173,10 @@ pub fn report(ctx: &Ctx, a: &ReportArgs) -> Result<(), CliError> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        last_seq: envs.last().map_or(0, |e| e.seq),
+        last_seq: last.0,
         head,
         status: status.report(now, a.client.as_deref()),
-        audit: audit.report(
-            now,
-            &AuditQuery {
-                client: a.client.clone(),
-                from: None,
-                to: None,
-            },
-        ),
+        audit: audit_report,
         overdue: due::report(&status.state, now, None)
             .promises
             .into_iter()
@@ -146,14 +191,17 @@ pub fn report(ctx: &Ctx, a: &ReportArgs) -> Result<(), CliError> {
             .collect(),
         postmortems: pms.iter().filter_map(|p| p.report(now)).collect(),
     };
-    let html = render(&data);
-    write_atomic(&a.html, html.as_bytes())?;
+    let bytes = write_atomic(&a.html, &mut |file| {
+        let mut page = Page::new(file);
+        render(&data, &mut page);
+        page.finish()
+    })?;
     if ctx.json {
         println!(
             "{}",
             serde_json::json!({
                 "file": a.html.display().to_string(),
-                "bytes": html.len(),
+                "bytes": bytes,
                 "clients": data.trust.len(),
                 "promises": data.audit.promises.total,
                 "overdue": data.overdue.len(),
@@ -173,10 +221,53 @@ pub fn report(ctx: &Ctx, a: &ReportArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// A report must never replace the journal it reports on.
+/// The seq of the last event known (as of the fold), retracted or not:
+/// the "N events" of the page.
+#[derive(Default)]
+struct LastSeq(u64);
+
+impl Projection for LastSeq {
+    fn apply(&mut self, env: &EnvelopeRef<'_>) {
+        self.0 = self.0.max(env.seq);
+    }
+    fn skip(&mut self, env: &EnvelopeRef<'_>) {
+        self.0 = self.0.max(env.seq);
+    }
+}
+
+/// Several projections of one type, fed together in one pass.
+struct Each<P>(Vec<P>);
+
+impl<P: Projection> Projection for Each<P> {
+    fn apply(&mut self, env: &EnvelopeRef<'_>) {
+        for p in &mut self.0 {
+            p.apply(env);
+        }
+    }
+    fn skip(&mut self, env: &EnvelopeRef<'_>) {
+        for p in &mut self.0 {
+            p.skip(env);
+        }
+    }
+    fn apply_keyed(&mut self, env: &EnvelopeRef<'_>, key: Option<ClientKey>) {
+        for p in &mut self.0 {
+            p.apply_keyed(env, key);
+        }
+    }
+}
+
+/// A report must never replace the journal it reports on (by its name, a
+/// symbolic link to it or another hard link of it).
 fn refuse_journal_path(journal: &Path, out: &Path) -> Result<(), CliError> {
+    use std::os::unix::fs::MetadataExt;
     let same = match (journal.canonicalize(), out.canonicalize()) {
-        (Ok(j), Ok(o)) => j == o,
+        (Ok(j), Ok(o)) => {
+            j == o
+                || match (std::fs::metadata(&j), std::fs::metadata(&o)) {
+                    (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+                    _ => false,
+                }
+        }
         _ => journal == out,
     };
     if same {
@@ -188,39 +279,128 @@ fn refuse_journal_path(journal: &Path, out: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Temp file in the same directory, written, synced, renamed over `path`,
-/// then the directory synced: at every instant `path` is the old report or
-/// the whole new one.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+/// The file the report replaces for `--html path`: `path` itself when it
+/// does not exist or is a regular file; for a symbolic link to a regular
+/// file, that file (the link stays, and the file it points at is replaced
+/// in its own directory). Anything else is refused: a directory, a device
+/// (`/dev/full`, `/dev/null`), a FIFO, a socket, a link to one of those or
+/// to nothing — replacing the node with a file would break what uses it,
+/// and writing into it would not be atomic.
+fn target(path: &Path) -> Result<PathBuf, CliError> {
+    let refuse = |what: String| {
+        invalid(format!(
+            "--html {} {what}: expected a regular file or a new file name; nothing written",
+            path.display()
+        ))
     };
-    let err =
-        |what: &str, e: std::io::Error| CliError::Io(format!("{what} {}: {e}", path.display()));
-    if path.is_dir() {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(path.to_path_buf()),
+        Err(e) => {
+            return Err(CliError::Io(format!(
+                "looking at --html {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    if meta.file_type().is_symlink() {
+        let real = match path.canonicalize() {
+            Ok(r) => r,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(refuse(
+                    "is a symbolic link to a file that does not exist".to_string(),
+                ))
+            }
+            Err(e) => {
+                return Err(CliError::Io(format!(
+                    "following the link --html {}: {e}",
+                    path.display()
+                )))
+            }
+        };
+        let m = std::fs::metadata(&real)
+            .map_err(|e| CliError::Io(format!("looking at {}: {e}", real.display())))?;
+        if !m.file_type().is_file() {
+            return Err(refuse(format!(
+                "is a symbolic link to {}, which is {}",
+                real.display(),
+                kind_of(&m.file_type())
+            )));
+        }
+        return Ok(real);
+    }
+    if meta.file_type().is_dir() {
         return Err(invalid(format!(
             "--html {} is a directory: expected a file name, e.g. {}/report.html",
             path.display(),
             path.display()
         )));
     }
+    if !meta.file_type().is_file() {
+        return Err(refuse(format!("is {}", kind_of(&meta.file_type()))));
+    }
+    Ok(path.to_path_buf())
+}
+
+/// "a FIFO (named pipe)", "a character device" …, for messages.
+fn kind_of(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_file() {
+        "a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Temp file in the directory of the file replaced, written, synced,
+/// renamed over it, then the directory synced: at every instant the
+/// report is the old one or the whole new one. What is replaced is
+/// [`target`]'s answer, asked again here, just before the rename.
+fn write_atomic(
+    path: &Path,
+    write: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<u64>,
+) -> Result<u64, CliError> {
+    let err =
+        |what: &str, e: std::io::Error| CliError::Io(format!("{what} {}: {e}", path.display()));
+    let dest = target(path)?;
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
     let mut tmp = tempfile::Builder::new()
         .prefix(".trustlog-report-")
         .suffix(".tmp")
         .tempfile_in(&dir)
         .map_err(|e| err("creating a temp file next to", e))?;
-    tmp.write_all(bytes)
-        .map_err(|e| err("writing the report", e))?;
+    let bytes = write(tmp.as_file_mut()).map_err(|e| err("writing the report", e))?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| err("syncing the report", e))?;
-    tmp.persist(path)
+    // The last look: a node put there since the first one is not replaced.
+    if target(path)? != dest {
+        return Err(invalid(format!(
+            "--html {} changed while the report was written; nothing written",
+            path.display()
+        )));
+    }
+    tmp.persist(&dest)
         .map_err(|e| err("renaming the report to", e.error))?;
     std::fs::File::open(&dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| err("syncing the directory of", e))?;
-    Ok(())
+    Ok(bytes)
 }
 
 // ---------------------------------------------------------------------------
@@ -277,8 +457,52 @@ fn chip(o: Outcome) -> String {
     )
 }
 
-fn render(d: &Data) -> String {
-    let mut h = String::with_capacity(64 * 1024);
+/// The page as it is written: straight into the temp file through a
+/// buffer, so that memory holds the numbers, not the page (megabytes for a
+/// long journal). `write!` and `push_str` as on a `String`; the first write
+/// error is kept (and what follows it dropped) for `finish`.
+struct Page<'a> {
+    out: std::io::BufWriter<&'a mut dyn std::io::Write>,
+    bytes: u64,
+    error: Option<std::io::Error>,
+}
+
+impl<'a> Page<'a> {
+    fn new(out: &'a mut dyn std::io::Write) -> Self {
+        Page {
+            out: std::io::BufWriter::with_capacity(64 * 1024, out),
+            bytes: 0,
+            error: None,
+        }
+    }
+
+    fn push_str(&mut self, s: &str) {
+        if self.error.is_none() {
+            match self.out.write_all(s.as_bytes()) {
+                Ok(()) => self.bytes += s.len() as u64,
+                Err(e) => self.error = Some(e),
+            }
+        }
+    }
+
+    /// The bytes written, or the first error.
+    fn finish(mut self) -> std::io::Result<u64> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.flush()?;
+        Ok(self.bytes)
+    }
+}
+
+impl std::fmt::Write for Page<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
+fn render(d: &Data, h: &mut Page<'_>) {
     let scope = match &d.client {
         Some(c) => format!("client {c}"),
         None => "all clients".to_string(),
@@ -308,11 +532,11 @@ fn render(d: &Data) -> String {
          <li><a href=\"#clients\">Clients and trust</a></li>\
          <li><a href=\"#postmortems\">Post-mortems</a></li></ul></nav>\n</header>\n<main>\n",
     );
-    audit_section(&mut h, d);
-    overdue_section(&mut h, d);
-    promises_section(&mut h, d);
-    clients_section(&mut h, d);
-    postmortem_section(&mut h, d);
+    audit_section(h, d);
+    overdue_section(h, d);
+    promises_section(h, d);
+    clients_section(h, d);
+    postmortem_section(h, d);
     h.push_str("</main>\n<footer>\n");
     let _ = writeln!(
         h,
@@ -330,10 +554,9 @@ fn render(d: &Data) -> String {
         );
     }
     h.push_str("</footer>\n</body>\n</html>\n");
-    h
 }
 
-fn audit_section(h: &mut String, d: &Data) {
+fn audit_section(h: &mut Page<'_>, d: &Data) {
     let a = &d.audit;
     let p = &a.promises;
     h.push_str("<section id=\"audit\">\n<h2>Deadline audit</h2>\n<div class=\"kpis\">\n");
@@ -391,7 +614,7 @@ fn audit_section(h: &mut String, d: &Data) {
 
 /// The seven outcomes as one stacked bar, with a legend that carries the
 /// numbers (the bar alone would need colour to be read).
-fn outcome_bar(h: &mut String, a: &AuditReport) {
+fn outcome_bar(h: &mut Page<'_>, a: &AuditReport) {
     let total = a.promises.total.max(1) as f64;
     let mut x = 0.0;
     h.push_str("<svg viewBox=\"0 0 600 28\" role=\"img\" aria-label=\"promises by outcome\">\n");
@@ -433,7 +656,7 @@ fn css_var(o: Outcome) -> &'static str {
 }
 
 /// Vertical bars, one per month (the last 24), height = on-time rate.
-fn month_chart(h: &mut String, months: &[MonthRate]) {
+fn month_chart(h: &mut Page<'_>, months: &[MonthRate]) {
     let shown = &months[months.len().saturating_sub(24)..];
     let (w, ht, left, bottom, top) = (400.0, 150.0, 40.0, 30.0, 18.0);
     let plot_h = ht - bottom - top;
@@ -497,7 +720,7 @@ fn month_chart(h: &mut String, months: &[MonthRate]) {
     h.push_str("</svg>\n");
 }
 
-fn overdue_section(h: &mut String, d: &Data) {
+fn overdue_section(h: &mut Page<'_>, d: &Data) {
     h.push_str("<section id=\"overdue\">\n<h2>Overdue promises</h2>\n");
     if d.overdue.is_empty() {
         h.push_str("<p class=\"empty\">Nothing overdue.</p>\n</section>\n");
@@ -539,7 +762,7 @@ fn overdue_section(h: &mut String, d: &Data) {
     h.push_str("</tbody></table></div>\n</section>\n");
 }
 
-fn promises_section(h: &mut String, d: &Data) {
+fn promises_section(h: &mut Page<'_>, d: &Data) {
     h.push_str("<section id=\"promises\">\n<h2>Every promise</h2>\n");
     if d.audit.rows.is_empty() {
         h.push_str("<p class=\"empty\">No promises yet.</p>\n</section>\n");
@@ -549,7 +772,7 @@ fn promises_section(h: &mut String, d: &Data) {
     h.push_str("</section>\n");
 }
 
-fn promise_table(h: &mut String, a: &AuditReport) {
+fn promise_table(h: &mut Page<'_>, a: &AuditReport) {
     h.push_str(
         "<div class=\"scroll\"><table>\n<thead><tr><th class=\"num\">#</th><th>client</th><th>what</th>\
          <th>first promised</th><th>last due</th><th class=\"num\">moves</th><th>outcome</th>\
@@ -572,7 +795,7 @@ fn promise_table(h: &mut String, a: &AuditReport) {
     h.push_str("</tbody></table></div>\n");
 }
 
-fn clients_section(h: &mut String, d: &Data) {
+fn clients_section(h: &mut Page<'_>, d: &Data) {
     h.push_str("<section id=\"clients\">\n<h2>Clients and trust</h2>\n");
     if d.status.clients.is_empty() {
         h.push_str("<p class=\"empty\">No clients yet.</p>\n</section>\n");
@@ -620,7 +843,7 @@ const TAGGED_MOVES: usize = 6;
 /// events when their times go backwards), a dot per event coloured by the
 /// direction of the change with the reason as its tooltip, the largest
 /// moves numbered and listed.
-fn trust_curve(h: &mut String, t: &TrustReport) {
+fn trust_curve(h: &mut Page<'_>, t: &TrustReport) {
     let hist = &t.history;
     if hist.is_empty() {
         return;
@@ -745,7 +968,7 @@ fn trust_curve(h: &mut String, t: &TrustReport) {
     }
 }
 
-fn postmortem_section(h: &mut String, d: &Data) {
+fn postmortem_section(h: &mut Page<'_>, d: &Data) {
     h.push_str("<section id=\"postmortems\">\n<h2>Lost clients: post-mortems</h2>\n");
     if d.postmortems.is_empty() {
         h.push_str("<p class=\"empty\">No client lost.</p>\n</section>\n");
@@ -760,7 +983,7 @@ fn postmortem_section(h: &mut String, d: &Data) {
     h.push_str("</section>\n");
 }
 
-fn postmortem(h: &mut String, r: &PostmortemReport) {
+fn postmortem(h: &mut Page<'_>, r: &PostmortemReport) {
     let _ = write!(
         h,
         "<article class=\"pm\" id=\"postmortem-{}\">\n<h3>{} <small>{}</small></h3>\n<ul>\n",
