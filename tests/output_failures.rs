@@ -117,6 +117,26 @@ fn every_command_with_stdout_on_dev_full_exits_1_with_one_line() {
     assert_eq!(t.bytes(), before, "queries leave the journal alone");
 }
 
+/// `report` writes its page to a file and only its one-line summary to
+/// stdout; `import` of nothing new prints its report. Neither may panic or
+/// exit 0 when that line is lost.
+#[test]
+fn report_and_import_with_stdout_on_dev_full_exit_1_with_one_line() {
+    let t = journal();
+    let html = t.dir.path().join("report.html");
+    let export = t.dir.path().join("events.jsonl");
+    std::fs::write(&export, t.ok(&["export"]).stdout).expect("write the export");
+    let (html, export) = (html.to_str().unwrap(), export.to_str().unwrap());
+    for args in [&["report", "--html", html][..], &["import", export]] {
+        let what = format!("{args:?} > /dev/full");
+        let o = to_dev_full(&t, args);
+        no_panic(&o, &what);
+        assert_eq!(o.code, 1, "{what}: {o:?}");
+        one_line(&o, &what);
+        assert!(o.stderr.contains("stdout"), "{what}: {o:?}");
+    }
+}
+
 #[test]
 fn a_recording_command_on_dev_full_says_it_was_recorded_and_exits_4() {
     let t = journal();

@@ -388,7 +388,7 @@ fn dispatch(cli: Cli, out: &mut Out) -> Result<(), CliError> {
         Command::Log(a) => query::log(&ctx, out, a),
         Command::Export(a) => export::export(&ctx, out, a),
         Command::Import(a) => import::import(&ctx, out, a),
-        Command::Report(a) => report::report(&ctx, a),
+        Command::Report(a) => report::report(&ctx, out, a),
         Command::Head => integrity::head(&ctx, out),
         Command::Verify(a) => integrity::verify(&ctx, out, a),
         Command::Repair(a) => integrity::repair(&ctx, out, a),

@@ -32,8 +32,10 @@ use clap::Args;
 use super::chart::{on_time_by_month, MonthRate};
 use super::context::Ctx;
 use super::error::{invalid, CliError};
+use super::out::{failed, Out};
 use super::output::due_text;
 use super::query::{as_of_and_now, AsOfArg};
+use super::text::visible;
 use crate::app::replay;
 use crate::events::{Due, EnvelopeRef, Timestamp};
 use crate::projections::audit::{Audit, AuditQuery, AuditReport, Outcome};
@@ -74,7 +76,7 @@ struct Data {
     postmortems: Vec<PostmortemReport>,
 }
 
-pub fn report(ctx: &Ctx, a: &ReportArgs) -> Result<(), CliError> {
+pub fn report(ctx: &Ctx, out: &mut Out, a: &ReportArgs) -> Result<(), CliError> {
     refuse_journal_path(&ctx.journal, &a.html)?;
     // Before any work: a target that cannot be replaced is refused now
     // (and looked at again just before the rename).
@@ -197,7 +199,8 @@ pub fn report(ctx: &Ctx, a: &ReportArgs) -> Result<(), CliError> {
         page.finish()
     })?;
     if ctx.json {
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::json!({
                 "file": a.html.display().to_string(),
@@ -207,18 +210,19 @@ pub fn report(ctx: &Ctx, a: &ReportArgs) -> Result<(), CliError> {
                 "overdue": data.overdue.len(),
                 "postmortems": data.postmortems.len(),
             })
-        );
+        )
     } else {
-        println!(
+        writeln!(
+            out,
             "wrote {} ({} clients, {} promises, {} overdue, {} post-mortems)",
-            a.html.display(),
+            visible(&a.html.display().to_string()),
             data.trust.len(),
             data.audit.promises.total,
             data.overdue.len(),
             data.postmortems.len()
-        );
+        )
     }
-    Ok(())
+    .map_err(failed)
 }
 
 /// The seq of the last event known (as of the fold), retracted or not:
