@@ -9,5 +9,31 @@ fn main() -> std::process::ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
     }
+    #[cfg(target_os = "linux")]
+    if closed::STDOUT.load(std::sync::atomic::Ordering::Relaxed) {
+        trustlog::cli::out::stdout_was_closed();
+    }
     std::process::ExitCode::from(trustlog::cli::run(std::env::args_os()))
+}
+
+/// `trustlog … >&-`: Rust's runtime opens /dev/null on a closed stdout
+/// before `main`, so every write would succeed and `promise make` would
+/// exit 0 with its id lost. This looks first, from the ELF initialisers
+/// that the loader runs before the runtime starts.
+#[cfg(target_os = "linux")]
+mod closed {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    pub static STDOUT: AtomicBool = AtomicBool::new(false);
+
+    extern "C" fn look() {
+        // SAFETY: F_GETFD only reads the flags of a descriptor number; on a
+        // closed one it fails with EBADF and touches nothing.
+        let closed = unsafe { libc::fcntl(1, libc::F_GETFD) } == -1;
+        STDOUT.store(closed, Ordering::Relaxed);
+    }
+
+    #[used]
+    #[link_section = ".init_array"]
+    static LOOK: extern "C" fn() = look;
 }

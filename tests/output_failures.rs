@@ -245,3 +245,46 @@ fn a_recording_command_whose_reader_went_away_exits_4() {
     );
     assert_eq!(t.replay().len(), seq, "recorded once");
 }
+
+/// `trustlog … >&-`: stdout closed before the process starts (the runtime
+/// puts /dev/null there, which would swallow a new promise's id).
+fn with_stdout_closed(t: &Tl, args: &[&str]) -> Output {
+    let mut c = t.query_command();
+    c.env_remove("TRUSTLOG_FILE")
+        .arg("-c")
+        .arg("exec \"$0\" \"$@\" >&-")
+        .arg(env!("CARGO_BIN_EXE_trustlog"))
+        .arg("--journal")
+        .arg(&t.journal)
+        .args(args);
+    let mut sh = Command::new("sh");
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => sh.env(k, v),
+            None => sh.env_remove(k),
+        };
+    }
+    sh.current_dir(t.dir.path()).args(c.get_args());
+    output(sh)
+}
+
+#[test]
+fn a_stdout_closed_from_the_start_is_not_a_silent_success() {
+    let t = journal();
+    let seq = t.replay().len() + 1;
+    let o = with_stdout_closed(&t, &["promise", "make", "acme", "x", "--due", "fri"]);
+    assert_eq!(o.code, 4, "promise make >&-: {o:?}");
+    one_line(&o, "promise make >&-");
+    assert!(
+        o.stderr.contains(&format!("recorded as seq {seq},")),
+        "{o:?}"
+    );
+    assert_eq!(t.replay().len(), seq, "recorded once");
+    let o = with_stdout_closed(&t, &["status"]);
+    assert_eq!(o.code, 1, "status >&-: {o:?}");
+    one_line(&o, "status >&-");
+    // A command that fails before writing says why, as always.
+    let o = with_stdout_closed(&t, &["promise", "make", "nobody", "x", "--due", "fri"]);
+    assert_eq!(o.code, 1, "{o:?}");
+    assert!(o.stderr.contains("unknown client \"nobody\""), "{o:?}");
+}

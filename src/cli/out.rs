@@ -10,12 +10,24 @@
 //! it again.
 
 use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::error::CliError;
 use crate::events::Seq;
 
 /// What the buffer holds before it writes to stdout.
 const CAPACITY: usize = 1 << 16;
+
+/// Set by `main` when stdout was closed when the process started
+/// (`>&-`): Rust's runtime has put /dev/null there, which would swallow
+/// the output (and a new promise's id) without an error.
+static CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
+
+/// Tells [`Out`] that stdout was closed when the process started: every
+/// write then fails with EBADF, as it would have.
+pub fn stdout_was_closed() {
+    CLOSED_AT_START.store(true, Ordering::Relaxed);
+}
 
 pub struct Out {
     w: BufWriter<Stdout>,
@@ -82,6 +94,16 @@ impl Out {
     }
 }
 
+impl Out {
+    /// The first write to a stdout closed at start fails (not the
+    /// command: one that writes nothing fails or succeeds on its own).
+    fn check_closed(&mut self) {
+        if self.error.is_none() && CLOSED_AT_START.load(Ordering::Relaxed) {
+            self.error = Some(io::Error::from_raw_os_error(libc::EBADF));
+        }
+    }
+}
+
 /// A copy of `e` to hand back while `Out` keeps the original.
 fn dup(e: &io::Error) -> io::Error {
     match e.raw_os_error() {
@@ -92,6 +114,7 @@ fn dup(e: &io::Error) -> io::Error {
 
 impl Write for Out {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.check_closed();
         if let Some(e) = &self.error {
             return Err(dup(e));
         }
@@ -99,6 +122,7 @@ impl Write for Out {
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.check_closed();
         if let Some(e) = &self.error {
             return Err(dup(e));
         }
