@@ -109,17 +109,20 @@ impl Progress {
                 self.label, self.total
             ),
         };
-        // eprint! (not a raw handle): the test harness captures it.
-        eprint!("\r\x1b[K{line}");
-        let _ = std::io::stderr().flush();
+        // A progress line is a courtesy: a terminal that fails to take it
+        // must not stop (eprint! would panic) the command it decorates.
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[K{line}");
+        let _ = err.flush();
     }
 
     /// Erases the line, if one was drawn. Also done on drop, so an error
     /// path leaves no half line behind its message.
     pub fn finish(&mut self) {
         if self.last_draw.take().is_some() {
-            eprint!("\r\x1b[K");
-            let _ = std::io::stderr().flush();
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[K");
+            let _ = err.flush();
         }
     }
 }
