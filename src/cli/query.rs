@@ -565,8 +565,8 @@ fn print_audit(r: &AuditReport) {
         );
     }
     println!(
-        "moves: {} by us, {} by the client, {} external; {} recorded after the due had passed",
-        r.moves.us, r.moves.client, r.moves.external, r.moves.after_due
+        "moves: {} by us, {} by the client, {} external, {} pulled in to an earlier due; {} recorded after the due had passed",
+        r.moves.us, r.moves.client, r.moves.external, r.moves.earlier, r.moves.after_due
     );
     if !r.flags.is_empty() {
         println!("flags:");

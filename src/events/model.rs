@@ -175,8 +175,8 @@ macro_rules! unreferenced {
 ///    and `JsonField` (`events/json.rs`, with a `Source` method for a new
 ///    JSON shape); a word enum gets both from `word_enum!`; a compound
 ///    type gets a one-name alias (as `Minutes`);
-/// 3. its words: `summary` in `cli/output.rs` and `describe` in
-///    `projections/words.rs`;
+/// 3. its words: `describe` in `projections/words.rs` (the one renderer
+///    of events for people);
 /// 4. its arm in `codec`'s fast bincode reader (without it, records of
 ///    the kind are still read, by bincode, only slower);
 /// 5. what it means: its validation (`cli/record.rs`,
