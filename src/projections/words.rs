@@ -221,4 +221,39 @@ mod tests {
         assert_eq!(days(1), "1 day");
         assert_eq!(days(3), "3 days");
     }
+
+    #[test]
+    fn one_wording_a_line_leaves_out_side_notes_only() {
+        use crate::events::{Cause, InteractionKind, Party};
+        let talk = EventRef::Interacted {
+            client: "acme",
+            kind: InteractionKind::Call,
+            mood: -2,
+            minutes: Some(20),
+            initiated_by: Party::Client,
+            note: "went badly",
+        };
+        let want = "call with acme (mood \u{2212}2, 20 min, by client): went badly";
+        for d in [Detail::Line, Detail::Full] {
+            assert_eq!(describe(&talk, Zone::Utc, d), want);
+        }
+        let moved = EventRef::PromiseMoved {
+            promise: 3,
+            due: Due {
+                at: Timestamp(86_400 * Timestamp::MICROS_PER_SECOND),
+                date_only: false,
+            },
+            cause: Cause::Client,
+            agreed_by_client: true,
+            reason: "brief late",
+        };
+        assert_eq!(
+            describe(&moved, Zone::Utc, Detail::Line),
+            "promise 3 moved to 1970-01-02T00:00:00Z (cause: client, agreed by client)"
+        );
+        assert_eq!(
+            describe(&moved, Zone::Utc, Detail::Full),
+            "promise 3 moved to 1970-01-02T00:00:00Z (cause: client, agreed by client): brief late"
+        );
+    }
 }
