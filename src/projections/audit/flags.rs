@@ -211,8 +211,7 @@ impl fmt::Display for Words<'_> {
                 write!(
                     f,
                     ") was recorded {}, earlier than #{} before it in the journal (recorded {}): \
-                     records out of order (imported, synced, or written with the clock set \
-                     back), so when it was written down is not what the journal's order says",
+                     out of order — imported, synced, or written with the clock set back",
                     at(o.recorded_at),
                     o.latest_seq,
                     at(o.latest_at)
