@@ -737,3 +737,29 @@ fn regression_15_10_temp_files_of_killed_writers_are_removed_by_the_next_writer(
     );
     drop(live);
 }
+
+/// A checkpoint of an older layout (here 9, before the audit kept the
+/// running latest `recorded_at`, issue 15.2) is never read as this one:
+/// ignored, the answer is a full fold's, and the next fold rebuilds it in
+/// this layout.
+#[test]
+fn a_checkpoint_of_an_older_layout_is_rebuilt_not_misread() {
+    let (tl, expected) = setup();
+    run(&tl, "1", &["due"]);
+    let mut bytes = std::fs::read(ck(&tl)).unwrap();
+    let layout = |b: &[u8]| u32::from_le_bytes(b[12..16].try_into().unwrap());
+    assert_eq!(layout(&bytes), checkpoint::LAYOUT);
+    // The same file as the older version wrote it: layout 9, header CRC
+    // (bytes 0..272, stored at 272) valid
+    bytes[12..16].copy_from_slice(&9u32.to_le_bytes());
+    let crc = crc32fast::hash(&bytes[..272]);
+    bytes[272..276].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(ck(&tl), &bytes).unwrap();
+    // An unusable checkpoint is replaced by the first fold, whatever the
+    // threshold
+    assert_eq!(answers(&tl, "1000000000"), expected);
+    let rebuilt = std::fs::read(ck(&tl)).unwrap();
+    assert_eq!(layout(&rebuilt), checkpoint::LAYOUT);
+    assert_rebuilt(&tl, &bytes);
+    assert_eq!(answers(&tl, "1000000000"), expected);
+}

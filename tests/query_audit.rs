@@ -210,7 +210,9 @@ fn audit_json_of_every_outcome_move_and_flag_is_exactly_the_spec_object() {
     });
     assert_eq!(got, want);
 
-    // The messages say what happened, with the numbers an auditor checks.
+    // The messages say what happened, with the numbers an auditor checks;
+    // their times in RFC 3339 UTC like every JSON time (issue 13: JSON
+    // never depends on TZ; the human audit below says them in local time).
     let expect_in = |i: usize, parts: &[&str]| {
         for p in parts {
             assert!(
@@ -225,14 +227,19 @@ fn audit_json_of_every_outcome_move_and_flag_is_exactly_the_spec_object() {
         &[
             "#9",
             "#27",
-            "2026-10-05",
-            "2026-10-08 09:00",
+            "2026-10-05T23:59:59.999999Z",
+            "2026-10-08T09:00:00Z",
             "before the due",
         ],
     );
     expect_in(
         1,
-        &["#10", "2026-10-01 16:00", "2026-10-03 09:00", "backdated"],
+        &[
+            "#10",
+            "2026-10-01T16:00:00Z",
+            "2026-10-03T09:00:00Z",
+            "backdated",
+        ],
     );
     expect_in(2, &["beta", "2 of 3"]);
     expect_in(3, &["#23", "PromiseMade", "#31", "never promised"]);
@@ -378,12 +385,16 @@ fn human_audit_shows_the_rate_the_moves_and_the_flags() {
     let out = tl.query_ok(&["audit"]).stdout;
     for part in [
         "kept as originally promised: 22%", // 2/9
-        "moves: 2 by us, 3 by the client, 1 external; 1 recorded after the due had passed",
+        "; 1 recorded after the due had passed",
         "[move_after_due]",
         "[backdated_keep]",
         "[blame_pattern]",
         "[retracted]",
         "report, \"final\"",
+        // In local time for people (TZ=UTC here), RFC 3339 in JSON
+        "was recorded 2026-10-08 09:00 (dated 2026-10-04 10:00",
+        // Pull-ins counted apart (issue 15.3)
+        "moves: 2 by us, 3 by the client, 1 external, 0 pulled in to an earlier due;",
     ] {
         assert!(out.contains(part), "{part:?} missing from:\n{out}");
     }
@@ -737,4 +748,244 @@ fn audit_from_a_checkpoint_and_a_tail_prints_what_a_full_replay_prints() {
             );
         }
     }
+}
+
+/// A journal with an import of events recorded before its own records
+/// (issue 15.2): `new` records acme at 2026-10-01 09:00 and a talk at
+/// 10:00; the import brings `old`'s client and promise, recorded on
+/// 2026-09-01 09:00 (import keeps `recorded_at`), after them.
+fn with_import_of_older_events() -> (Tl, std::path::PathBuf) {
+    let mut old = Tl::new();
+    old.set_now("2026-09-01T09:00");
+    old.ok(&["client", "add", "old"]);
+    old.ok(&["promise", "make", "old", "brief", "--due", "2026-09-20"]);
+    let export = old.ok(&["export"]).stdout;
+    let mut tl = Tl::new();
+    let file = tl.dir.path().join("old.jsonl");
+    std::fs::write(&file, export).unwrap();
+    tl.set_now("2026-10-01T09:00");
+    tl.ok(&["client", "add", "acme"]); // 1
+    tl.set_now("2026-10-01T10:00");
+    tl.ok(&["talk", "acme", "--mood", "1"]); // 2
+    (tl, file)
+}
+
+fn out_of_order(v: &Value) -> Vec<Value> {
+    v["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "recorded_out_of_order")
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn regression_15_2_an_import_of_events_recorded_earlier_is_flagged_out_of_order() {
+    let (mut tl, file) = with_import_of_older_events();
+    // A journal in order: no such flag
+    assert_eq!(
+        out_of_order(&tl.query_json(&["audit"])),
+        Vec::<Value>::new()
+    );
+    tl.set_now("2026-10-02T09:00");
+    tl.ok(&["import", file.to_str().unwrap()]); // 3, 4: recorded 09-01
+    assert_eq!(tl.replay()[2].recorded_at, ts("2026-09-01T09:00"));
+
+    let v = tl.query_json(&["audit"]);
+    let mut flags = out_of_order(&v);
+    let messages: Vec<String> = flags
+        .iter_mut()
+        .map(|f| {
+            f.as_object_mut()
+                .unwrap()
+                .remove("message")
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .into()
+        })
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            json!({"kind": "recorded_out_of_order", "client": "old", "promise": null,
+                   "seq": 3, "retracted_by": null, "reason": null}),
+            json!({"kind": "recorded_out_of_order", "client": "old", "promise": 1,
+                   "seq": 4, "retracted_by": null, "reason": null}),
+        ]
+    );
+    // Each names its seq, its recorded_at and the later time already seen
+    for (m, kind) in messages.iter().zip(["ClientAdded", "PromiseMade"]) {
+        for part in [
+            kind,
+            "recorded 2026-09-01T09:00:00Z",
+            "#2",
+            "2026-10-01T10:00:00Z",
+        ] {
+            assert!(m.contains(part), "{part:?} not in {m:?}");
+        }
+    }
+    // They are the last flags
+    assert_eq!(v["flags"].as_array().unwrap().len(), 2, "{v}");
+
+    // The client's audit has them; another client's has none
+    assert_eq!(
+        out_of_order(&tl.query_json(&["audit", "--client", "old"])).len(),
+        2
+    );
+    assert!(out_of_order(&tl.query_json(&["audit", "--client", "acme"])).is_empty());
+
+    // The human audit, in local time
+    let human = tl.query_ok(&["audit"]).stdout;
+    assert!(
+        human.contains("[recorded_out_of_order] event #4 (PromiseMade, old) was recorded 2026-09-01 09:00, earlier than #2")
+            && human.contains("(recorded 2026-10-01 10:00)"),
+        "{human}"
+    );
+}
+
+/// The running latest `recorded_at` is audit state a checkpoint must
+/// keep: records out of order before and after the checkpoint answer as a
+/// full fold does.
+#[test]
+fn regression_15_2_out_of_order_records_before_and_after_a_checkpoint() {
+    let (mut tl, file) = with_import_of_older_events();
+    tl.set_now("2026-10-02T09:00");
+    tl.ok(&["import", file.to_str().unwrap()]); // 3, 4: out of order
+    let run = |tl: &Tl, every: &str, args: &[&str]| {
+        let mut c = tl.query_command();
+        c.env("TRUSTLOG_CHECKPOINT_BYTES", every)
+            .arg("--journal")
+            .arg(&tl.journal)
+            .args(args);
+        output(c)
+    };
+    run(&tl, "1", &["audit", "--json"]);
+    let checkpoint = trustlog::app::checkpoint::path_for(&tl.journal);
+    assert!(checkpoint.exists());
+    // After it: older records again, out of order only against a record
+    // before the checkpoint (#2), then a record in order
+    let mut mid = Tl::new();
+    mid.set_now("2026-09-20T12:00");
+    mid.ok(&["client", "add", "mid"]);
+    mid.ok(&["talk", "mid"]);
+    let f2 = tl.dir.path().join("mid.jsonl");
+    std::fs::write(&f2, mid.ok(&["export"]).stdout).unwrap();
+    tl.set_now("2026-10-03T09:00");
+    tl.ok(&["import", f2.to_str().unwrap()]); // 5, 6: before #2's 10-01 10:00
+    tl.set_now("2026-10-04T09:00");
+    tl.ok(&["talk", "acme"]); // 7 at 10-04: in order
+    for q in [
+        &["--json", "audit"][..],
+        &["--json", "audit", "--client", "mid"],
+        &["audit"],
+    ] {
+        let warm = run(&tl, "1000000000", q);
+        let full = run(&tl, "0", q);
+        assert_eq!(warm.code, 0, "{warm:?}");
+        assert_eq!(
+            (&warm.stdout, &warm.stderr),
+            (&full.stdout, &full.stderr),
+            "{q:?}"
+        );
+    }
+    let v = tl.query_json(&["audit"]);
+    let seqs: Vec<u64> = out_of_order(&v)
+        .iter()
+        .map(|f| f["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [3, 4, 5, 6]);
+    assert!(
+        out_of_order(&v)[2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("#2 "),
+        "{v}"
+    );
+}
+
+/// Issue 13: `audit --json` is the same bytes whatever the reader's time
+/// zone (its flag messages once said times in local time); the human
+/// audit is in local time.
+#[test]
+fn regression_13_audit_json_does_not_depend_on_tz() {
+    let (mut tl, file) = with_import_of_older_events();
+    tl.set_now("2026-10-02T09:00");
+    tl.ok(&["import", file.to_str().unwrap()]);
+    // Every kind of flag with a time in its words, and a retracted move
+    // (its words say its due)
+    let mut s = scenario();
+    s.at("2026-10-16T09:00")
+        .cmd(&["retract", "27", "--reason", "typo"]);
+    let mut sc = s.journal();
+    for tl in [&mut sc, &mut tl] {
+        let mut outs = Vec::new();
+        let mut human = Vec::new();
+        for tz in ["UTC", "Asia/Kolkata", "America/New_York"] {
+            tl.tz = tz.to_string();
+            outs.push(tl.query_ok(&["--json", "audit"]).stdout);
+            human.push(tl.query_ok(&["audit"]).stdout);
+        }
+        assert_eq!(outs[1], outs[0], "TZ=Asia/Kolkata");
+        assert_eq!(outs[2], outs[0], "TZ=America/New_York");
+        assert!(outs[0].contains("T09:00:00Z"), "{}", outs[0]);
+        assert_ne!(human[1], human[0], "the human audit is in local time");
+        tl.tz = "UTC".into();
+    }
+}
+
+/// Issue 15.3 end to end: made due 10-10, pulled in to 10-05 by us, kept
+/// 10-07 — after its last due, before the original: `kept_late`; the
+/// pull-in is in `moves.earlier`, in no cause, and costs no trust.
+#[test]
+fn regression_15_3_pulled_in_then_kept_after_the_new_due_is_kept_late() {
+    let mut tl = Tl::new();
+    tl.set_now("2026-09-01T09:00");
+    tl.ok(&["client", "add", "acme"]); // 1
+    tl.ok(&["promise", "make", "acme", "deck", "--due", "2026-10-10"]); // 2
+    tl.set_now("2026-09-15T09:00");
+    tl.ok(&[
+        "promise",
+        "move",
+        "1",
+        "--due",
+        "2026-10-05",
+        "--cause",
+        "us",
+    ]); // 3
+    tl.set_now("2026-10-07T12:00");
+    tl.ok(&["promise", "keep", "1"]); // 4
+    tl.set_now("2026-10-20T09:00");
+
+    let v = tl.query_json(&["audit"]);
+    assert_eq!(v["promises"], promises([0, 0, 1, 0, 0, 0, 0]), "{v}");
+    assert_eq!(
+        v["moves"],
+        json!({"us": 0, "client": 0, "external": 0, "after_due": 0, "earlier": 1})
+    );
+    assert_eq!(v["original_date_hit_rate"], 0.0);
+    let csv = tl.query_ok(&["audit", "--csv"]).stdout;
+    assert!(csv.contains(",kept_late,"), "{csv}");
+    let human = tl.query_ok(&["audit"]).stdout;
+    assert!(
+        human.contains(
+            "moves: 0 by us, 0 by the client, 0 external, 1 pulled in to an earlier due;"
+        ),
+        "{human}"
+    );
+
+    // Trust: the move is not in the history (no cost); the keep is late
+    let t = tl.query_json(&["trust", "acme"]);
+    let history = t["history"].as_array().unwrap();
+    let seqs: Vec<u64> = history.iter().map(|h| h["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [1, 4], "{t}");
+    assert!(history[1]["change"].as_f64().unwrap() < 0.0, "{t}");
+    assert!(
+        history[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("after its due"),
+        "{t}"
+    );
 }

@@ -476,7 +476,7 @@ fn talk_records_kind_mood_minutes_initiative_and_note() {
     ]);
     assert_eq!(
         out.stdout,
-        "#2 call with acme (mood -2, 20 min, by client): kick-off, went badly\n"
+        "#2 call with acme (mood \u{2212}2, 20 min, by client): kick-off, went badly\n"
     );
     want.push(env(
         2,

@@ -11,87 +11,10 @@ use crate::events::{Due, Envelope, Event};
 use crate::projections::words;
 
 /// One line for people: what happened, in words (acknowledgements and
-/// `log`). Not yet one with `projections::words::describe` (timelines,
-/// retraction flags): their wordings differ, and describe's words are
-/// stored in audit checkpoints, so changing them needs a checkpoint
-/// `LAYOUT` bump (issue 13, left open).
+/// `log`): `projections::words::describe`, the one renderer of events, in
+/// local time, without side notes.
 pub fn summary(e: &Event) -> String {
-    match e {
-        Event::ClientAdded {
-            handle, name, fit, ..
-        } => format!("client {handle} ({name}) added, {fit}"),
-        Event::FitChanged { client, fit, .. } => format!("{client} is now {fit}"),
-        Event::ExpectationNoted { client, text } => format!("{client} wants: {text}"),
-        Event::MismatchNoted { client, text } => {
-            format!("{client}: not what they expected: {text}")
-        }
-        Event::Interacted {
-            client,
-            kind,
-            mood,
-            minutes,
-            initiated_by,
-            note,
-        } => {
-            let mins = minutes.map(|m| format!(", {m} min")).unwrap_or_default();
-            let note = if note.is_empty() {
-                String::new()
-            } else {
-                format!(": {note}")
-            };
-            let mood = if *mood == 0 {
-                "0".to_string()
-            } else {
-                format!("{mood:+}")
-            };
-            format!("{kind} with {client} (mood {mood}{mins}, by {initiated_by}){note}")
-        }
-        Event::PromiseMade {
-            promise,
-            client,
-            what,
-            due,
-        } => format!(
-            "promise {promise} to {client}: {what}, due {}",
-            due_text(due)
-        ),
-        Event::PromiseMoved {
-            promise,
-            due,
-            cause,
-            agreed_by_client,
-            ..
-        } => format!(
-            "promise {promise} moved to {} (cause: {cause}{})",
-            due_text(due),
-            if *agreed_by_client {
-                ", agreed by client"
-            } else {
-                ", not agreed"
-            }
-        ),
-        Event::PromiseKept { promise, .. } => format!("promise {promise} kept"),
-        Event::PromiseBroken { promise, reason } => format!("promise {promise} broken: {reason}"),
-        Event::PromiseReleased { promise, reason } => {
-            format!("promise {promise} released: {reason}")
-        }
-        Event::Advocated {
-            client,
-            kind,
-            initiated_by_client,
-            ..
-        } => format!(
-            "{client}: {kind}{}",
-            if *initiated_by_client {
-                " (their initiative)"
-            } else {
-                " (we asked)"
-            }
-        ),
-        Event::ClientLost { client, reason } => format!("{client} lost: {reason}"),
-        Event::ClientReturned { client, .. } => format!("{client} is back"),
-        Event::Retracted { seq, reason } => format!("event #{seq} retracted: {reason}"),
-    }
+    words::describe(&e.as_ref(), words::Zone::Local, words::Detail::Line)
 }
 
 /// A due as people say it: the day alone for a date-only due.

@@ -550,8 +550,8 @@ fn write_audit(w: &mut impl Write, r: &AuditReport, terminal: bool) -> std::io::
     }
     writeln!(
         w,
-        "moves: {} by us, {} by the client, {} external; {} recorded after the due had passed",
-        r.moves.us, r.moves.client, r.moves.external, r.moves.after_due
+        "moves: {} by us, {} by the client, {} external, {} pulled in to an earlier due; {} recorded after the due had passed",
+        r.moves.us, r.moves.client, r.moves.external, r.moves.earlier, r.moves.after_due
     )?;
     if !r.flags.is_empty() {
         writeln!(w, "flags:")?;

@@ -176,8 +176,8 @@ macro_rules! unreferenced {
 ///    (`events/json.rs`, with a `Source` method for a new JSON shape); a
 ///    word enum gets all three from `word_enum!`; a compound type gets a
 ///    one-name alias (as `Minutes`);
-/// 3. its words: `summary` in `cli/output.rs` and `describe` in
-///    `projections/words.rs`;
+/// 3. its words: `describe` in `projections/words.rs` (the one renderer
+///    of events for people);
 /// 4. what it means: its validation (`app/rules.rs`, for recording and
 ///    import alike; a `Recording` variant in `app/record.rs` and its clap
 ///    arguments in `cli/record.rs` when users record it from the shell)

@@ -251,7 +251,7 @@ impl Postmortem {
             recorded_at: env.recorded_at,
             occurred_at: env.occurred_at,
             kind: env.event.kind_name(),
-            text: words::describe(&env.event),
+            text: words::describe(&env.event, words::Zone::Local, words::Detail::Full),
             trust_after,
             retracted_by: None,
         });

@@ -1,6 +1,8 @@
 //! Small formatting helpers shared by the projections' messages (flags,
-//! warnings, trust reasons, timeline lines). Messages are for people: times
-//! in them are local; the structured fields next to them are the stable part.
+//! warnings, trust reasons, timeline lines), and [`describe`], the one
+//! renderer of an event in words. Messages are for people: times in them
+//! are local, except in the words JSON carries ([`Zone::Utc`]); the
+//! structured fields next to them are the stable part.
 
 use crate::events::{Due, EventRef, Timestamp};
 
@@ -30,16 +32,43 @@ pub fn hours(minutes: u64) -> String {
     format!("{} h", num(minutes as f64 / 60.0))
 }
 
+/// The zone the times in words are written in. People read local time;
+/// the words inside JSON (`audit --json` flag messages) are in UTC, RFC
+/// 3339 as every other JSON time, so that the same journal prints the same
+/// bytes whatever `TZ` the reader has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    Local,
+    Utc,
+}
+
 /// A due as people say it: the day alone for a date-only due.
 pub fn due(d: &Due) -> String {
-    match d.at.to_local() {
-        Some(t) if d.date_only => t.format("%Y-%m-%d").to_string(),
-        _ => d.at.to_local_string(),
+    due_in(d, Zone::Local)
+}
+
+/// [`due`] in `zone`; in UTC the instant itself (a date-only due is the
+/// end of a day in the zone it was recorded in, which UTC does not know).
+pub fn due_in(d: &Due, zone: Zone) -> String {
+    match zone {
+        Zone::Utc => d.at.to_rfc3339(),
+        Zone::Local => match d.at.to_local() {
+            Some(t) if d.date_only => t.format("%Y-%m-%d").to_string(),
+            _ => d.at.to_local_string(),
+        },
     }
 }
 
 pub fn when(t: Timestamp) -> String {
-    t.to_local_string()
+    when_in(t, Zone::Local)
+}
+
+/// [`when`] in `zone`: local to the minute, or RFC 3339 UTC.
+pub fn when_in(t: Timestamp, zone: Zone) -> String {
+    match zone {
+        Zone::Local => t.to_local_string(),
+        Zone::Utc => t.to_rfc3339(),
+    }
 }
 
 /// `1 day`, `3 days`.
@@ -51,33 +80,60 @@ pub fn days(n: i64) -> String {
     }
 }
 
-/// One line saying what an event records, for timelines and retraction
-/// flags. The CLI's `log` has its own renderer; this one lives here because
-/// projections may not depend on the CLI.
-pub fn describe(e: &EventRef<'_>) -> String {
+/// How much of an event [`describe`] says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// One line, what `log` and the recording commands print: without the
+    /// side notes (a new client's note, the reason of a fit change or of a
+    /// move, the note of a keep, of an advocacy, of a return). The texts
+    /// that are the event itself (a talk's note, an expectation, a
+    /// mismatch, why a promise was broken or released, why a client was
+    /// lost, why an event was retracted) are always said.
+    Line,
+    /// With the side notes: timelines and retraction flags, where the
+    /// event is read on its own.
+    Full,
+}
+
+/// An event in words: the ONE renderer of events for people (`log`, what
+/// a recording command prints, post-mortem timelines, retraction flags),
+/// so they never drift apart. Moods are signed with a real minus sign
+/// (`mood −2`), as the trust reasons and SPEC.md write them (and as the
+/// `−2..2` people read in the README); `log --json` keeps the number for
+/// scripts and grep.
+pub fn describe(e: &EventRef<'_>, zone: Zone, detail: Detail) -> String {
+    let side = |head: String, note: &str| match detail {
+        Detail::Line => head,
+        Detail::Full => with_text(head, note),
+    };
     match *e {
         EventRef::ClientAdded {
-            handle, name, fit, ..
-        } => format!("client {handle} ({name}) added, {fit}"),
-        EventRef::FitChanged { fit, reason, .. } => {
-            with_text(format!("fit changed to {fit}"), reason)
-        }
-        EventRef::ExpectationNoted { text, .. } => format!("expectation: {text}"),
-        EventRef::MismatchNoted { text, .. } => {
-            format!("mismatch (not what they expected): {text}")
+            handle,
+            name,
+            fit,
+            note,
+        } => side(format!("client {handle} ({name}) added, {fit}"), note),
+        EventRef::FitChanged {
+            client,
+            fit,
+            reason,
+        } => side(format!("{client} is now {fit}"), reason),
+        EventRef::ExpectationNoted { client, text } => format!("{client} wants: {text}"),
+        EventRef::MismatchNoted { client, text } => {
+            format!("{client}: not what they expected: {text}")
         }
         EventRef::Interacted {
+            client,
             kind,
             mood,
             minutes,
             initiated_by,
             note,
-            ..
         } => {
             let mins = minutes.map(|m| format!(", {m} min")).unwrap_or_default();
             with_text(
                 format!(
-                    "{kind}, mood {}{mins}, by {initiated_by}",
+                    "{kind} with {client} (mood {}{mins}, by {initiated_by})",
                     signed(i64::from(mood))
                 ),
                 note,
@@ -85,45 +141,46 @@ pub fn describe(e: &EventRef<'_>) -> String {
         }
         EventRef::PromiseMade {
             promise,
+            client,
             what,
             due: d,
-            ..
-        } => format!("promise #{promise} made: {what}, due {}", due(&d)),
+        } => format!(
+            "promise {promise} to {client}: {what}, due {}",
+            due_in(&d, zone)
+        ),
         EventRef::PromiseMoved {
             promise,
             due: d,
             cause,
             agreed_by_client,
             reason,
-        } => with_text(
+        } => side(
             format!(
-                "promise #{promise} moved to {} (cause: {cause}, {})",
-                due(&d),
+                "promise {promise} moved to {} (cause: {cause}, {})",
+                due_in(&d, zone),
                 if agreed_by_client {
-                    "agreed by the client"
+                    "agreed by client"
                 } else {
                     "not agreed"
                 }
             ),
             reason,
         ),
-        EventRef::PromiseKept { promise, note } => {
-            with_text(format!("promise #{promise} kept"), note)
-        }
+        EventRef::PromiseKept { promise, note } => side(format!("promise {promise} kept"), note),
         EventRef::PromiseBroken { promise, reason } => {
-            with_text(format!("promise #{promise} broken"), reason)
+            with_text(format!("promise {promise} broken"), reason)
         }
         EventRef::PromiseReleased { promise, reason } => {
-            with_text(format!("promise #{promise} released"), reason)
+            with_text(format!("promise {promise} released"), reason)
         }
         EventRef::Advocated {
+            client,
             kind,
             initiated_by_client,
             note,
-            ..
-        } => with_text(
+        } => side(
             format!(
-                "advocacy: {kind} ({})",
+                "{client}: {kind} ({})",
                 if initiated_by_client {
                     "their initiative"
                 } else {
@@ -132,8 +189,8 @@ pub fn describe(e: &EventRef<'_>) -> String {
             ),
             note,
         ),
-        EventRef::ClientLost { reason, .. } => with_text("client lost".to_string(), reason),
-        EventRef::ClientReturned { note, .. } => with_text("client returned".to_string(), note),
+        EventRef::ClientLost { client, reason } => with_text(format!("{client} lost"), reason),
+        EventRef::ClientReturned { client, note } => side(format!("{client} is back"), note),
         EventRef::Retracted { seq, reason } => with_text(format!("event #{seq} retracted"), reason),
     }
 }
@@ -163,5 +220,40 @@ mod tests {
         assert_eq!(hours(2310), "38.5 h");
         assert_eq!(days(1), "1 day");
         assert_eq!(days(3), "3 days");
+    }
+
+    #[test]
+    fn one_wording_a_line_leaves_out_side_notes_only() {
+        use crate::events::{Cause, InteractionKind, Party};
+        let talk = EventRef::Interacted {
+            client: "acme",
+            kind: InteractionKind::Call,
+            mood: -2,
+            minutes: Some(20),
+            initiated_by: Party::Client,
+            note: "went badly",
+        };
+        let want = "call with acme (mood \u{2212}2, 20 min, by client): went badly";
+        for d in [Detail::Line, Detail::Full] {
+            assert_eq!(describe(&talk, Zone::Utc, d), want);
+        }
+        let moved = EventRef::PromiseMoved {
+            promise: 3,
+            due: Due {
+                at: Timestamp(86_400 * Timestamp::MICROS_PER_SECOND),
+                date_only: false,
+            },
+            cause: Cause::Client,
+            agreed_by_client: true,
+            reason: "brief late",
+        };
+        assert_eq!(
+            describe(&moved, Zone::Utc, Detail::Line),
+            "promise 3 moved to 1970-01-02T00:00:00Z (cause: client, agreed by client)"
+        );
+        assert_eq!(
+            describe(&moved, Zone::Utc, Detail::Full),
+            "promise 3 moved to 1970-01-02T00:00:00Z (cause: client, agreed by client): brief late"
+        );
     }
 }

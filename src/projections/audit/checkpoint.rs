@@ -32,6 +32,8 @@ struct MetaRef<'a> {
     retracted_promises: &'a BTreeMap<PromiseId, (String, Timestamp)>,
     skipped: &'a BTreeMap<Seq, Skipped>,
     retractions: &'a [Retraction],
+    latest: &'a Option<(Timestamp, Seq)>,
+    out_of_order: &'a [OutOfOrder],
 }
 
 #[derive(Deserialize)]
@@ -43,6 +45,8 @@ struct Meta {
     retracted_promises: BTreeMap<PromiseId, (String, Timestamp)>,
     skipped: BTreeMap<Seq, Skipped>,
     retractions: Vec<Retraction>,
+    latest: Option<(Timestamp, Seq)>,
+    out_of_order: Vec<OutOfOrder>,
 }
 
 /// Bytes of text skipped per read when only some texts are kept.
@@ -79,6 +83,8 @@ impl Audit {
             retracted_promises: &self.retracted_promises,
             skipped: &self.skipped,
             retractions: &self.retractions,
+            latest: &self.latest,
+            out_of_order: &self.out_of_order,
         })?;
         let (sl, mv) = (&self.slots, &self.moves);
         let mut put = |b: &[u8]| {
@@ -227,6 +233,13 @@ impl Audit {
                 .backdated
                 .iter()
                 .any(|x| slots.close(x.slot as usize) != KEPT)
+            // Each record out of order is before the latest time seen, in
+            // seq order.
+            || meta.out_of_order.windows(2).any(|w| w[0].seq >= w[1].seq)
+            || meta
+                .out_of_order
+                .iter()
+                .any(|o| meta.latest.is_none_or(|(at, _)| o.recorded_at >= at))
         {
             return None;
         }
@@ -242,6 +255,8 @@ impl Audit {
             retracted_promises: meta.retracted_promises,
             skipped: meta.skipped,
             retractions: meta.retractions,
+            latest: meta.latest,
+            out_of_order: meta.out_of_order,
         };
         if (1..n).any(|s| a.slots.id.u64(s - 1) >= a.slots.id.u64(s)) {
             a.build_index();

@@ -1,14 +1,19 @@
 //! The words of the audit's flags, and their JSON written as it is made
 //! (no string per message, no escaping pass over text that needs none).
+//!
+//! Times in the words: local for people ([`Flag::message`]), RFC 3339 UTC
+//! in JSON (`message` of `audit --json`, and [`Flag::json_message`]), so
+//! that JSON never depends on `TZ`. What the audit keeps (and a checkpoint
+//! stores) are the timestamps and events; the words are made when written.
 
 use std::fmt;
 use std::io::Write;
 
 use chrono::{Datelike, Timelike};
 
-use super::{Backdated, Flag, LateMove, Retraction, Skipped};
+use super::{Backdated, Flag, LateMove, OutOfOrder, Retraction, Skipped};
 use crate::events::{Due, PromiseId, Seq, Timestamp, EVENT_KINDS};
-use crate::projections::words;
+use crate::projections::words::{self, Detail, Zone};
 
 /// A [`Flag`] borrowing from the audit, its message made as it is written.
 pub(super) struct FlagOut<'a> {
@@ -41,8 +46,11 @@ impl FlagOut<'_> {
         b.extend_from_slice(b",\"reason\":");
         serde_json::to_writer(&mut *b, &self.reason)?;
         b.extend_from_slice(b",\"message\":\"");
-        fmt::write(&mut JsonText(b), format_args!("{}", self.message))
-            .map_err(|_| std::io::Error::other("formatting a flag"))?;
+        fmt::write(
+            &mut JsonText(b),
+            format_args!("{}", self.message.words(Zone::Utc)),
+        )
+        .map_err(|_| std::io::Error::other("formatting a flag"))?;
         b.extend_from_slice(b"\"}");
         Ok(())
     }
@@ -55,7 +63,8 @@ impl FlagOut<'_> {
             seq: self.seq,
             retracted_by: self.retracted_by,
             reason: self.reason.map(str::to_string),
-            message: self.message.to_string(),
+            message: self.message.words(Zone::Local).to_string(),
+            json_message: self.message.words(Zone::Utc).to_string(),
         }
     }
 }
@@ -104,11 +113,30 @@ pub(super) enum Message<'a> {
         r: &'a Retraction,
         what: Option<&'a Skipped>,
     },
+    OutOfOrder {
+        o: &'a OutOfOrder,
+    },
 }
 
-impl fmt::Display for Message<'_> {
+impl<'a> Message<'a> {
+    /// The words, with times in `zone`.
+    pub(super) fn words(&'a self, zone: Zone) -> Words<'a> {
+        Words { m: self, zone }
+    }
+}
+
+/// A [`Message`] in words, its times in one zone.
+pub(super) struct Words<'a> {
+    m: &'a Message<'a>,
+    zone: Zone,
+}
+
+impl fmt::Display for Words<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        let z = self.zone;
+        let at = |t: Timestamp| Time(t, z);
+        let due = |d: Due| DueText(d, z);
+        match self.m {
             Message::MoveAfterDue {
                 id,
                 what,
@@ -119,16 +147,16 @@ impl fmt::Display for Message<'_> {
                 write!(
                     f,
                     "promise #{id} ({what}) for {client}: move #{seq} to {} was recorded {}",
-                    DueText(m.to),
-                    LocalTime(m.recorded_at)
+                    due(m.to),
+                    at(m.recorded_at)
                 )?;
                 if m.occurred_at <= m.from.at {
-                    write!(f, " (dated {}, before the due)", LocalTime(m.occurred_at))?;
+                    write!(f, " (dated {}, before the due)", at(m.occurred_at))?;
                 }
                 write!(
                     f,
                     ", after the due it moved ({}) had passed — a miss moved out of sight",
-                    DueText(m.from)
+                    due(m.from)
                 )
             }
             Message::Backdated {
@@ -141,9 +169,9 @@ impl fmt::Display for Message<'_> {
                 f,
                 "promise #{id} ({what}) for {client}: kept on {} by its date, but recorded only \
                  on {}, after its due {} had passed (backdated)",
-                LocalTime(*occurred_at),
-                LocalTime(b.recorded_at),
-                DueText(b.due)
+                at(*occurred_at),
+                at(b.recorded_at),
+                due(b.due)
             ),
             Message::Blame {
                 client,
@@ -158,12 +186,12 @@ impl fmt::Display for Message<'_> {
             Message::Retracted { r, what } => {
                 match what {
                     Some(s) => {
-                        let kind = EVENT_KINDS.get(usize::from(s.kind)).copied().unwrap_or("?");
-                        write!(f, "event #{} ({kind}", r.seq)?;
+                        let e = s.event.as_ref();
+                        write!(f, "event #{} ({}", r.seq, e.kind_name())?;
                         if let Some(c) = &s.client {
                             write!(f, ", {c}")?;
                         }
-                        write!(f, ": {})", s.summary)?;
+                        write!(f, ": {})", words::describe(&e, z, Detail::Full))?;
                     }
                     None => write!(f, "event #{} (not in the journal)", r.seq)?,
                 }
@@ -174,27 +202,85 @@ impl fmt::Display for Message<'_> {
                 };
                 write!(f, " retracted by #{}: {reason}", r.by)
             }
+            Message::OutOfOrder { o } => {
+                let kind = EVENT_KINDS.get(usize::from(o.kind)).copied().unwrap_or("?");
+                write!(f, "event #{} ({kind}", o.seq)?;
+                if let Some(c) = &o.client {
+                    write!(f, ", {c}")?;
+                }
+                write!(
+                    f,
+                    ") was recorded {}, earlier than #{} before it in the journal (recorded {}): \
+                     out of order — imported, synced, or written with the clock set back",
+                    at(o.recorded_at),
+                    o.latest_seq,
+                    at(o.latest_at)
+                )
+            }
         }
     }
 }
 
-/// [`words::when`] written straight into the output (it is called three
-/// times per flag; chrono's `format` parses its pattern every time).
-struct LocalTime(Timestamp);
+/// [`words::when_in`] written straight into the output (it is called
+/// three times per flag; chrono's `format` parses its pattern every time).
+struct Time(Timestamp, Zone);
 
-impl fmt::Display for LocalTime {
+impl fmt::Display for Time {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        local(f, self.0, true)
+        match self.1 {
+            Zone::Local => local(f, self.0, true),
+            Zone::Utc => utc(f, self.0),
+        }
     }
 }
 
-/// [`words::due`], likewise.
-struct DueText(Due);
+/// [`words::due_in`], likewise.
+struct DueText(Due, Zone);
 
 impl fmt::Display for DueText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        local(f, self.0.at, !self.0.date_only)
+        match self.1 {
+            Zone::Local => local(f, self.0.at, !self.0.date_only),
+            Zone::Utc => utc(f, self.0.at),
+        }
     }
+}
+
+/// Writes `digits` of `v`, zero-padded, into `b`.
+fn digits(b: &mut [u8], mut v: u32) {
+    for c in b.iter_mut().rev() {
+        *c = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+/// `Timestamp::to_rfc3339` (seconds always, then 3 or 6 fraction digits
+/// when they are not zero, `Z`), without a string per time; chrono's own
+/// for years it would write otherwise.
+fn utc(f: &mut fmt::Formatter<'_>, t: Timestamp) -> fmt::Result {
+    let Some(d) = t.to_utc() else {
+        return f.write_str(&t.to_rfc3339());
+    };
+    if !(0..=9999).contains(&d.year()) {
+        return f.write_str(&t.to_rfc3339());
+    }
+    let mut b = *b"0000-00-00T00:00:00.000000Z";
+    digits(&mut b[0..4], d.year() as u32);
+    digits(&mut b[5..7], d.month());
+    digits(&mut b[8..10], d.day());
+    digits(&mut b[11..13], d.hour());
+    digits(&mut b[14..16], d.minute());
+    digits(&mut b[17..19], d.second());
+    let micros = t.0.rem_euclid(Timestamp::MICROS_PER_SECOND) as u32;
+    digits(&mut b[20..26], micros);
+    let end = match micros {
+        0 => 19,
+        m if m % 1000 == 0 => 23,
+        _ => 26,
+    };
+    // Only ASCII digits and separators were written.
+    f.write_str(std::str::from_utf8(&b[..end]).unwrap_or(""))?;
+    f.write_str("Z")
 }
 
 /// `%Y-%m-%d %H:%M` (or `%Y-%m-%d`) in local time, as
@@ -213,12 +299,6 @@ fn local(f: &mut fmt::Formatter<'_>, t: Timestamp, with_time: bool) -> fmt::Resu
         return write!(f, "{}", d.format(pattern));
     }
     let mut b = *b"0000-00-00 00:00";
-    let digits = |b: &mut [u8], mut v: u32| {
-        for c in b.iter_mut().rev() {
-            *c = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
     digits(&mut b[0..4], d.year() as u32);
     digits(&mut b[5..7], d.month());
     digits(&mut b[8..10], d.day());
@@ -227,4 +307,42 @@ fn local(f: &mut fmt::Formatter<'_>, t: Timestamp, with_time: bool) -> fmt::Resu
     let n = if with_time { 16 } else { 10 };
     // Only ASCII digits and separators were written.
     f.write_str(std::str::from_utf8(&b[..n]).unwrap_or(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Utc(Timestamp);
+    impl fmt::Display for Utc {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            utc(f, self.0)
+        }
+    }
+
+    /// The fast UTC writer writes what the JSON of events writes.
+    #[test]
+    fn utc_times_are_to_rfc3339() {
+        let s = Timestamp::MICROS_PER_SECOND;
+        for us in [
+            0,
+            1,
+            999,
+            1_000,
+            123_456,
+            s - 1,
+            1_790_000_000 * s,
+            1_790_000_000 * s + 500_000,
+            1_790_000_000 * s + 7,
+            -1,
+            -s - 250_000,
+            253_402_300_799 * s + 999_999,
+            253_402_300_800 * s,
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let t = Timestamp(us);
+            assert_eq!(Utc(t).to_string(), t.to_rfc3339(), "{us}");
+        }
+    }
 }

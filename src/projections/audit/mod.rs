@@ -20,9 +20,21 @@
 //!   `[from, to]`, both ends inclusive and optional. A date-only due was
 //!   resolved when recorded to 23:59:59 local of its day; only instants are
 //!   compared here.
-//! - Kept: the keep's `occurred_at` (the delivery) `<=` original due →
-//!   `kept_on_time`; else `<=` last due → `kept_after_move`; else `kept_late`.
+//! - Kept: the keep's `occurred_at` (the delivery) `<=` original due and
+//!   `<=` last due → `kept_on_time`; else `<=` last due →
+//!   `kept_after_move`; else `kept_late`. A move to an earlier due (a
+//!   pull-in) is counted in `moves.earlier`, by no cause.
 //!   Open: last due `< now` → `open_overdue`; else `open`.
+//! - `recorded_out_of_order`: a record whose `recorded_at` is earlier than
+//!   the latest one of the records before it. Every record folded counts,
+//!   whatever it is about and retracted or not (a retraction takes back
+//!   what a record says, not when it was written); with `--as-of`, those
+//!   recorded by then. It belongs to the client it names, of its promise,
+//!   or of the event it retracts; one about no known client is only in an
+//!   audit of every client. In a period: by its promise's original due,
+//!   else by its `occurred_at`.
+//! - Flag messages: local time for people, RFC 3339 UTC in JSON (see
+//!   `flags`); no words are kept, only timestamps and events.
 //! - Only the first close (keep, break, release) of a promise counts, and
 //!   moves count only while it is open, as in [`super::state::State`].
 //! - A move is `after_due` when its `recorded_at` is after the due in force
@@ -51,14 +63,17 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use super::table::{HandleMap, IdMap};
-use super::{days_after, words, ClientKey, Projection};
-use crate::events::{Cause, Due, EnvelopeRef, EventRef, EventsError, PromiseId, Seq, Timestamp};
+use super::{days_after, ClientKey, Projection};
+use crate::events::{
+    Cause, Due, EnvelopeRef, Event, EventRef, EventsError, PromiseId, Seq, Timestamp,
+};
 
 /// Stable `kind` strings of [`Flag`].
 pub const FLAG_MOVE_AFTER_DUE: &str = "move_after_due";
 pub const FLAG_BACKDATED_KEEP: &str = "backdated_keep";
 pub const FLAG_BLAME_PATTERN: &str = "blame_pattern";
 pub const FLAG_RETRACTED: &str = "retracted";
+pub const FLAG_RECORDED_OUT_OF_ORDER: &str = "recorded_out_of_order";
 
 /// Blame pattern: a client with at least this many moves attributed to the
 /// client…
@@ -319,12 +334,33 @@ struct Backdated {
 /// what it took back and whom it concerned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Skipped {
-    /// Index into `EVENT_KINDS`.
-    kind: u8,
     client: Option<String>,
     promise: Option<PromiseId>,
     occurred_at: Timestamp,
-    summary: String,
+    /// The event itself, put into words when a flag is written (so no
+    /// word, and no time in some zone, is stored in a checkpoint).
+    event: Event,
+}
+
+/// A record whose `recorded_at` is earlier than that of a record before it
+/// in the journal (imported, synced, or from an old journal written with a
+/// clock set back): what its flag prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct OutOfOrder {
+    seq: Seq,
+    /// Index into `EVENT_KINDS`.
+    kind: u8,
+    recorded_at: Timestamp,
+    occurred_at: Timestamp,
+    /// The latest `recorded_at` of the records before it, and the first
+    /// record that had it.
+    latest_seq: Seq,
+    latest_at: Timestamp,
+    /// The client it is about: the one it names, of its promise, or of the
+    /// event it retracts; `None` when not known (then it is in no client's
+    /// audit).
+    client: Option<String>,
+    promise: Option<PromiseId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -409,6 +445,10 @@ pub struct Audit {
     retracted_promises: BTreeMap<PromiseId, (String, Timestamp)>,
     skipped: BTreeMap<Seq, Skipped>,
     retractions: Vec<Retraction>,
+    /// The latest `recorded_at` of every record folded so far (applied or
+    /// skipped, whatever it is about) and the first record that had it.
+    latest: Option<(Timestamp, Seq)>,
+    out_of_order: Vec<OutOfOrder>,
 }
 
 impl Default for Audit {
@@ -425,6 +465,8 @@ impl Default for Audit {
             retracted_promises: BTreeMap::new(),
             skipped: BTreeMap::new(),
             retractions: Vec::new(),
+            latest: None,
+            out_of_order: Vec::new(),
         }
     }
 }
@@ -442,6 +484,8 @@ impl PartialEq for Audit {
             && self.retracted_promises == o.retracted_promises
             && self.skipped == o.skipped
             && self.retractions == o.retractions
+            && self.latest == o.latest
+            && self.out_of_order == o.out_of_order
     }
 }
 
@@ -759,6 +803,8 @@ impl Audit {
         let retractions_start = flags.len();
         flags.extend(self.retraction_flags(q));
         flags[retractions_start..].sort_by_key(|f| f.seq);
+        // Folded in seq order, so already sorted.
+        flags.extend(self.out_of_order_flags(q));
 
         let mut rows = Vec::with_capacity(scoped.len());
         for s in scoped {
@@ -789,6 +835,38 @@ impl Audit {
             flags,
             rows,
         }
+    }
+
+    /// A record out of order is in the audit of the client it is about
+    /// (none: only in an audit without `--client`), and in a period by the
+    /// original due of its promise, else by when it happened — as a
+    /// retraction is.
+    fn out_of_order_flags<'a>(
+        &'a self,
+        q: &'a AuditQuery,
+    ) -> impl Iterator<Item = FlagOut<'a>> + 'a {
+        self.out_of_order.iter().filter_map(move |o| {
+            let client = o.client.as_deref();
+            if q.client.is_some() && q.client.as_deref() != client {
+                return None;
+            }
+            let instant = o
+                .promise
+                .and_then(|id| self.promise_facts(id))
+                .map_or(o.occurred_at, |(_, d)| d);
+            if !q.in_period(instant) {
+                return None;
+            }
+            Some(FlagOut {
+                kind: FLAG_RECORDED_OUT_OF_ORDER,
+                client,
+                promise: o.promise,
+                seq: Some(o.seq),
+                retracted_by: None,
+                reason: None,
+                message: Message::OutOfOrder { o },
+            })
+        })
     }
 
     fn retraction_flags<'a>(&'a self, q: &'a AuditQuery) -> impl Iterator<Item = FlagOut<'a>> + 'a {
@@ -851,6 +929,7 @@ impl Projection for Audit {
     /// The client is found by its interned key (a vector read) instead of
     /// hashing and comparing its handle.
     fn apply_keyed(&mut self, env: &EnvelopeRef<'_>, key: Option<ClientKey>) {
+        self.note_order(env);
         match env.event {
             EventRef::ClientAdded { handle, .. } => {
                 if self.clients.index_of_keyed(handle, key).is_none() {
@@ -936,6 +1015,10 @@ impl Projection for Audit {
     }
 
     fn skip(&mut self, env: &EnvelopeRef<'_>) {
+        // A retraction takes back what an event says, not when it was
+        // written down: a retracted record still sets the order and is
+        // still flagged when out of it.
+        self.note_order(env);
         let promise = env.event.promise();
         if let EventRef::PromiseMade {
             promise,
@@ -955,17 +1038,54 @@ impl Projection for Audit {
         self.skipped.insert(
             env.seq,
             Skipped {
-                kind: env.event.kind_index() as u8,
                 client,
                 promise,
                 occurred_at: env.occurred_at,
-                summary: words::describe(&env.event),
+                event: env.event.to_owned(),
             },
         );
     }
 }
 
 impl Audit {
+    /// Keeps the latest `recorded_at` seen, and notes a record written
+    /// down before it (SPEC: flagged `recorded_out_of_order`). Every record
+    /// counts, whatever it is about, so the order is the journal's, not a
+    /// client's; only the flag belongs to a client.
+    fn note_order(&mut self, env: &EnvelopeRef<'_>) {
+        let (latest_at, latest_seq) = match self.latest {
+            Some((at, seq)) if env.recorded_at < at => (at, seq),
+            Some((at, _)) if env.recorded_at == at => return,
+            _ => {
+                self.latest = Some((env.recorded_at, env.seq));
+                return;
+            }
+        };
+        let client = match env.event {
+            EventRef::Retracted { seq, .. } => {
+                self.skipped.get(&seq).and_then(|s| s.client.clone())
+            }
+            e => e.client().map(str::to_string).or_else(|| {
+                e.promise()
+                    .and_then(|id| self.promise_facts(id))
+                    .map(|(c, _)| c.to_string())
+            }),
+        };
+        if self.only.is_some() && client != self.only {
+            return;
+        }
+        self.out_of_order.push(OutOfOrder {
+            seq: env.seq,
+            kind: env.event.kind_index() as u8,
+            recorded_at: env.recorded_at,
+            occurred_at: env.occurred_at,
+            latest_seq,
+            latest_at,
+            client,
+            promise: env.event.promise(),
+        });
+    }
+
     fn close(&mut self, id: PromiseId, kind: u8, env: &EnvelopeRef<'_>) {
         let Some(s) = self.slot_of(id) else {
             return;

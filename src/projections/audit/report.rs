@@ -21,7 +21,8 @@ pub struct AuditReport {
     pub original_date_hit_rate: Option<f64>,
     pub moves: MoveCounts,
     /// Most mechanical first: `move_after_due`, `backdated_keep`,
-    /// `blame_pattern`, `retracted`; within a kind by seq.
+    /// `blame_pattern`, `retracted`, then `recorded_out_of_order`; within a
+    /// kind by seq.
     pub flags: Vec<Flag>,
     /// The `--client` asked for (not in the JSON: the caller knows it).
     #[serde(skip)]
@@ -116,8 +117,14 @@ pub struct Flag {
     pub retracted_by: Option<Seq>,
     /// For `retracted`: the reason given.
     pub reason: Option<String>,
-    /// The finding in words.
+    /// The finding in words for people, times in local time (the human
+    /// audit, the HTML report). Not in the JSON: see `json_message`.
+    #[serde(skip)]
     pub message: String,
+    /// The same words with every time in RFC 3339 UTC, as the other JSON
+    /// times: JSON's `message`, the same bytes whatever `TZ`.
+    #[serde(rename = "message")]
+    pub json_message: String,
 }
 
 /// One promise of the audit, for the table and CSV.

@@ -584,7 +584,8 @@ fn write_json_is_the_summary_serialized() {
             FLAG_MOVE_AFTER_DUE,
             FLAG_BACKDATED_KEEP,
             FLAG_BLAME_PATTERN,
-            FLAG_RETRACTED
+            FLAG_RETRACTED,
+            FLAG_RECORDED_OUT_OF_ORDER
         ]
         .iter()
         .all(|k| kinds.contains(k)),
@@ -723,4 +724,206 @@ fn pull_ins_do_not_make_a_blame_pattern() {
     let r = audit(&g, t(10 * DAY));
     assert!(flags_of(&r, FLAG_BLAME_PATTERN).is_empty());
     assert_eq!(r.moves.earlier, 2);
+}
+
+/// Issue 15.2: acme and beta; a talk recorded at 5 after one recorded at
+/// 20 (an import), a promise of beta and its keep recorded at 15 and 16,
+/// a record at 40 that is retracted, then a talk at 35 and the retraction.
+fn out_of_order() -> (Given, Seq, Seq) {
+    let mut g = Given::new();
+    g.at(t(10));
+    g.client("acme"); // 1 at 10
+    g.client("beta"); // 2 at 11
+    g.at(t(20));
+    g.talk("acme", crate::events::InteractionKind::Call, 1, None); // 3 at 20
+    g.at(t(5));
+    g.talk("acme", crate::events::InteractionKind::Call, 1, None); // 4 at 5
+    g.at(t(15));
+    g.promise(1, "beta", t(100)); // 5 at 15
+    g.push(Event::PromiseKept {
+        promise: 1,
+        note: String::new(),
+    }); // 6 at 16
+    g.at(t(40));
+    let late = g.talk("beta", crate::events::InteractionKind::Call, 1, None); // 7 at 40
+    g.at(t(35));
+    let after = g.talk("acme", crate::events::InteractionKind::Call, 1, None); // 8 at 35
+    g.at(t(50));
+    g.retract(late, "wrong"); // 9 at 50
+    (g, late, after)
+}
+
+fn out_of_order_flags(r: &AuditReport) -> Vec<(Seq, Option<&str>, Option<PromiseId>)> {
+    flags_of(r, FLAG_RECORDED_OUT_OF_ORDER)
+        .iter()
+        .map(|f| (f.seq.unwrap(), f.client.as_deref(), f.promise))
+        .collect()
+}
+
+#[test]
+fn recorded_out_of_order_flags_every_record_before_the_latest_time_seen() {
+    let (g, late, after) = out_of_order();
+    let a: Audit = g.replay();
+    let r = a.report(t(200), &AuditQuery::all());
+    // #4, #5, #6 are before #3's 20; #8 before the retracted #7's 40 (a
+    // retraction does not change when a record was written); #7 itself,
+    // retracted, was in order
+    assert_eq!(
+        out_of_order_flags(&r),
+        [
+            (4, Some("acme"), None),
+            (5, Some("beta"), Some(1)),
+            (6, Some("beta"), Some(1)),
+            (after, Some("acme"), None),
+        ]
+    );
+    assert_eq!(late, 7);
+    let f = flags_of(&r, FLAG_RECORDED_OUT_OF_ORDER);
+    // Named: the record, its time, the later record and time already seen
+    for (i, want) in [
+        ["#4 ", "#3", "00:00:05Z", "00:00:20Z"],
+        ["#8 ", "#7", "00:00:35Z", "00:00:40Z"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let m = &f[[0, 3][i]].json_message;
+        assert!(want.iter().all(|p| m.contains(p)), "{m}");
+    }
+    assert!(f[0].message.contains("Interacted"), "{}", f[0].message);
+    // The last flags: after the retraction of #7
+    let kinds: Vec<_> = r.flags.iter().map(|f| f.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            FLAG_RETRACTED,
+            FLAG_RECORDED_OUT_OF_ORDER,
+            FLAG_RECORDED_OUT_OF_ORDER,
+            FLAG_RECORDED_OUT_OF_ORDER,
+            FLAG_RECORDED_OUT_OF_ORDER
+        ]
+    );
+}
+
+#[test]
+fn recorded_out_of_order_belongs_to_the_client_it_is_about() {
+    let (mut g, _, _) = out_of_order();
+    // A retraction recorded early of a beta event: beta's; a retraction
+    // of a retraction names no client: only in the audit of everyone
+    g.at(t(41));
+    let talk = g.talk("beta", crate::events::InteractionKind::Call, 1, None); // 10 at 41
+    g.at(t(45));
+    let r1 = g.retract(talk, "no"); // 11 at 45
+    g.at(t(46));
+    let r2 = g.retract(r1, "no"); // 12 at 46
+    let a: Audit = g.replay();
+    let all = a.report(t(200), &AuditQuery::all());
+    assert_eq!(
+        out_of_order_flags(&all)[4..],
+        [
+            (talk, Some("beta"), None),
+            (r1, Some("beta"), None),
+            (r2, None, None)
+        ]
+    );
+    let acme = a.report(t(200), &AuditQuery::client("acme"));
+    assert_eq!(
+        out_of_order_flags(&acme),
+        [(4, Some("acme"), None), (8, Some("acme"), None)]
+    );
+    let beta = a.report(t(200), &AuditQuery::client("beta"));
+    assert_eq!(
+        out_of_order_flags(&beta),
+        [
+            (5, Some("beta"), Some(1)),
+            (6, Some("beta"), Some(1)),
+            (talk, Some("beta"), None),
+            (r1, Some("beta"), None)
+        ]
+    );
+    // A period: by the promise's original due (100), else when it happened
+    let q = AuditQuery {
+        client: None,
+        from: Some(t(90)),
+        to: Some(t(110)),
+    };
+    assert_eq!(
+        out_of_order_flags(&a.report(t(200), &q)),
+        [(5, Some("beta"), Some(1)), (6, Some("beta"), Some(1))]
+    );
+    // The audit of one client answers as the full one does for it
+    for h in ["acme", "beta"] {
+        let mut one = Audit::for_client(h);
+        g.replay_into(&mut one);
+        let q = AuditQuery::client(h);
+        assert_eq!(one.report(t(200), &q), a.report(t(200), &q), "{h}");
+    }
+}
+
+#[test]
+fn a_journal_in_order_has_no_out_of_order_flag() {
+    let mut g = one_promise(t(100 * DAY));
+    g.at(t(DAY));
+    g.moved(1, t(120 * DAY), Cause::Client, true);
+    g.at(t(2 * DAY));
+    g.talk("acme", crate::events::InteractionKind::Call, 0, None);
+    // Two records at the same instant are not out of order
+    g.at(t(2 * DAY));
+    g.talk("acme", crate::events::InteractionKind::Call, 0, None);
+    let r = audit(&g, t(200 * DAY));
+    assert!(
+        flags_of(&r, FLAG_RECORDED_OUT_OF_ORDER).is_empty(),
+        "{:?}",
+        r.flags
+    );
+}
+
+#[test]
+fn out_of_order_records_survive_a_checkpoint_before_and_after_it() {
+    let (g, _, _) = out_of_order();
+    let whole: Audit = g.replay();
+    let retracted = crate::projections::retracted_set(&g.envs);
+    for cut in 0..=g.envs.len() {
+        let mut first = Audit::new();
+        crate::projections::replay(&mut first, &g.envs[..cut], &retracted);
+        let bytes = first.to_checkpoint().unwrap();
+        for all_texts in [true, false] {
+            let mut resumed = Audit::from_checkpoint(&mut Bytes(&bytes), all_texts).unwrap();
+            crate::projections::replay(&mut resumed, &g.envs[cut..], &retracted);
+            for q in [
+                AuditQuery::all(),
+                AuditQuery::client("acme"),
+                AuditQuery::client("beta"),
+            ] {
+                assert_eq!(
+                    json_of(&resumed, t(200), &q),
+                    json_of(&whole, t(200), &q),
+                    "cut {cut}"
+                );
+            }
+        }
+    }
+}
+
+/// Issue 13: the words of `audit --json` carry no local time; the words
+/// for people do. The retraction's words are made from the stored event.
+#[test]
+fn json_messages_are_in_utc_and_the_words_for_people_local() {
+    let mut g = one_promise(t(10 * DAY));
+    g.at(t(11 * DAY));
+    let m = g.moved(1, t(20 * DAY), Cause::Us, false);
+    g.retract(m, "typo");
+    let r = audit(&g, t(30 * DAY));
+    let f = flags_of(&r, FLAG_RETRACTED);
+    assert!(
+        f[0].json_message.contains("moved to 1970-01-21T00:00:00Z"),
+        "{}",
+        f[0].json_message
+    );
+    assert!(
+        f[0].message
+            .contains(&format!("moved to {}", t(20 * DAY).to_local_string())),
+        "{}",
+        f[0].message
+    );
 }
