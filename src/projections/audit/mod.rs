@@ -281,10 +281,13 @@ impl Slots {
         }
     }
 
-    /// Whole days (rounded up) past the ORIGINAL due: of the delivery for a
-    /// kept promise, of `now` for an open one; `None` for broken/released.
+    /// Whole days (rounded up) past the ORIGINAL due — or past the last due
+    /// when it was pulled in before the original (issue 15.3: a promise
+    /// kept late against the date it was pulled in to is late by that
+    /// date, not "0 days late") — of the delivery for a kept promise, of
+    /// `now` for an open one; `None` for broken/released.
     fn days_late(&self, s: usize, now: Timestamp) -> Option<i64> {
-        let original = self.original_due.ts(s);
+        let original = self.original_due.ts(s).min(self.due.ts(s));
         match self.close(s) {
             KEPT => Some(days_after(original, self.closed_at.ts(s))),
             OPEN => Some(days_after(original, now)),

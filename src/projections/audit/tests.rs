@@ -691,6 +691,8 @@ fn pulled_in_then_missed_is_not_kept_on_time() {
     assert_eq!(r.original_date_hit_rate, Some(0.0));
     assert_eq!((r.moves.us, r.moves.client, r.moves.external), (0, 0, 0));
     assert_eq!(r.moves.earlier, 1);
+    // late by the date it was pulled in to (day 50), not 0 days
+    assert_eq!(r.rows[0].days_late, Some(20));
 }
 
 #[test]
