@@ -25,11 +25,12 @@ pub(super) enum Stop {
 }
 
 impl Stop {
-    /// The reason, as a rejection of line `line` says it.
-    pub(super) fn too_long_reason() -> String {
+    /// The reason, as the rejection of the line (or task) says it; `what`
+    /// it cannot be.
+    pub(super) fn too_long_reason(what: &str) -> String {
         format!(
             "is longer than {MAX_LINE} bytes, the most one event takes in `export`'s JSON \
-             (a record holds at most {MAX_PAYLOAD} bytes): not an export line; the input was \
+             (a record holds at most {MAX_PAYLOAD} bytes): not {what}; the input was \
              not read past it"
         )
     }

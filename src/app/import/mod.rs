@@ -489,7 +489,8 @@ fn plan_jsonl(
     // A payload is about 40% of its JSON line: room for them all, so the
     // buffer is not copied as it grows (untouched room costs no memory);
     // a hint only, so capped.
-    let hint = usize::try_from(input.len.unwrap_or(0)).unwrap_or(usize::MAX);
+    let input_len = input.len;
+    let hint = usize::try_from(input_len.unwrap_or(0)).unwrap_or(usize::MAX);
     let (room, events) = ((hint / 2).min(1 << 30), (hint / 200).min(1 << 23));
     let start = |from: Option<[u8; 16]>| -> Result<Planner, AppError> {
         let base = match path {
@@ -559,7 +560,7 @@ fn plan_jsonl(
                     reader.rejected.push(Rejection {
                         origin: format!("line {line}"),
                         line,
-                        reason: Stop::too_long_reason(),
+                        reason: Stop::too_long_reason("an export line"),
                     });
                     break;
                 }
@@ -592,7 +593,10 @@ fn plan_jsonl(
                     break 'read;
                 }
             }
-            progress.at(offset);
+            // Standard input has no length to count against.
+            if input_len.is_some() {
+                progress.at(offset);
+            }
             if last {
                 break;
             }

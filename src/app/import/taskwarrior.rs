@@ -414,10 +414,11 @@ pub(crate) fn read(r: &mut dyn BufRead) -> Result<(Vec<Task>, Source), AppError>
     let io = |e: io::Error| AppError::Io(e.to_string());
     // A byte-order mark, then blank space (counted: line numbers are the
     // file's).
+    let mut offset = 0u64;
     if r.fill_buf().map_err(io)?.starts_with(b"\xef\xbb\xbf") {
         r.consume(3);
+        offset = 3;
     }
-    let mut offset = 0u64;
     let mut line = 1usize;
     let first = loop {
         let b = r.fill_buf().map_err(io)?;
@@ -467,7 +468,12 @@ pub(crate) fn read(r: &mut dyn BufRead) -> Result<(Vec<Task>, Source), AppError>
             let end = match element(r, &mut buf, MAX_LINE) {
                 Ok(end) => end,
                 Err(None) => {
-                    stopped(&mut src, format!("task #{n}"), n, Stop::too_long_reason());
+                    stopped(
+                        &mut src,
+                        format!("task #{n}"),
+                        n,
+                        Stop::too_long_reason("a task"),
+                    );
                     break;
                 }
                 Err(Some(e)) => return Err(io(e)),
@@ -526,7 +532,7 @@ pub(crate) fn read(r: &mut dyn BufRead) -> Result<(Vec<Task>, Source), AppError>
                         &mut src,
                         format!("line {line}"),
                         line,
-                        Stop::too_long_reason(),
+                        Stop::too_long_reason("a task"),
                     );
                     break;
                 }
