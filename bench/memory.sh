@@ -7,7 +7,8 @@
 #   TRUSTLOG_BIN=/path/to/old/trustlog bash bench/memory.sh   # another build
 #   RUNS=1 bash bench/memory.sh
 #
-# Workloads, written into a temp dir (WORK, default mktemp -d; ~1.6 GB):
+# Workloads, written into WORK (kept, and reused by the next run) or else a
+# temp dir removed at the end; ~1.6 GB:
 #   - report --html on synthetic journals of 10k and 200k events
 #     (examples/synth.rs --seed 1, the same generator as bench/compare.sh);
 #   - import of a 1 GiB file of random bytes (garbage), of one 500 MiB line
@@ -26,7 +27,10 @@ if [ -z "$BIN" ]; then
   BIN=$PWD/target/release/trustlog
 fi
 SYNTH=$PWD/target/release/examples/synth
-WORK=${WORK:-$(mktemp -d)}
+if [ -z "${WORK:-}" ]; then
+  WORK=$(mktemp -d)
+  trap 'rm -rf "$WORK"' EXIT
+fi
 mkdir -p "$WORK"
 NOW=2026-11-22T12:00:00Z # synth's default end (now.txt)
 
