@@ -342,7 +342,8 @@ impl Journal {
 }
 
 // ---------------------------------------------------------------------------
-// The whole journal in memory (export, the report, the Taskwarrior import)
+// The whole journal in memory (export, the Taskwarrior import; the report
+// streams it)
 
 /// Reads every event of the journal, in order. A torn tail is skipped (it
 /// is cut by the next write); damage is an error.

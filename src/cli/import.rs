@@ -1,8 +1,9 @@
-//! `trustlog import`: clap's arguments, reading the file, and the report
+//! `trustlog import`: clap's arguments, opening the file (read as a
+//! stream by `app::import`), and the report
 //! (words or `--json`). Planning, the rules and the write are the
 //! application layer's (`app::import`).
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
@@ -39,12 +40,12 @@ pub struct ImportArgs {
 const SHOW_REJECTED: usize = 50;
 
 pub fn import(ctx: &Ctx, out: &mut Out, a: &ImportArgs) -> Result<(), CliError> {
-    let bytes = read_input(&a.file)?;
     let name = if a.file.as_os_str() == "-" {
         "standard input".to_string()
     } else {
         a.file.display().to_string()
     };
+    let (mut reader, len) = open_input(&a.file, &name)?;
     let opts = ImportOptions {
         format: match a.format {
             FormatArg::Jsonl => ImportFormat::Jsonl,
@@ -54,7 +55,11 @@ pub fn import(ctx: &Ctx, out: &mut Out, a: &ImportArgs) -> Result<(), CliError> 
         author: ctx.author.clone(),
         lock_wait: DEFAULT_LOCK_WAIT,
     };
-    let done = import::import(&ctx.journal, &bytes, &opts, ctx.now_ts())?;
+    let input = import::Input {
+        reader: &mut *reader,
+        len,
+    };
+    let done = import::import(&ctx.journal, input, &opts, ctx.now_ts())?;
     output::say_cut(ctx, &done.cut);
     if let Some((first, last)) = done.written {
         // Durable from here: a failed report must say so.
@@ -78,29 +83,71 @@ pub fn import(ctx: &Ctx, out: &mut Out, a: &ImportArgs) -> Result<(), CliError> 
         msg.push_str(&format!("\n  {}: {}", r.origin, r.reason));
     }
     if rejected.len() > SHOW_REJECTED {
-        msg.push_str(&format!(
-            "\n  … and {} more",
-            rejected.len() - SHOW_REJECTED
-        ));
+        // The last one is shown too when the reading stopped: it says why
+        // the count ends there ("not read further").
+        let stopped = rejected.len() > import::MAX_REJECTED;
+        let hidden = rejected.len() - SHOW_REJECTED - usize::from(stopped);
+        msg.push_str(&format!("\n  … and {hidden} more"));
+        if let (true, Some(r)) = (stopped, rejected.last()) {
+            msg.push_str(&format!("\n  {}: {}", r.origin, r.reason));
+        }
     }
     Err(invalid(msg))
 }
 
-fn read_input(file: &Path) -> Result<Vec<u8>, CliError> {
-    let mut bytes = Vec::new();
+/// The file to import (or standard input), opened to be read as a
+/// stream, and its length when known. Read errors name it.
+fn open_input(file: &Path, name: &str) -> Result<(Box<dyn BufRead + Send>, Option<u64>), CliError> {
+    const BUF: usize = 256 * 1024;
     if file.as_os_str() == "-" {
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| CliError::Io(format!("reading standard input: {e}")))?;
-        return Ok(bytes);
+        let r = Named {
+            inner: std::io::stdin(),
+            name: name.to_string(),
+        };
+        return Ok((Box::new(BufReader::with_capacity(BUF, r)), None));
     }
-    match std::fs::read(file) {
-        Ok(b) => Ok(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(invalid(format!(
-            "no file to import at {}: expected the path of an export (or - for standard input)",
+    let f = match std::fs::File::open(file) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(invalid(format!(
+                "no file to import at {}: expected the path of an export (or - for standard input)",
+                file.display()
+            )))
+        }
+        Err(e) => return Err(CliError::Io(format!("opening {}: {e}", file.display()))),
+    };
+    let meta = f
+        .metadata()
+        .map_err(|e| CliError::Io(format!("reading {}: {e}", file.display())))?;
+    if meta.is_dir() {
+        return Err(invalid(format!(
+            "{} is a directory: expected the path of an export (or - for standard input)",
             file.display()
-        ))),
-        Err(e) => Err(CliError::Io(format!("reading {}: {e}", file.display()))),
+        )));
+    }
+    let len = meta.is_file().then_some(meta.len());
+    let r = Named {
+        inner: f,
+        name: name.to_string(),
+    };
+    Ok((Box::new(BufReader::with_capacity(BUF, r)), len))
+}
+
+/// A reader whose errors say what was being read.
+struct Named<R> {
+    inner: R,
+    name: String,
+}
+
+impl<R: Read> Read for Named<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                e
+            } else {
+                std::io::Error::new(e.kind(), format!("reading {}: {e}", self.name))
+            }
+        })
     }
 }
 

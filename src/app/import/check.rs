@@ -527,7 +527,8 @@ pub(super) fn validate(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Base, JsonlReader, Planner};
+    use super::super::jsonl::read_all;
+    use super::super::{Base, Planner};
     use super::*;
     use crate::app::journal::replay_into;
     use crate::events::{codec, Cause, Due, Event, InteractionKind, Party};
@@ -865,9 +866,9 @@ mod tests {
             .iter()
             .map(|e| format!("{}\n", crate::events::json::envelope_json(e)))
             .collect();
-        let mut reader = JsonlReader::new(text.as_bytes());
+        let (reader, events) = read_all(text.as_bytes());
         let mut p = Planner::new(Base::empty(None), t(1_000_000_000), 0, 0);
-        while let Some(se) = reader.next_event() {
+        for se in events {
             p.take_or_reject(se);
         }
         let refolded = p.check.refolded;

@@ -7,14 +7,16 @@
 //! a missing, extra, repeated or mistyped key, an escaped word, an unusual
 //! time — goes to the general reading, which decides.
 //!
-//! Also the cutting of a file into chunks of whole lines, which reader
-//! threads parse on their own (fast path first) while the planner plans.
+//! Also the reading of a chunk of whole lines (`lines::Chunker`), which
+//! reader threads do on their own (fast path first) while the planner
+//! plans.
 
 use std::borrow::Cow;
 use std::str::FromStr;
 
 use super::jsonl::{parse_line, ClientKey, IdKey, Parsed};
-use super::scan::{count_newlines, find_newline, find_string_special};
+use super::lines::Chunk;
+use super::scan::{find_newline, find_string_special};
 use crate::events::json::{parse_rfc3339, read_envelope, Source};
 use crate::events::{Envelope, Timestamp};
 
@@ -325,47 +327,21 @@ pub(super) fn rfc3339_utc(s: &str) -> Option<Timestamp> {
 /// About how many bytes of JSON lines are read as one piece of work.
 pub(super) const CHUNK: usize = 256 * 1024;
 
-/// A run of whole lines: bytes `start..end`, the first being line `line`.
-pub(super) struct Chunk {
-    pub(super) start: usize,
-    pub(super) end: usize,
-    pub(super) line: usize,
-}
-
-/// The file cut into chunks at line breaks, with their line numbers, and
-/// the number of lines (as `split` on `\n` counts them).
-pub(super) fn chunks(bytes: &[u8], size: usize) -> (Vec<Chunk>, usize) {
-    let mut out = Vec::new();
-    let (mut start, mut line) = (0, 1);
-    loop {
-        let end = match bytes.get(start + size..).and_then(find_newline) {
-            Some(n) => start + size + n + 1,
-            None => bytes.len(),
-        };
-        out.push(Chunk { start, end, line });
-        if end == bytes.len() {
-            let lines = line + count_newlines(&bytes[start..end]);
-            return (out, lines);
-        }
-        line += count_newlines(&bytes[start..end]);
-        start = end;
-    }
-}
-
 /// Reads the lines of a chunk on their own.
-pub(super) fn parse_chunk<'b>(bytes: &'b [u8], c: &Chunk, last: bool) -> Vec<(usize, Parsed<'b>)> {
+pub(super) fn parse_chunk(c: &Chunk) -> Vec<(usize, Parsed<'_>)> {
+    let bytes = &c.bytes[..];
     let mut out = Vec::with_capacity(CHUNK / 200);
-    let (mut at, mut line) = (c.start, c.line);
+    let (mut at, mut line) = (0, c.line);
     loop {
-        let rest = &bytes[at..c.end];
+        let rest = &bytes[at..];
         match find_newline(rest) {
             Some(n) => {
                 out.push((line, parse_line(&rest[..n], line)));
                 at += n + 1;
                 line += 1;
-                // A chunk ends after a line break; only the file's last
+                // A chunk ends after a line break; only the input's last
                 // line has none (and may be empty).
-                if at == c.end && !last {
+                if at == bytes.len() && !c.last {
                     return out;
                 }
             }

@@ -10,23 +10,18 @@ use std::fmt;
 use serde_json::Value;
 
 use super::fast;
-use super::scan::find_newline;
 use super::{Rejection, SourceEvent};
 use crate::events::json::{envelope_from_json, EXPORT_EXTRA_KEYS};
 use crate::events::{Envelope, Event, PromiseId, Seq};
 
-/// Reads `export`'s JSON lines one event at a time, so that a big file is
-/// checked as it is read and never held as events. Blank lines are allowed;
-/// every other line must be one event object (see
-/// `events::json::envelope_from_json`), with seqs increasing and all ids from one
-/// journal. What it rejects, and the promise ids and seqs of the events it
-/// rejected, it keeps for the plan.
-pub(crate) struct JsonlReader<'b> {
-    bytes: &'b [u8],
-    /// Where the next line starts (past the end once the last is read).
-    pos: usize,
-    /// The number of the line last read.
-    line: usize,
+/// Checks `export`'s JSON lines one event at a time, in file order, so
+/// that a big file is checked as it is read and never held as events.
+/// Blank lines are allowed; every other line must be one event object (see
+/// `events::json::envelope_from_json`), with seqs increasing and all ids
+/// from one journal. What it rejects, and the promise ids and seqs of the
+/// events it rejected, it keeps for the plan.
+#[derive(Default)]
+pub(crate) struct JsonlReader {
     journal_from: Option<([u8; 16], usize)>,
     last_seq: Option<(Seq, usize)>,
     ids_seen: SeenIds,
@@ -88,6 +83,9 @@ pub(super) enum ClientKey<'a> {
 pub(super) enum IdKey<'a> {
     Absent,
     Str(&'a str),
+    /// An id as `export` writes it (lowercase hex, the seq without leading
+    /// zeros), read: what a line keeps of it once its text is gone.
+    Export([u8; 16], Seq),
     Other(Value),
 }
 
@@ -96,7 +94,29 @@ impl IdKey<'_> {
         match self {
             IdKey::Absent => None,
             IdKey::Str(s) => parse_event_id_str(s),
+            IdKey::Export(j, s) => Some((*j, *s)),
             IdKey::Other(v) => parse_event_id(v),
+        }
+    }
+
+    /// Without the borrow of the line's text (which another thread read),
+    /// and saying the same in messages.
+    fn into_owned(self) -> IdKey<'static> {
+        match self {
+            IdKey::Absent => IdKey::Absent,
+            IdKey::Str(s) => {
+                let canonical = s.split_once('-').is_some_and(|(j, seq)| {
+                    j.bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                        && (seq == "0" || !seq.starts_with('0'))
+                });
+                match parse_event_id_str(s) {
+                    Some((j, seq)) if canonical => IdKey::Export(j, seq),
+                    _ => IdKey::Other(Value::String(s.to_string())),
+                }
+            }
+            IdKey::Export(j, s) => IdKey::Export(j, s),
+            IdKey::Other(v) => IdKey::Other(v),
         }
     }
 }
@@ -107,53 +127,17 @@ impl fmt::Display for IdKey<'_> {
         match self {
             IdKey::Absent => Ok(()),
             IdKey::Str(s) => write!(f, "{}", Value::String(s.to_string())),
+            IdKey::Export(j, s) => write!(f, "\"{}-{s}\"", hex(j)),
             IdKey::Other(v) => write!(f, "{v}"),
         }
     }
 }
 
-impl<'b> JsonlReader<'b> {
-    pub(crate) fn new(bytes: &'b [u8]) -> Self {
-        JsonlReader {
-            bytes,
-            pos: 0,
-            line: 0,
-            journal_from: None,
-            last_seq: None,
-            ids_seen: SeenIds::default(),
-            events: 0,
-            rejected: Vec::new(),
-            rejected_promises: HashMap::new(),
-            rejected_seqs: HashMap::new(),
-        }
-    }
-
+impl JsonlReader {
     /// The journal the file's events come from: the journal id of the
-    /// first line whose id is taken (usually line 1, so this reads little).
-    pub(crate) fn source_journal(bytes: &[u8]) -> Option<[u8; 16]> {
-        let mut r = JsonlReader::new(bytes);
-        while r.journal_from.is_none() && r.next_event().is_some() {}
-        r.journal_from.map(|(j, _)| j)
-    }
-
-    /// The next line, without its line break; `None` past the last one.
-    fn next_line(&mut self) -> Option<&'b [u8]> {
-        if self.pos > self.bytes.len() {
-            return None;
-        }
-        let rest = &self.bytes[self.pos..];
-        let raw = match find_newline(rest) {
-            Some(n) => {
-                self.pos += n + 1;
-                &rest[..n]
-            }
-            None => {
-                self.pos = self.bytes.len() + 1;
-                rest
-            }
-        };
-        self.line += 1;
-        Some(raw)
+    /// first line whose id was taken (usually line 1).
+    pub(crate) fn journal_from(&self) -> Option<[u8; 16]> {
+        self.journal_from.map(|(j, _)| j)
     }
 
     fn reject(&mut self, line: usize, reason: String) {
@@ -164,19 +148,9 @@ impl<'b> JsonlReader<'b> {
         })
     }
 
-    /// The next event of the file; rejected lines are kept, not returned.
-    pub(crate) fn next_event(&mut self) -> Option<SourceEvent> {
-        loop {
-            let raw = self.next_line()?;
-            if let Some(se) = self.accept(self.line, parse_line(raw, self.line)) {
-                return Some(se);
-            }
-        }
-    }
-
     /// The checks that need the lines before (ids, order), for a line read
     /// on its own (by [`parse_line`], maybe on another thread).
-    pub(super) fn accept(&mut self, line: usize, parsed: Parsed<'b>) -> Option<SourceEvent> {
+    pub(super) fn accept(&mut self, line: usize, parsed: Parsed<'_>) -> Option<SourceEvent> {
         let (env, client, id) = match parsed {
             Parsed::Blank => return None,
             Parsed::Rejected {
@@ -327,6 +301,40 @@ pub(super) enum Parsed<'b> {
     Event(Envelope, ClientKey<'static>, IdKey<'b>),
 }
 
+impl Parsed<'_> {
+    /// Without the borrow of the line's text: what the reader threads hand
+    /// over (the text is read into a buffer of theirs).
+    pub(super) fn into_owned(self) -> Parsed<'static> {
+        match self {
+            Parsed::Blank => Parsed::Blank,
+            Parsed::Rejected {
+                reason,
+                seq,
+                promise,
+            } => Parsed::Rejected {
+                reason,
+                seq,
+                promise,
+            },
+            Parsed::Event(env, client, id) => Parsed::Event(env, client, id.into_owned()),
+        }
+    }
+}
+
+/// Every event of `text`, line by line (what the import does, on one
+/// thread and without the cap on a line's length).
+#[cfg(test)]
+pub(super) fn read_all(text: &[u8]) -> (JsonlReader, Vec<SourceEvent>) {
+    let mut r = JsonlReader::default();
+    let mut out = Vec::new();
+    for (i, raw) in text.split(|&b| b == b'\n').enumerate() {
+        if let Some(se) = r.accept(i + 1, parse_line(raw, i + 1)) {
+            out.push(se);
+        }
+    }
+    (r, out)
+}
+
 /// Reads line number `line` on its own: everything that does not depend on
 /// the other lines.
 pub(super) fn parse_line(raw: &[u8], line: usize) -> Parsed<'_> {
@@ -437,7 +445,6 @@ pub(super) fn hex(b: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fast::{chunks, parse_chunk};
     use super::*;
     use serde_json::json;
 
@@ -453,57 +460,6 @@ mod tests {
             json!(7),
         ] {
             assert_eq!(parse_event_id(&bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn chunks_hold_every_line_once_with_its_number() {
-        let texts: [&[u8]; 6] = [
-            b"",
-            b"\n",
-            b"a\nbb\n\nccc",
-            b"a\nbb\n\nccc\n",
-            b"\n\n\n{\"x\":1}\r\n  \n\xff\n",
-            b"abcdefghij\nk\nlmnopqrstuvwxyz\n\n",
-        ];
-        for text in texts {
-            // What reading line by line sees.
-            let mut r = JsonlReader::new(text);
-            let mut want = Vec::new();
-            while let Some(raw) = r.next_line() {
-                want.push((r.line, raw.to_vec()));
-            }
-            for size in 0..text.len() + 2 {
-                let (cs, lines) = chunks(text, size);
-                assert_eq!(lines, want.len());
-                let mut got = Vec::new();
-                for (i, c) in cs.iter().enumerate() {
-                    let (mut at, mut line) = (c.start, c.line);
-                    // The same walk as `parse_chunk`, keeping the raw lines.
-                    loop {
-                        let rest = &text[at..c.end];
-                        match find_newline(rest) {
-                            Some(n) => {
-                                got.push((line, rest[..n].to_vec()));
-                                at += n + 1;
-                                line += 1;
-                                if at == c.end && i + 1 != cs.len() {
-                                    break;
-                                }
-                            }
-                            None => {
-                                got.push((line, rest.to_vec()));
-                                break;
-                            }
-                        }
-                    }
-                    assert_eq!(
-                        parse_chunk(text, c, i + 1 == cs.len()).len(),
-                        got.len() - got.iter().filter(|g| g.0 < c.line).count()
-                    );
-                }
-                assert_eq!(got, want, "{text:?} in chunks of {size}");
-            }
         }
     }
 }

@@ -12,6 +12,16 @@
 //! journal is left byte-identical. A valid file is then written with one
 //! batch append (one `fdatasync` for the lot).
 //!
+//! # Bounded memory
+//!
+//! The file is read as a stream ([`Input`]), never whole: what is held is
+//! a chunk of lines per reader thread and the plan (the new events,
+//! encoded, and their identities) — what will be written. A line longer
+//! than [`MAX_LINE`] is rejected without reading the rest of it, and the
+//! input is not read past it; after [`MAX_REJECTED`] rejected lines it is
+//! not read further either (a file that is not an export is refused
+//! quickly, whatever its size).
+//!
 //! # Idempotent: an event's identity is its content
 //!
 //! Importing the same file twice adds nothing the second time. Events are
@@ -53,7 +63,7 @@
 //! keeps) and `--as-of` depend on.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::IsTerminal;
+use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
 use crate::app::error::AppError;
@@ -73,13 +83,16 @@ mod check;
 mod fast;
 mod identity;
 mod jsonl;
+mod lines;
 mod scan;
 mod taskwarrior;
 
 use check::{validate, Check};
-use fast::{chunks, parse_chunk, CHUNK};
+use fast::{parse_chunk, CHUNK};
 use identity::{short, Digester, JournalIds, Ref, SourceIds};
-use jsonl::{hex, JsonlReader};
+use jsonl::{hex, JsonlReader, Parsed};
+pub use lines::MAX_LINE;
+use lines::{Chunk, Chunker, Stop};
 
 /// The formats `import` reads.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -197,54 +210,45 @@ pub struct NotMapped {
     pub reason: String,
 }
 
-/// Imports `bytes` (a file in `opts.format`) into the journal at
+/// The file to import, read as a stream: whatever its size, what is held
+/// is one chunk of lines per reader thread (no line longer than
+/// [`MAX_LINE`]) and what the plan keeps — the events to write, encoded.
+pub struct Input<'a> {
+    pub reader: &'a mut (dyn BufRead + Send),
+    /// Its length, when known: the total of the progress shown on a
+    /// terminal, and a hint for the plan's buffers.
+    pub len: Option<u64>,
+}
+
+/// After this many rejected lines (or tasks) the input is not read
+/// further: a file that is not an export at all is refused at once, not
+/// after reading (and listing) all of it.
+pub const MAX_REJECTED: usize = 1000;
+
+/// Imports `input` (a file in `opts.format`) into the journal at
 /// `journal`: planned and checked under the writer's lock, then written
 /// with one batch append, all or nothing. `now` is the writer's clock
-/// (events recorded after it are refused). `progress` shows the checking
-/// on a terminal.
+/// (events recorded after it are refused). Progress of the checking is
+/// shown on a terminal.
+///
+/// JSON lines are read and checked as a stream under the writer's lock
+/// (so a slow standard input holds the lock while it is read); a
+/// Taskwarrior export is read whole, as tasks, before the lock is taken
+/// (its events are sorted by time).
 pub fn import(
     journal: &Path,
-    bytes: &[u8],
+    input: Input<'_>,
     opts: &ImportOptions,
     now: Timestamp,
 ) -> Result<Imported, AppError> {
-    // The total is set by each plan, once it knows how many events there
-    // are to check.
-    let mut progress = Progress::new("checking the import", Unit::Events, 0);
-    // The file's journal id decides how references to events outside the
-    // file resolve, before the journal is read (see `JsonlReader::source_journal`).
-    let from = match opts.format {
-        ImportFormat::Jsonl => JsonlReader::source_journal(bytes),
-        ImportFormat::Taskwarrior => None,
-    };
-    // Plans against the journal at `path` (or an empty one): JSON lines
-    // are read as they are checked, a Taskwarrior export is converted
-    // first, against the journal's state (projects become new clients only
-    // when the journal does not have them).
-    let plan_for = |path: Option<&Path>, progress: &mut Progress| -> Result<Planned, AppError> {
-        let base = match path {
-            Some(p) => Base::read(p, from)?,
-            None => Base::empty(from),
-        };
-        let planned = match opts.format {
-            ImportFormat::Jsonl => plan_jsonl(base, bytes, now, progress),
-            ImportFormat::Taskwarrior => {
-                let (state, envs) = match path {
-                    Some(p) => {
-                        let envs = read_all(p)?;
-                        let mut s = State::new();
-                        replay_into(&envs, &mut [&mut s]);
-                        (s, envs)
-                    }
-                    None => (State::new(), Vec::new()),
-                };
-                let source = taskwarrior::convert(bytes, &state, &envs, &opts.author)?;
-                drop((state, envs));
-                plan_source(base, source, now, progress)
-            }
-        };
-        progress.finish();
-        Ok(planned)
+    let mut progress = Progress::new("checking the import", Unit::Bytes, input.len.unwrap_or(0));
+    let mut input = Some(input);
+    let tasks = match opts.format {
+        ImportFormat::Taskwarrior => match input.take() {
+            Some(i) => Some(taskwarrior::read(i.reader)?),
+            None => None,
+        },
+        ImportFormat::Jsonl => None,
     };
     let done = |planned: Planned| Imported {
         planned,
@@ -256,34 +260,63 @@ pub fn import(
 
     // As a recording does: validate under the lock when the journal
     // exists; a journal that does not exist is only created when there is
-    // something valid to write, and then everything is checked again under
-    // its lock.
-    if journal.exists() {
-        let locked = JournalWriter::lock(journal, opts.lock_wait, false)?;
-        let planned = plan_for(Some(journal), &mut progress)?;
-        if nothing_to_write(&planned) {
-            return Ok(done(planned));
-        }
-        let mut writer = locked.into_writer(now.0)?;
-        write_plan(planned, &mut writer)
+    // something valid to write.
+    let locked = if journal.exists() {
+        Some(JournalWriter::lock(journal, opts.lock_wait, false)?)
     } else {
-        let planned = plan_for(None, &mut progress)?;
-        if nothing_to_write(&planned) {
-            return Ok(done(planned));
+        None
+    };
+    let path = locked.as_ref().map(|_| journal);
+    // Plans against the journal at `path` (or an empty one): JSON lines
+    // are read as they are checked, a Taskwarrior export is converted
+    // first, against the journal's state (projects become new clients only
+    // when the journal does not have them).
+    let planned = match (input, tasks) {
+        (Some(input), _) => plan_jsonl(path, input, now, &mut progress)?,
+        (None, Some((tasks, read))) => {
+            let (state, envs) = match path {
+                Some(p) => {
+                    let envs = read_all(p)?;
+                    let mut s = State::new();
+                    replay_into(&envs, &mut [&mut s]);
+                    (s, envs)
+                }
+                None => (State::new(), Vec::new()),
+            };
+            let source = taskwarrior::convert(tasks, read, &state, &envs, &opts.author)?;
+            drop((state, envs));
+            let base = match path {
+                Some(p) => Base::read(p, None)?,
+                None => Base::empty(None),
+            };
+            plan_source(base, source, now, &mut progress)
         }
-        let mut writer = JournalWriter::open(journal, now.0, opts.lock_wait)?;
-        // Another process may have created it meanwhile: plan again (the
-        // first plan was against an empty journal; a journal just created,
-        // still without records, plans the same).
-        if writer.last_seq() == 0 {
-            return write_plan(planned, &mut writer);
+        (None, None) => return Err(AppError::Io("import: no input to read".into())),
+    };
+    progress.finish();
+    if nothing_to_write(&planned) {
+        return Ok(done(planned));
+    }
+    match locked {
+        Some(locked) => {
+            let mut writer = locked.into_writer(now.0)?;
+            write_plan(planned, &mut writer)
         }
-        drop(planned);
-        let planned = plan_for(Some(journal), &mut progress)?;
-        if !planned.plan.rejected.is_empty() || planned.plan.new == 0 {
-            return Ok(done(planned));
+        None => {
+            let mut writer = JournalWriter::open(journal, now.0, opts.lock_wait)?;
+            // Planned against an empty journal; one just created by
+            // another process, still without records, plans the same. One
+            // with records does not, and the input cannot be read again.
+            if writer.last_seq() == 0 {
+                return write_plan(planned, &mut writer);
+            }
+            Err(AppError::Io(format!(
+                "{} was created by another process while the import was being checked \
+                 (it now ends at #{}): nothing written, run the import again",
+                journal.display(),
+                writer.last_seq()
+            )))
         }
-        write_plan(planned, &mut writer)
     }
 }
 
@@ -437,64 +470,160 @@ struct Planned {
     ignored_attributes: BTreeMap<String, u64>,
 }
 
-/// Plans JSON lines, read as they are checked: threads read chunks of
-/// lines on their own (JSON, times, the checks of a line by itself), the
-/// caller's thread takes their results in file order and plans, so the
-/// planner never waits for JSON.
-fn plan_jsonl(base: Base, bytes: &[u8], now: Timestamp, progress: &mut Progress) -> Planned {
-    let (chunks, lines) = chunks(bytes, CHUNK);
-    // For progress: the lines that can hold an event (not the empty one
-    // after a final line break).
-    let total = lines - usize::from(bytes.ends_with(b"\n"));
-    progress.set_total(total as u64);
+/// What a reader thread hands over: the lines of a chunk, read on their
+/// own; the input offset at its end; whether it was the last.
+type Parsed1 = (Vec<(usize, Parsed<'static>)>, u64, bool);
+
+/// Plans JSON lines, read as they are checked: one thread cuts the input
+/// into chunks of whole lines, reader threads parse them on their own (JSON,
+/// times, the checks of a line by itself), the caller's thread takes their
+/// results in file order and plans, so the planner never waits for JSON.
+/// Channels of one chunk each bound what is in flight.
+///
+/// The file's journal id decides how references to events outside the
+/// file resolve, and is wanted before the journal is read: the events
+/// before the first line with an id (usually none) wait for it.
+fn plan_jsonl(
+    path: Option<&Path>,
+    input: Input<'_>,
+    now: Timestamp,
+    progress: &mut Progress,
+) -> Result<Planned, AppError> {
     // A payload is about 40% of its JSON line: room for them all, so the
-    // buffer is not copied as it grows (untouched room costs no memory).
-    let mut p = Planner::new(base, now, bytes.len() / 2, lines);
+    // buffer is not copied as it grows (untouched room costs no memory);
+    // a hint only, so capped.
+    let input_len = input.len;
+    let hint = usize::try_from(input_len.unwrap_or(0)).unwrap_or(usize::MAX);
+    let (room, events) = ((hint / 2).min(1 << 30), (hint / 200).min(1 << 23));
+    let start = |from: Option<[u8; 16]>| -> Result<Planner, AppError> {
+        let base = match path {
+            Some(p) => Base::read(p, from)?,
+            None => Base::empty(from),
+        };
+        Ok(Planner::new(base, now, room, events))
+    };
     let readers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 4);
-    let reader = std::thread::scope(|scope| {
+    let source = input.reader;
+    let (reader, planner) = std::thread::scope(|scope| -> Result<_, AppError> {
+        let mut work = Vec::new();
         let mut parsed = Vec::new();
-        for r in 0..readers {
-            let (tx, rx) = std::sync::mpsc::sync_channel(2);
-            parsed.push(rx);
-            let chunks = &chunks;
+        for _ in 0..readers {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Chunk, Stop>>(1);
+            let (ptx, prx) = std::sync::mpsc::sync_channel::<Result<Parsed1, Stop>>(1);
+            work.push(tx);
+            parsed.push(prx);
             scope.spawn(move || {
-                for (i, c) in chunks.iter().enumerate().skip(r).step_by(readers) {
-                    let lines = parse_chunk(bytes, c, i + 1 == chunks.len());
-                    if tx.send(lines).is_err() {
-                        break;
+                for w in rx {
+                    let out = w.map(|c| {
+                        let lines = parse_chunk(&c)
+                            .into_iter()
+                            .map(|(n, p)| (n, p.into_owned()))
+                            .collect();
+                        (lines, c.offset, c.last)
+                    });
+                    if ptx.send(out).is_err() {
+                        return;
                     }
                 }
             });
         }
-        let mut reader = JsonlReader::new(bytes);
-        for i in 0..chunks.len() {
-            // A reader thread only stops early on a bug (a panic), which
-            // the scope passes on.
-            let Ok(batch) = parsed[i % readers].recv() else {
-                break;
-            };
-            for (line, parsed) in batch {
-                progress.at(line as u64);
-                if let Some(se) = reader.accept(line, parsed) {
-                    p.take_or_reject(se);
+        scope.spawn(move || {
+            let mut chunks = Chunker::new(source, CHUNK, MAX_LINE);
+            for i in 0.. {
+                let (msg, end) = match chunks.next() {
+                    Ok(None) => return,
+                    Ok(Some(c)) => {
+                        let last = c.last;
+                        (Ok(c), last)
+                    }
+                    Err(stop) => (Err(stop), true),
+                };
+                // The planner may have stopped reading (and dropped its
+                // ends): then so does this thread.
+                if work[i % readers].send(msg).is_err() || end {
+                    return;
                 }
             }
+        });
+        let mut reader = JsonlReader::default();
+        let mut planner: Option<Planner> = None;
+        let mut waiting: Vec<SourceEvent> = Vec::new();
+        'read: for i in 0.. {
+            // A reader thread only stops early on a bug (a panic), which
+            // the scope passes on.
+            let Ok(msg) = parsed[i % readers].recv() else {
+                break;
+            };
+            let (batch, offset, last) = match msg {
+                Ok(b) => b,
+                Err(Stop::Io(e)) => return Err(AppError::Io(e.to_string())),
+                Err(Stop::TooLong { line }) => {
+                    reader.rejected.push(Rejection {
+                        origin: format!("line {line}"),
+                        line,
+                        reason: Stop::too_long_reason("an export line"),
+                    });
+                    break;
+                }
+            };
+            let n = batch.len();
+            for (k, (line, parsed)) in batch.into_iter().enumerate() {
+                if let Some(se) = reader.accept(line, parsed) {
+                    match &mut planner {
+                        Some(p) => p.take_or_reject(se),
+                        None => waiting.push(se),
+                    }
+                }
+                if planner.is_none() && reader.journal_from().is_some() {
+                    let mut p = start(reader.journal_from())?;
+                    for se in waiting.drain(..) {
+                        p.take_or_reject(se);
+                    }
+                    planner = Some(p);
+                }
+                let rejected =
+                    reader.rejected.len() + planner.as_ref().map_or(0, |p| p.rejected.len());
+                if rejected >= MAX_REJECTED && !(last && k + 1 == n) {
+                    reader.rejected.push(Rejection {
+                        origin: format!("line {}", line + 1),
+                        line: line + 1,
+                        reason: format!(
+                            "not read: {MAX_REJECTED} lines were rejected before it, so the input was not read further"
+                        ),
+                    });
+                    break 'read;
+                }
+            }
+            // Standard input has no length to count against.
+            if input_len.is_some() {
+                progress.at(offset);
+            }
+            if last {
+                break;
+            }
         }
-        reader
-    });
-    let plan = p.finish(
+        let mut p = match planner {
+            Some(p) => p,
+            None => start(None)?,
+        };
+        for se in waiting {
+            p.take_or_reject(se);
+        }
+        Ok((reader, p))
+    })?;
+    let plan = planner.finish(
         reader.rejected,
         &reader.rejected_promises,
         &reader.rejected_seqs,
         reader.events,
     );
-    Planned {
+    Ok(Planned {
         plan,
         not_mapped: Vec::new(),
         ignored_attributes: BTreeMap::new(),
-    }
+    })
 }
 
 /// Plans a source converted whole (Taskwarrior).
@@ -844,5 +973,141 @@ fn missing_reference(
         format!("{what}, which is not earlier in the file; {whence}")
     } else {
         format!("{what} is not made earlier in the file; {whence}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::identity::tests::env;
+    use super::lines::tests::Counting;
+    use super::*;
+    use crate::events::Fit;
+    use std::io::{BufReader, Read};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    const BUF: usize = 64 * 1024;
+
+    /// Imports `good` followed by a line of `3 * MAX_LINE` bytes (never
+    /// read whole) into a new journal; returns what it did and how many
+    /// bytes it read.
+    fn import_with_a_long_line(good: &[u8], format: ImportFormat) -> (Imported, u64, bool) {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("j.tlog");
+        let read = Arc::new(AtomicU64::new(0));
+        let src = Counting {
+            inner: good.chain(std::io::repeat(b'a').take(3 * MAX_LINE as u64)),
+            read: read.clone(),
+        };
+        let mut r = BufReader::with_capacity(BUF, src);
+        let opts = ImportOptions {
+            format,
+            dry_run: false,
+            author: "ana".into(),
+            lock_wait: std::time::Duration::from_secs(1),
+        };
+        let input = Input {
+            reader: &mut r,
+            len: None,
+        };
+        let done = import(&journal, input, &opts, Timestamp(i64::MAX / 2)).unwrap();
+        (done, read.load(Ordering::Relaxed), journal.exists())
+    }
+
+    #[test]
+    fn a_line_too_long_is_rejected_without_reading_the_rest_of_it() {
+        let e = env(
+            1,
+            Event::ClientAdded {
+                handle: "acme".into(),
+                name: "Acme".into(),
+                fit: Fit::Target,
+                note: String::new(),
+            },
+        );
+        let good = format!("{}\n", crate::events::json::envelope_json(&e));
+        let (done, read, created) = import_with_a_long_line(good.as_bytes(), ImportFormat::Jsonl);
+        assert!(!created, "nothing written");
+        assert_eq!(done.written, None);
+        let r = done.rejected();
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(r[0].line, 2);
+        assert!(
+            r[0].reason
+                .contains(&format!("longer than {MAX_LINE} bytes")),
+            "{r:?}"
+        );
+        // The good line, at most the limit of the long one, and what the
+        // buffer had read ahead.
+        let bound = (good.len() + MAX_LINE + BUF) as u64;
+        assert!(read <= bound, "read {read} bytes, more than {bound}");
+
+        // A Taskwarrior array whose first task is too long.
+        let (done, read, created) =
+            import_with_a_long_line(b"[{\"a\":\"", ImportFormat::Taskwarrior);
+        assert!(!created);
+        let r = done.rejected();
+        assert!(r.len() == 1 && r[0].origin == "task #1", "{r:?}");
+        assert!(r[0]
+            .reason
+            .contains(&format!("longer than {MAX_LINE} bytes")));
+        assert!(read <= (7 + MAX_LINE + BUF) as u64, "read {read} bytes");
+        // One task per line.
+        let (done, read, _) = import_with_a_long_line(b"{}\n", ImportFormat::Taskwarrior);
+        let r = done.rejected();
+        assert!(
+            r.iter()
+                .any(|r| r.origin == "line 2" && r.reason.contains("longer than")),
+            "{r:?}"
+        );
+        assert!(read <= (3 + MAX_LINE + BUF) as u64, "read {read} bytes");
+    }
+
+    #[test]
+    fn garbage_stops_the_reading_after_max_rejected_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("j.tlog");
+        let read = Arc::new(AtomicU64::new(0));
+        // 64 MiB of garbage lines, far more than are read.
+        struct Garbage(u64);
+        impl Read for Garbage {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = buf.len().min(self.0 as usize);
+                for (i, b) in buf[..n].iter_mut().enumerate() {
+                    *b = if (self.0 as usize - i) % 10 == 1 {
+                        b'\n'
+                    } else {
+                        b'x'
+                    };
+                }
+                self.0 -= n as u64;
+                Ok(n)
+            }
+        }
+        let total = 64u64 << 20;
+        let mut src = Counting {
+            inner: Garbage(total),
+            read: read.clone(),
+        };
+        let mut r = BufReader::with_capacity(BUF, &mut src);
+        let opts = ImportOptions {
+            format: ImportFormat::Jsonl,
+            dry_run: false,
+            author: "ana".into(),
+            lock_wait: std::time::Duration::from_secs(1),
+        };
+        let input = Input {
+            reader: &mut r,
+            len: None,
+        };
+        let done = import(&journal, input, &opts, Timestamp(i64::MAX / 2)).unwrap();
+        let rejected = done.rejected();
+        assert_eq!(rejected.len(), MAX_REJECTED + 1);
+        assert_eq!(rejected[MAX_REJECTED].line, MAX_REJECTED + 1);
+        assert!(rejected[MAX_REJECTED].reason.contains("not read"));
+        assert!(!journal.exists());
+        // Not read to its end: the lines checked and the chunks in flight.
+        let n = read.load(Ordering::Relaxed);
+        assert!(n < total / 4, "read {n} of {total} bytes");
     }
 }

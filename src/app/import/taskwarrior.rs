@@ -28,11 +28,13 @@
 //! since closed or retracted in trustlog is listed, not imported.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{self, BufRead};
 
 use chrono::NaiveDateTime;
 use serde_json::Value;
 
-use super::{plural, NotMapped, Rejection, Source, SourceEvent};
+use super::lines::{self, End, Stop, MAX_LINE};
+use super::{plural, NotMapped, Rejection, Source, SourceEvent, MAX_REJECTED};
 use crate::app::error::{invalid, AppError};
 use crate::events::{Envelope, Event, PromiseId, Seq, Timestamp};
 use crate::projections::state::{Promise, PromiseStatus, State};
@@ -53,7 +55,7 @@ const MAPPED: [&str; 11] = [
     "modified",
 ];
 
-struct Task {
+pub(crate) struct Task {
     index: usize,
     uuid: String,
     description: String,
@@ -71,14 +73,15 @@ impl Task {
     }
 }
 
+/// The tasks of `read`, against the journal (its state and events) as
+/// events of a source; `src` holds what reading found.
 pub(crate) fn convert(
-    bytes: &[u8],
+    tasks: Vec<Task>,
+    mut src: Source,
     state: &State,
     journal: &[Envelope],
     author: &str,
 ) -> Result<Source, AppError> {
-    let mut src = Source::default();
-    let tasks = read_tasks(bytes, &mut src)?;
     // Promises of the journal that were retracted: a task imported
     // before whose promise was then retracted stays out.
     let retracted = crate::projections::retracted_set(journal);
@@ -399,54 +402,230 @@ pub(crate) fn slug(project: &str) -> String {
     s
 }
 
-/// Reads `task export`: a JSON array, or one object per line (each
-/// optionally followed by a comma, as `rc.json.array=off` writes).
-fn read_tasks(bytes: &[u8], src: &mut Source) -> Result<Vec<Task>, AppError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        invalid(format!(
-            "the Taskwarrior export is not UTF-8 text (at byte {}): expected the output of `task export`",
-            e.valid_up_to()
-        ))
-    })?;
-    let text = text.trim_start_matches('\u{feff}');
-    let mut values: Vec<(usize, Value)> = Vec::new();
-    if text.trim_start().starts_with('[') {
-        let v: Value = serde_json::from_str(text).map_err(|e| {
-            invalid(format!(
-                "the Taskwarrior export is not a JSON array ({e}): expected the output of `task export`"
-            ))
-        })?;
-        if let Value::Array(items) = v {
-            values.extend(items.into_iter().enumerate().map(|(i, v)| (i + 1, v)));
+/// Reads `task export` as a stream: a JSON array (read element by
+/// element), or one object per line (each optionally followed by a comma,
+/// as `rc.json.array=off` writes). No task longer than `MAX_LINE` is held:
+/// one that is longer is rejected and the input not read past it; nor
+/// after `MAX_REJECTED` rejected tasks. What is kept are the tasks, and in
+/// the source what was rejected or ignored.
+pub(crate) fn read(r: &mut dyn BufRead) -> Result<(Vec<Task>, Source), AppError> {
+    let mut src = Source::default();
+    let mut tasks = Vec::new();
+    let io = |e: io::Error| AppError::Io(e.to_string());
+    // A byte-order mark, then blank space (counted: line numbers are the
+    // file's).
+    let mut offset = 0u64;
+    if r.fill_buf().map_err(io)?.starts_with(b"\xef\xbb\xbf") {
+        r.consume(3);
+        offset = 3;
+    }
+    let mut line = 1usize;
+    let first = loop {
+        let b = r.fill_buf().map_err(io)?;
+        let Some(&c) = b.first() else { break None };
+        if !c.is_ascii_whitespace() {
+            break Some(c);
         }
-    } else {
-        for (i, line) in text.lines().enumerate() {
-            let l = line.trim().trim_end_matches(',');
-            if l.is_empty() {
+        line += usize::from(c == b'\n');
+        offset += 1;
+        r.consume(1);
+    };
+    let utf8 = |bytes: &[u8], at: u64| -> Result<(), AppError> {
+        std::str::from_utf8(bytes).map(|_| ()).map_err(|e| {
+            invalid(format!(
+                "the Taskwarrior export is not UTF-8 text (at byte {}): expected the output of `task export`",
+                at + e.valid_up_to() as u64
+            ))
+        })
+    };
+    let mut add = |n: usize, v: Value, src: &mut Source| match task(n, &v, src) {
+        Ok(t) => tasks.push(t),
+        Err(reason) => src.rejected.push(Rejection {
+            origin: format!("task #{n}"),
+            line: n,
+            reason,
+        }),
+    };
+    let stopped = |src: &mut Source, origin: String, n: usize, reason: String| {
+        src.rejected.push(Rejection {
+            origin,
+            line: n,
+            reason,
+        })
+    };
+    let not_array = |why: String| {
+        invalid(format!(
+            "the Taskwarrior export is not a JSON array ({why}): expected the output of `task export`"
+        ))
+    };
+    let mut buf = Vec::new();
+    if first == Some(b'[') {
+        r.consume(1);
+        offset += 1;
+        for n in 1.. {
+            buf.clear();
+            let at = offset;
+            let end = match element(r, &mut buf, MAX_LINE) {
+                Ok(end) => end,
+                Err(None) => {
+                    stopped(
+                        &mut src,
+                        format!("task #{n}"),
+                        n,
+                        Stop::too_long_reason("a task"),
+                    );
+                    break;
+                }
+                Err(Some(e)) => return Err(io(e)),
+            };
+            offset += buf.len() as u64 + u64::from(end.is_some());
+            let text = buf.trim_ascii();
+            let Some(end) = end else {
+                return Err(not_array(format!(
+                    "it ends inside task #{n}, before the closing `]`"
+                )));
+            };
+            if text.is_empty() && end == b']' && n == 1 {
+                break;
+            }
+            utf8(&buf, at)?;
+            let v: Value =
+                serde_json::from_slice(text).map_err(|e| not_array(format!("task #{n}: {e}")))?;
+            add(n, v, &mut src);
+            if src.rejected.len() >= MAX_REJECTED {
+                stopped(
+                    &mut src,
+                    format!("task #{}", n + 1),
+                    n + 1,
+                    format!("not read: {MAX_REJECTED} tasks were rejected before it, so the input was not read further"),
+                );
+                break;
+            }
+            if end == b']' {
+                // Only blank space may follow.
+                loop {
+                    let b = r.fill_buf().map_err(io)?;
+                    if b.is_empty() {
+                        break;
+                    }
+                    if let Some(c) = b.iter().find(|c| !c.is_ascii_whitespace()) {
+                        return Err(not_array(format!(
+                            "{:?} after its closing `]`",
+                            char::from(*c)
+                        )));
+                    }
+                    let k = b.len();
+                    r.consume(k);
+                }
+                break;
+            }
+        }
+    } else if first.is_some() {
+        loop {
+            buf.clear();
+            let at = offset;
+            match lines::read_line(r, &mut buf, MAX_LINE) {
+                Ok(End::Eof) if buf.is_empty() => break,
+                Ok(_) => {}
+                Err(None) => {
+                    stopped(
+                        &mut src,
+                        format!("line {line}"),
+                        line,
+                        Stop::too_long_reason("a task"),
+                    );
+                    break;
+                }
+                Err(Some(e)) => return Err(io(e)),
+            }
+            offset += buf.len() as u64;
+            utf8(&buf, at)?;
+            let l = buf.trim_ascii();
+            let l = l.strip_suffix(b",").unwrap_or(l).trim_ascii_end();
+            if !l.is_empty() {
+                match serde_json::from_slice::<Value>(l) {
+                    Ok(v) => add(line, v, &mut src),
+                    Err(e) => src.rejected.push(Rejection {
+                        origin: format!("line {line}"),
+                        line,
+                        reason: format!("is not JSON ({e}): expected one task object per line"),
+                    }),
+                }
+            }
+            line += 1;
+            if src.rejected.len() >= MAX_REJECTED {
+                stopped(
+                    &mut src,
+                    format!("line {line}"),
+                    line,
+                    format!("not read: {MAX_REJECTED} lines were rejected before it, so the input was not read further"),
+                );
+                break;
+            }
+        }
+    }
+    Ok((tasks, src))
+}
+
+/// Appends the next element of a JSON array to `buf` (without the `,` or
+/// `]` after it) and says which of the two ended it; `None` at the end of
+/// the input. Strings and nesting are followed, nothing else is checked
+/// (serde_json reads the element). More than `max` bytes: `Err(None)`,
+/// the rest not read.
+fn element(
+    r: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> Result<Option<u8>, Option<io::Error>> {
+    let (mut in_str, mut esc, mut depth) = (false, false, 0usize);
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Some(e)),
+        };
+        if avail.is_empty() {
+            return Ok(None);
+        }
+        let mut end = None;
+        for (i, &b) in avail.iter().enumerate() {
+            if in_str {
+                if esc {
+                    esc = false;
+                } else if b == b'\\' {
+                    esc = true;
+                } else if b == b'"' {
+                    in_str = false;
+                }
                 continue;
             }
-            match serde_json::from_str::<Value>(l) {
-                Ok(v) => values.push((i + 1, v)),
-                Err(e) => src.rejected.push(Rejection {
-                    origin: format!("line {}", i + 1),
-                    line: i + 1,
-                    reason: format!("is not JSON ({e}): expected one task object per line"),
-                }),
+            match b {
+                b'"' => in_str = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth > 0 => depth -= 1,
+                b']' | b',' if depth == 0 => {
+                    end = Some((i, b));
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let take = end.map_or(avail.len(), |(i, _)| i);
+        if buf.len() + take > max {
+            return Err(None);
+        }
+        buf.extend_from_slice(&avail[..take]);
+        match end {
+            Some((i, b)) => {
+                r.consume(i + 1);
+                return Ok(Some(b));
+            }
+            None => {
+                let k = avail.len();
+                r.consume(k);
             }
         }
     }
-    let mut tasks = Vec::new();
-    for (n, v) in values {
-        match task(n, &v, src) {
-            Ok(t) => tasks.push(t),
-            Err(reason) => src.rejected.push(Rejection {
-                origin: format!("task #{n}"),
-                line: n,
-                reason,
-            }),
-        }
-    }
-    Ok(tasks)
 }
 
 fn task(index: usize, v: &Value, src: &mut Source) -> Result<Task, String> {
