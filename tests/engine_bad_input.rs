@@ -112,12 +112,27 @@ fn a_tiny_foreign_file_is_not_a_journal_and_untouched() {
     }
 }
 
+/// With the header's CRC valid for it, and (issue 13: the CRC was checked
+/// before the version, so this said "damaged") with a CRC that is not: a
+/// future format may checksum its header some other way.
 #[test]
 fn a_future_format_version_asks_for_an_upgrade() {
     let mut h = Header::new([3u8; 16], 1_795_000_000_000_000);
     h.version = 2; // encode() computes a valid CRC for it
-    let (bytes, _) = journal_bytes_with(&h, &payloads(3));
-    let (dir, path) = dir_with("journal.tlog", &bytes);
+    let (valid, _) = journal_bytes_with(&h, &payloads(3));
+    let mut other_crc = valid.clone();
+    other_crc[60..64].copy_from_slice(&[0x0b, 0xad, 0xc0, 0xde]);
+    assert_ne!(
+        crc32fast::hash(&other_crc[..60]).to_le_bytes(),
+        [0x0b, 0xad, 0xc0, 0xde]
+    );
+    for bytes in [valid, other_crc] {
+        a_future_version(&bytes);
+    }
+}
+
+fn a_future_version(bytes: &[u8]) {
+    let (dir, path) = dir_with("journal.tlog", bytes);
     let o = try_everything(&path);
     for e in [&o.writer, &o.scan, &o.read, &o.head] {
         assert!(
@@ -305,4 +320,79 @@ fn a_record_numbered_u64_max_is_damage_not_a_panic() {
     assert!(matches!(e, LogError::Damaged { offset: 64, .. }), "{e:?}");
     assert_eq!(fs::read(&path).unwrap(), bytes);
     alone(&dir, &path);
+}
+
+/// Issue 15.6: a damaged magic with other damage in the header too (so the
+/// header's CRC cannot tell) is still a journal's when record 1 follows:
+/// damage at offset 0, every record still read. The same header with no
+/// record after it has no trustlog structure left: not a journal.
+#[test]
+fn a_damaged_magic_before_a_valid_first_record_is_damage() {
+    let (mut bytes, _) = journal_bytes(&payloads(3));
+    bytes[0] = b'P'; // the magic...
+    bytes[30] ^= 0x40; // ...and the creation time
+    let (dir, path) = dir_with("journal.tlog", &bytes);
+    let o = try_everything(&path);
+    for e in [&o.writer, &o.scan, &o.read, &o.head] {
+        assert!(
+            matches!(e, LogError::HeaderDamaged(p) if *p == path),
+            "{e:?}"
+        );
+        assert!(e.is_damage(), "{e:?}");
+        names(e, &path);
+    }
+    let r = o.verify.expect("verify reports the damage");
+    assert_eq!(r.records, 3);
+    assert_eq!(r.damage.len(), 1, "{:?}", r.damage);
+    assert_eq!(
+        (r.damage[0].offset, r.damage[0].kind),
+        (0, DamageKind::Header)
+    );
+    assert_eq!(fs::read(&path).unwrap(), bytes);
+    alone(&dir, &path);
+
+    let (dir, path) = dir_with("journal.tlog", &bytes[..64]);
+    let o = try_everything(&path);
+    assert!(matches!(o.scan, LogError::NotAJournal(_)), "{:?}", o.scan);
+    alone(&dir, &path);
+}
+
+/// Issue 15.6, through the real binary: files with no trustlog structure
+/// (text, random bytes, a few bytes of whitespace) are "not a trustlog
+/// journal", exit 1, for reads, `verify` and writes, and stay as they were.
+#[test]
+fn foreign_files_are_not_a_journal_through_the_binary() {
+    let mut rng = engine::Rng(0x0f0e_1a90 ^ 0x5eed);
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "text",
+            b"Dear Acme,\nthank you for the call today.\n".repeat(20),
+        ),
+        ("random", rng.bytes(4096)),
+        ("random, 64 bytes", rng.bytes(64)),
+        ("a newline", b"\n".to_vec()),
+        ("whitespace", b" \t \n".repeat(30)),
+    ];
+    for (what, bytes) in files {
+        for args in [&["log"][..], &["verify"], &["talk", "acme", "hello"]] {
+            let (dir, path) = dir_with("journal.tlog", &bytes);
+            let (code, _, err) = engine::run_bin(&path, args);
+            assert_eq!(code, 1, "{what}, {args:?}: exit {code}: {err}");
+            assert!(
+                err.contains("not a trustlog journal"),
+                "{what}, {args:?}: {err}"
+            );
+            names_in(&err, &path);
+            assert_eq!(fs::read(&path).unwrap(), bytes, "{what}: modified");
+            alone(&dir, &path);
+        }
+    }
+}
+
+fn names_in(msg: &str, path: &Path) {
+    assert!(
+        msg.contains(&path.display().to_string()),
+        "does not name {}: {msg}",
+        path.display()
+    );
 }

@@ -108,7 +108,9 @@ impl fmt::Display for LogError {
             ),
             LogError::HeaderDamaged(p) => write!(
                 f,
-                "the header of {} is damaged (checksum mismatch); run `trustlog verify` for details",
+                "journal {} is damaged at byte offset 0: its header does not check \
+                 (a damaged signature, version or checksum); run `trustlog verify` for details, \
+                 `trustlog repair --salvage` to keep every intact record",
                 p.display()
             ),
             LogError::Truncated { path, len } => write!(

@@ -180,9 +180,9 @@ fn random_id() -> Result<[u8; 16], LogError> {
 }
 
 fn read_header<S: Storage>(storage: &S, path: &Path) -> Result<Header, LogError> {
-    let mut hb = [0u8; HEADER_LEN];
-    let n = read_full(storage, 0, &mut hb).map_err(|e| LogError::io(path, "reading", e))?;
-    Header::decode(&hb[..n]).map_err(|e| header_error(e, path))
+    let (decoded, _) =
+        super::scan::decode_header(storage).map_err(|e| LogError::io(path, "reading", e))?;
+    decoded.map_err(|e| header_error(e, path))
 }
 
 fn header_error(e: HeaderError, path: &Path) -> LogError {
