@@ -66,7 +66,7 @@ fn decode_frames_corpus_replays() {
 
 #[test]
 fn append_crash_model_corpus_replays() {
-    replay("append_crash_model", 8, append_crash_model::run);
+    replay("append_crash_model", 11, append_crash_model::run);
 }
 
 /// The seed writer relies on `encode` being the inverse of the decoder.
@@ -210,6 +210,7 @@ fn model_seeds() -> Vec<(&'static str, Vec<Op>)> {
             vec![
                 Op::Append(p(5, 1)),
                 Op::Fault {
+                    undo_fails: true,
                     sync: true,
                     partial: 0,
                 },
@@ -226,6 +227,7 @@ fn model_seeds() -> Vec<(&'static str, Vec<Op>)> {
             vec![
                 Op::Append(p(8, 1)),
                 Op::Fault {
+                    undo_fails: false,
                     sync: true,
                     partial: 0,
                 },
@@ -242,6 +244,7 @@ fn model_seeds() -> Vec<(&'static str, Vec<Op>)> {
             vec![
                 Op::Append(p(20, 1)),
                 Op::Fault {
+                    undo_fails: true,
                     sync: false,
                     partial: 30,
                 },
@@ -259,6 +262,7 @@ fn model_seeds() -> Vec<(&'static str, Vec<Op>)> {
                 Op::Append(p(12, 1)),
                 Op::Append(p(12, 2)),
                 Op::Fault {
+                    undo_fails: true,
                     sync: true,
                     partial: 0,
                 },
@@ -289,11 +293,13 @@ fn model_seeds() -> Vec<(&'static str, Vec<Op>)> {
             vec![
                 Op::Append(p(6, 1)),
                 Op::Fault {
+                    undo_fails: false,
                     sync: false,
                     partial: 20,
                 },
                 Op::Append(p(60, 2)),
                 Op::Fault {
+                    undo_fails: false,
                     sync: true,
                     partial: 0,
                 },
@@ -301,6 +307,59 @@ fn model_seeds() -> Vec<(&'static str, Vec<Op>)> {
                 Op::Append(p(6, 3)),
                 Op::Reopen,
                 Op::Append(p(6, 4)),
+            ],
+        ),
+        (
+            "sync-fault-rolled-back-then-crash",
+            vec![
+                Op::Append(p(15, 1)),
+                Op::Fault {
+                    sync: true,
+                    undo_fails: false,
+                    partial: 0,
+                },
+                Op::Batch(vec![p(30, 2), p(40, 3)]),
+                Op::Read,
+                Op::Crash {
+                    keep: 500,
+                    garbage: Garbage::None,
+                },
+                Op::Append(p(7, 4)),
+                Op::Read,
+            ],
+        ),
+        (
+            "short-write-rolled-back-then-reopen",
+            vec![
+                Op::Append(p(25, 1)),
+                Op::Fault {
+                    sync: false,
+                    undo_fails: false,
+                    partial: 40,
+                },
+                Op::Append(p(90, 2)),
+                Op::Reopen,
+                Op::Append(p(9, 3)),
+                Op::Crash {
+                    keep: 3,
+                    garbage: Garbage::Zeros(9),
+                },
+                Op::Read,
+            ],
+        ),
+        (
+            "sync-and-rollback-fail-then-reopen",
+            vec![
+                Op::Append(p(11, 1)),
+                Op::Fault {
+                    sync: true,
+                    undo_fails: true,
+                    partial: 0,
+                },
+                Op::Append(p(50, 2)),
+                Op::Reopen,
+                Op::Append(p(11, 3)),
+                Op::Read,
             ],
         ),
         (
