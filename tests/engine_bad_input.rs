@@ -211,19 +211,184 @@ fn a_directory_is_not_a_journal_file() {
     let o = try_everything(&path);
     for e in [&o.writer, &o.scan, &o.read, &o.head] {
         assert!(
-            matches!(e, LogError::Io { path: p, .. } if *p == path),
+            matches!(e, LogError::NotRegular { path: p, what: "a directory" } if *p == path),
             "{e:?}"
         );
         names(e, &path);
+        assert!(e.to_string().contains("expected a regular file"), "{e}");
     }
-    assert!(o.scan.to_string().contains("directory"), "{}", o.scan);
     assert!(
-        matches!(&o.verify, Err(LogError::Io { path: p, .. }) if *p == path),
+        matches!(&o.verify, Err(LogError::NotRegular { path: p, .. }) if *p == path),
         "{:?}",
         o.verify
     );
     assert!(path.is_dir());
     assert_eq!(fs::read_dir(&path).unwrap().count(), 0);
+}
+
+/// Things that are not regular files, made in `dir` (None: not possible
+/// here).
+fn special_files(dir: &Path) -> Vec<(&'static str, PathBuf, &'static str)> {
+    let fifo = dir.join("fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let sock = dir.join("socket");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    std::mem::forget(listener); // keep it bound while the test runs
+    let subdir = dir.join("adir");
+    fs::create_dir(&subdir).unwrap();
+    let link_to_fifo = dir.join("link-to-fifo");
+    std::os::unix::fs::symlink(&fifo, &link_to_fifo).unwrap();
+    vec![
+        ("a FIFO", fifo, "a FIFO (named pipe)"),
+        (
+            "a symbolic link to a FIFO",
+            link_to_fifo,
+            "a FIFO (named pipe)",
+        ),
+        ("a socket", sock, "a socket"),
+        ("a directory", subdir, "a directory"),
+        (
+            "/dev/null",
+            PathBuf::from("/dev/null"),
+            "a character device",
+        ),
+    ]
+}
+
+/// Runs the binary, failing the test (instead of blocking CI) if it has
+/// not finished after a generous while: issue 15.9's FIFO hung forever.
+fn run_bin_or_hang(journal: &Path, args: &[&str]) -> (i32, String, String) {
+    use std::io::Read;
+    let mut child = engine::trustlog_bin(journal)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn trustlog");
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("trustlog {args:?} on {} hangs", journal.display());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code().unwrap_or(-1), out, err)
+}
+
+/// Issue 15.9: `--journal FIFO status` hung forever, `--journal FIFO client
+/// add` said "Illegal seek", `--journal DIR talk` "Is a directory (os error
+/// 21)". Every command on anything but a regular file now fails at once,
+/// exit 1, naming the path and what it is, and leaves it as it was.
+#[test]
+fn a_journal_that_is_not_a_regular_file_is_refused_by_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let commands: [&[&str]; 8] = [
+        &["status"],
+        &["log"],
+        &["verify"],
+        &["head"],
+        &["client", "add", "acme"],
+        &["talk", "acme", "hello"],
+        &["repair", "--salvage"],
+        &["audit"],
+    ];
+    for (what, path, kind) in special_files(dir.path()) {
+        for args in commands {
+            let ctx = format!("{what}, {args:?}");
+            let (code, out, err) = run_bin_or_hang(&path, args);
+            assert_eq!(code, 1, "{ctx}: exit {code}: {out}{err}");
+            assert!(
+                err.contains(&format!("is {kind}, expected a regular file")),
+                "{ctx}: {err}"
+            );
+            assert!(err.contains(&path.display().to_string()), "{ctx}: {err}");
+            for bad in ["Illegal seek", "os error"] {
+                assert!(!err.contains(bad), "{ctx}: {err}");
+            }
+        }
+    }
+    // Nothing was created next to them, and the directory is still empty.
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["adir", "fifo", "link-to-fifo", "socket"]);
+    assert_eq!(fs::read_dir(dir.path().join("adir")).unwrap().count(), 0);
+}
+
+/// The same through the library, for every entry point.
+#[test]
+fn a_fifo_is_refused_by_every_entry_point_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    for (what, path, kind) in special_files(dir.path()) {
+        // In a thread, so that an open that blocks fails the test instead
+        // of hanging it (the blocked thread dies with the test process).
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p = path.clone();
+        std::thread::spawn(move || {
+            let o = try_everything(&p);
+            let s = salvage(&p, 0, WAIT);
+            let _ = tx.send((o, s));
+        });
+        let (o, salvaged) = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{what}: an entry point blocks"));
+        for e in [&o.writer, &o.scan, &o.read, &o.head] {
+            assert!(
+                matches!(e, LogError::NotRegular { path: p, what: k } if *p == path && *k == kind),
+                "{what}: {e:?}"
+            );
+            assert!(!e.is_damage());
+        }
+        assert!(
+            matches!(o.verify, Err(LogError::NotRegular { .. })),
+            "{what}"
+        );
+        let e = salvaged.expect_err("salvage refuses");
+        assert!(matches!(e, LogError::NotRegular { .. }), "{what}: {e:?}");
+    }
+}
+
+/// A symbolic link to a regular file is followed (docs/format.md): the
+/// records go into the target, and the link stays a link.
+#[test]
+fn a_symbolic_link_to_a_journal_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("real.tlog");
+    let link = dir.path().join("journal.tlog");
+    let (bytes, _) = journal_bytes(&payloads(2));
+    fs::write(&target, &bytes).unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let mut w = JournalWriter::open(&link, 0, WAIT).unwrap();
+    assert_eq!(w.append(b"third").unwrap().first_seq, 3);
+    drop(w);
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let r = verify(&target, None, &mut |_, _| {}).unwrap();
+    assert!(r.ok() && r.records == 3, "{r:?}");
 }
 
 /// A place the journal cannot be created. Permission bits do not stop root

@@ -15,6 +15,12 @@ pub enum LogError {
     },
     NotFound(PathBuf),
     NotAJournal(PathBuf),
+    /// The path names something other than a regular file (`what`: "a
+    /// directory", "a FIFO (named pipe)", …).
+    NotRegular {
+        path: PathBuf,
+        what: &'static str,
+    },
     UnsupportedVersion {
         path: PathBuf,
         version: u16,
@@ -104,6 +110,12 @@ impl fmt::Display for LogError {
                 "{} is not a trustlog journal (its first bytes are not the trustlog signature); \
                  it was left untouched",
                 p.display()
+            ),
+            LogError::NotRegular { path, what } => write!(
+                f,
+                "{} is {what}, expected a regular file: a journal is a regular file \
+                 (point --journal / $TRUSTLOG_FILE at one, or at a new name to create one)",
+                path.display()
             ),
             LogError::UnsupportedVersion { path, version } => write!(
                 f,
