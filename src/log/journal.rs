@@ -9,6 +9,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::atomic::AtomicFile;
 use super::error::LogError;
 use super::format::{self, Digest, Header, HeaderError, HEADER_LEN, MAGIC};
 use super::scan::{Damage, DamageKind, Item, OpenError, Scanner};
@@ -557,13 +558,13 @@ pub fn salvage(
     };
     let (_locked, _) = lock_journal(path, lock_wait, false)?;
     let mut sc = open_scan(path, false, true)?;
-    let dir = parent_dir(path).unwrap_or_else(|| PathBuf::from("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".trustlog-salvage-")
-        .tempfile_in(&dir)
-        .map_err(|e| LogError::io(&dir, "creating a temporary file in", e))?;
-    let (tmp_file, tmp_path) = tmp.into_parts();
-    let mut storage = FileStorage::new(tmp_file);
+    let tmp = AtomicFile::create(path, ".trustlog-salvage-")?;
+    let tmp_path = tmp.temp_path().to_path_buf();
+    let file = tmp
+        .file()
+        .try_clone()
+        .map_err(|e| LogError::io(&tmp_path, "opening", e))?;
+    let mut storage = FileStorage::new(file);
     let header = Header::new(random_id()?, created_micros);
     storage
         .write_at(0, &header.encode())
@@ -571,7 +572,7 @@ pub fn salvage(
     let seed = header.chain_seed();
     let mut w = Writer::new(
         storage,
-        tmp_path.to_path_buf(),
+        tmp_path.clone(),
         &super::writer::Tail {
             end: HEADER_LEN as u64,
             last_seq: 0,
@@ -605,14 +606,13 @@ pub fn salvage(
             Item::Damage(d) => damage.push(d),
         }
     }
-    w.finish()?;
+    // Written, not yet synced: `commit` syncs it once, renames and syncs
+    // the directory.
+    w.flush()?;
     let original = side_path(path, "damaged", 0);
     fs::hard_link(path, &original)
         .map_err(|e| LogError::io(&original, "keeping the original as", e))?;
-    tmp_path
-        .persist(path)
-        .map_err(|e| LogError::io(path, "replacing", e.error))?;
-    sync_dir(path)?;
+    tmp.commit()?;
     Ok(SalvageReport {
         kept,
         holes,

@@ -288,9 +288,10 @@ impl<S: Storage> Writer<S> {
         self.push_frame(payload)
     }
 
-    pub(crate) fn finish(&mut self) -> Result<(), LogError> {
-        self.flush_buf()?;
-        self.sync()
+    /// Writes what is buffered, without syncing (salvage syncs the whole
+    /// new file once, before renaming it into place).
+    pub(crate) fn flush(&mut self) -> Result<(), LogError> {
+        self.flush_buf()
     }
 
     /// Cuts the file back to its last acknowledged length and makes that
