@@ -177,6 +177,26 @@ fn a_refused_payload_undoes_its_batch_without_poisoning() {
     assert_eq!(w.append(b"four").unwrap().first_seq, 4);
 }
 
+/// A batch refused after part of it was already written (batches are
+/// flushed every 8 MiB): the written part is cut back, durably.
+#[test]
+fn a_payload_refused_after_a_flush_undoes_the_written_part() {
+    let (sim, mut w, intended) = acked_three();
+    let before = sim.live();
+    let big = vec![0x77u8; 1 << 20];
+    let mut batch: Vec<&[u8]> = vec![&big; 9];
+    batch.push(b"");
+    let r = w.append_batch(batch);
+    assert!(
+        matches!(r, Err(LogError::PayloadSize { len: 0, .. })),
+        "{r:?}"
+    );
+    assert_eq!(sim.live(), before, "the flushed part stays");
+    assert_eq!(sim.durable(), before);
+    assert_all_images_recover(&sim, 3, &intended, "refused after a flush");
+    assert_eq!(w.append(b"four").unwrap().first_seq, 4);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 

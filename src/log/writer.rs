@@ -253,7 +253,11 @@ impl<S: Storage> Writer<S> {
         let first_seq = self.last_seq + 1;
         for p in payloads {
             if p.is_empty() || p.len() > MAX_PAYLOAD as usize {
-                if let Err(e) = self.roll_back() {
+                // Nothing reached the file unless an earlier part of the
+                // batch was flushed; then cut it back.
+                if self.end == self.acked.0 {
+                    self.forget();
+                } else if let Err(e) = self.roll_back() {
                     self.poisoned = Some(format!("could not undo a refused batch: {e}"));
                     return Err(LogError::io(
                         self.path.clone(),
@@ -302,13 +306,16 @@ impl<S: Storage> Writer<S> {
     /// Linux may already have dropped some of their pages.
     fn roll_back(&mut self) -> std::io::Result<()> {
         self.buf.clear();
-        let (end, seq, chain) = self.acked;
-        self.storage.truncate(end)?;
+        self.storage.truncate(self.acked.0)?;
         self.storage.sync_all()?;
-        self.end = end;
-        self.last_seq = seq;
-        self.last_chain = chain;
+        self.forget();
         Ok(())
+    }
+
+    /// Forgets the records appended since the last acknowledged one.
+    fn forget(&mut self) {
+        self.buf.clear();
+        (self.end, self.last_seq, self.last_chain) = self.acked;
     }
 
     /// The error for a failed write or sync of an append, after trying to
