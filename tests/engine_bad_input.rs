@@ -112,12 +112,27 @@ fn a_tiny_foreign_file_is_not_a_journal_and_untouched() {
     }
 }
 
+/// With the header's CRC valid for it, and (issue 13: the CRC was checked
+/// before the version, so this said "damaged") with a CRC that is not: a
+/// future format may checksum its header some other way.
 #[test]
 fn a_future_format_version_asks_for_an_upgrade() {
     let mut h = Header::new([3u8; 16], 1_795_000_000_000_000);
     h.version = 2; // encode() computes a valid CRC for it
-    let (bytes, _) = journal_bytes_with(&h, &payloads(3));
-    let (dir, path) = dir_with("journal.tlog", &bytes);
+    let (valid, _) = journal_bytes_with(&h, &payloads(3));
+    let mut other_crc = valid.clone();
+    other_crc[60..64].copy_from_slice(&[0x0b, 0xad, 0xc0, 0xde]);
+    assert_ne!(
+        crc32fast::hash(&other_crc[..60]).to_le_bytes(),
+        [0x0b, 0xad, 0xc0, 0xde]
+    );
+    for bytes in [valid, other_crc] {
+        a_future_version(&bytes);
+    }
+}
+
+fn a_future_version(bytes: &[u8]) {
+    let (dir, path) = dir_with("journal.tlog", bytes);
     let o = try_everything(&path);
     for e in [&o.writer, &o.scan, &o.read, &o.head] {
         assert!(
@@ -196,19 +211,184 @@ fn a_directory_is_not_a_journal_file() {
     let o = try_everything(&path);
     for e in [&o.writer, &o.scan, &o.read, &o.head] {
         assert!(
-            matches!(e, LogError::Io { path: p, .. } if *p == path),
+            matches!(e, LogError::NotRegular { path: p, what: "a directory" } if *p == path),
             "{e:?}"
         );
         names(e, &path);
+        assert!(e.to_string().contains("expected a regular file"), "{e}");
     }
-    assert!(o.scan.to_string().contains("directory"), "{}", o.scan);
     assert!(
-        matches!(&o.verify, Err(LogError::Io { path: p, .. }) if *p == path),
+        matches!(&o.verify, Err(LogError::NotRegular { path: p, .. }) if *p == path),
         "{:?}",
         o.verify
     );
     assert!(path.is_dir());
     assert_eq!(fs::read_dir(&path).unwrap().count(), 0);
+}
+
+/// Things that are not regular files, made in `dir` (None: not possible
+/// here).
+fn special_files(dir: &Path) -> Vec<(&'static str, PathBuf, &'static str)> {
+    let fifo = dir.join("fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+    let sock = dir.join("socket");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    std::mem::forget(listener); // keep it bound while the test runs
+    let subdir = dir.join("adir");
+    fs::create_dir(&subdir).unwrap();
+    let link_to_fifo = dir.join("link-to-fifo");
+    std::os::unix::fs::symlink(&fifo, &link_to_fifo).unwrap();
+    vec![
+        ("a FIFO", fifo, "a FIFO (named pipe)"),
+        (
+            "a symbolic link to a FIFO",
+            link_to_fifo,
+            "a FIFO (named pipe)",
+        ),
+        ("a socket", sock, "a socket"),
+        ("a directory", subdir, "a directory"),
+        (
+            "/dev/null",
+            PathBuf::from("/dev/null"),
+            "a character device",
+        ),
+    ]
+}
+
+/// Runs the binary, failing the test (instead of blocking CI) if it has
+/// not finished after a generous while: issue 15.9's FIFO hung forever.
+fn run_bin_or_hang(journal: &Path, args: &[&str]) -> (i32, String, String) {
+    use std::io::Read;
+    let mut child = engine::trustlog_bin(journal)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn trustlog");
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("trustlog {args:?} on {} hangs", journal.display());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let (mut out, mut err) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code().unwrap_or(-1), out, err)
+}
+
+/// Issue 15.9: `--journal FIFO status` hung forever, `--journal FIFO client
+/// add` said "Illegal seek", `--journal DIR talk` "Is a directory (os error
+/// 21)". Every command on anything but a regular file now fails at once,
+/// exit 1, naming the path and what it is, and leaves it as it was.
+#[test]
+fn a_journal_that_is_not_a_regular_file_is_refused_by_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let commands: [&[&str]; 8] = [
+        &["status"],
+        &["log"],
+        &["verify"],
+        &["head"],
+        &["client", "add", "acme"],
+        &["talk", "acme", "hello"],
+        &["repair", "--salvage"],
+        &["audit"],
+    ];
+    for (what, path, kind) in special_files(dir.path()) {
+        for args in commands {
+            let ctx = format!("{what}, {args:?}");
+            let (code, out, err) = run_bin_or_hang(&path, args);
+            assert_eq!(code, 1, "{ctx}: exit {code}: {out}{err}");
+            assert!(
+                err.contains(&format!("is {kind}, expected a regular file")),
+                "{ctx}: {err}"
+            );
+            assert!(err.contains(&path.display().to_string()), "{ctx}: {err}");
+            for bad in ["Illegal seek", "os error"] {
+                assert!(!err.contains(bad), "{ctx}: {err}");
+            }
+        }
+    }
+    // Nothing was created next to them, and the directory is still empty.
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["adir", "fifo", "link-to-fifo", "socket"]);
+    assert_eq!(fs::read_dir(dir.path().join("adir")).unwrap().count(), 0);
+}
+
+/// The same through the library, for every entry point.
+#[test]
+fn a_fifo_is_refused_by_every_entry_point_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    for (what, path, kind) in special_files(dir.path()) {
+        // In a thread, so that an open that blocks fails the test instead
+        // of hanging it (the blocked thread dies with the test process).
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p = path.clone();
+        std::thread::spawn(move || {
+            let o = try_everything(&p);
+            let s = salvage(&p, 0, WAIT);
+            let _ = tx.send((o, s));
+        });
+        let (o, salvaged) = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{what}: an entry point blocks"));
+        for e in [&o.writer, &o.scan, &o.read, &o.head] {
+            assert!(
+                matches!(e, LogError::NotRegular { path: p, what: k } if *p == path && *k == kind),
+                "{what}: {e:?}"
+            );
+            assert!(!e.is_damage());
+        }
+        assert!(
+            matches!(o.verify, Err(LogError::NotRegular { .. })),
+            "{what}"
+        );
+        let e = salvaged.expect_err("salvage refuses");
+        assert!(matches!(e, LogError::NotRegular { .. }), "{what}: {e:?}");
+    }
+}
+
+/// A symbolic link to a regular file is followed (docs/format.md): the
+/// records go into the target, and the link stays a link.
+#[test]
+fn a_symbolic_link_to_a_journal_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("real.tlog");
+    let link = dir.path().join("journal.tlog");
+    let (bytes, _) = journal_bytes(&payloads(2));
+    fs::write(&target, &bytes).unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let mut w = JournalWriter::open(&link, 0, WAIT).unwrap();
+    assert_eq!(w.append(b"third").unwrap().first_seq, 3);
+    drop(w);
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let r = verify(&target, None, &mut |_, _| {}).unwrap();
+    assert!(r.ok() && r.records == 3, "{r:?}");
 }
 
 /// A place the journal cannot be created. Permission bits do not stop root
@@ -305,4 +485,79 @@ fn a_record_numbered_u64_max_is_damage_not_a_panic() {
     assert!(matches!(e, LogError::Damaged { offset: 64, .. }), "{e:?}");
     assert_eq!(fs::read(&path).unwrap(), bytes);
     alone(&dir, &path);
+}
+
+/// Issue 15.6: a damaged magic with other damage in the header too (so the
+/// header's CRC cannot tell) is still a journal's when record 1 follows:
+/// damage at offset 0, every record still read. The same header with no
+/// record after it has no trustlog structure left: not a journal.
+#[test]
+fn a_damaged_magic_before_a_valid_first_record_is_damage() {
+    let (mut bytes, _) = journal_bytes(&payloads(3));
+    bytes[0] = b'P'; // the magic...
+    bytes[30] ^= 0x40; // ...and the creation time
+    let (dir, path) = dir_with("journal.tlog", &bytes);
+    let o = try_everything(&path);
+    for e in [&o.writer, &o.scan, &o.read, &o.head] {
+        assert!(
+            matches!(e, LogError::HeaderDamaged(p) if *p == path),
+            "{e:?}"
+        );
+        assert!(e.is_damage(), "{e:?}");
+        names(e, &path);
+    }
+    let r = o.verify.expect("verify reports the damage");
+    assert_eq!(r.records, 3);
+    assert_eq!(r.damage.len(), 1, "{:?}", r.damage);
+    assert_eq!(
+        (r.damage[0].offset, r.damage[0].kind),
+        (0, DamageKind::Header)
+    );
+    assert_eq!(fs::read(&path).unwrap(), bytes);
+    alone(&dir, &path);
+
+    let (dir, path) = dir_with("journal.tlog", &bytes[..64]);
+    let o = try_everything(&path);
+    assert!(matches!(o.scan, LogError::NotAJournal(_)), "{:?}", o.scan);
+    alone(&dir, &path);
+}
+
+/// Issue 15.6, through the real binary: files with no trustlog structure
+/// (text, random bytes, a few bytes of whitespace) are "not a trustlog
+/// journal", exit 1, for reads, `verify` and writes, and stay as they were.
+#[test]
+fn foreign_files_are_not_a_journal_through_the_binary() {
+    let mut rng = engine::Rng(0x0f0e_1a90 ^ 0x5eed);
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "text",
+            b"Dear Acme,\nthank you for the call today.\n".repeat(20),
+        ),
+        ("random", rng.bytes(4096)),
+        ("random, 64 bytes", rng.bytes(64)),
+        ("a newline", b"\n".to_vec()),
+        ("whitespace", b" \t \n".repeat(30)),
+    ];
+    for (what, bytes) in files {
+        for args in [&["log"][..], &["verify"], &["talk", "acme", "hello"]] {
+            let (dir, path) = dir_with("journal.tlog", &bytes);
+            let (code, _, err) = engine::run_bin(&path, args);
+            assert_eq!(code, 1, "{what}, {args:?}: exit {code}: {err}");
+            assert!(
+                err.contains("not a trustlog journal"),
+                "{what}, {args:?}: {err}"
+            );
+            names_in(&err, &path);
+            assert_eq!(fs::read(&path).unwrap(), bytes, "{what}: modified");
+            alone(&dir, &path);
+        }
+    }
+}
+
+fn names_in(msg: &str, path: &Path) {
+    assert!(
+        msg.contains(&path.display().to_string()),
+        "does not name {}: {msg}",
+        path.display()
+    );
 }

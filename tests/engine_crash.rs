@@ -190,15 +190,79 @@ fn crash_between_write_and_sync_keeps_acknowledged_records() {
     assert!(checked >= 4 * 4 * 5, "only {checked} images checked");
 }
 
-/// The crash image itself: with the sync of the second append failing, the
-/// durable bytes hold record 1 only, whatever a crash keeps of record 2 is a
+/// Leaves `payload` written but not synced, as a crash between the write
+/// and the sync would find it: the sync fails and so does the rollback
+/// after it (a failed sync alone is rolled back; see below).
+fn append_unsynced(sim: &SimStorage, w: &mut Writer<SimStorage>, payload: &[u8]) {
+    sim.fail_nth(trustlog::log::storage::FaultOp::Sync, 0);
+    sim.fail_nth(trustlog::log::storage::FaultOp::Truncate, 0);
+    let r = w.append(payload);
+    assert!(
+        matches!(
+            &r,
+            Err(LogError::AppendFailed {
+                rollback_error: Some(_),
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+}
+
+/// Issue 15.7: a failed sync is rolled back (truncate, then fsync) before
+/// the error is returned, so whatever a crash leaves afterwards — at any
+/// point of the sequence, keeping any part of what was written, with any
+/// garbage after it — holds the acknowledged records only, never the one
+/// whose sync failed, and the next writer gives the next record its seq.
+/// (Regression: the record stayed in the file and was read back as data.)
+#[test]
+fn a_failed_sync_is_rolled_back_in_every_crash_image() {
+    for fail_at in 0..4usize {
+        let (sim, mut w) = sim_writer();
+        let payloads: Vec<Vec<u8>> = (0..fail_at + 1)
+            .map(|i| vec![i as u8 + 1; 10 + 30 * i])
+            .collect();
+        for p in &payloads[..fail_at] {
+            w.append(p).unwrap();
+        }
+        let before = sim.live();
+        sim.fail_nth(trustlog::log::storage::FaultOp::Sync, 0);
+        let r = w.append(&payloads[fail_at]);
+        assert!(
+            matches!(
+                &r,
+                Err(LogError::AppendFailed {
+                    rollback_error: None,
+                    ..
+                })
+            ),
+            "{r:?}"
+        );
+        assert_eq!(sim.live(), before, "fail at {fail_at}: not rolled back");
+        let written = FRAME_LEN + payloads[fail_at].len();
+        let mut rng = Rng(fail_at as u64);
+        for keep in [0, 1, 48, written - 1, written, written + 10] {
+            for garbage in [vec![], vec![0u8; 50], rng.bytes(80)] {
+                let ctx = format!("fail at {fail_at}, keep {keep}, {} garbage", garbage.len());
+                let img = sim.crash_image(keep, &garbage);
+                let n = assert_recovers(&img, fail_at, &payloads[..fail_at], &ctx);
+                assert_eq!(n, fail_at, "{ctx}");
+            }
+        }
+        let w2_tail = find_tail(&sim, &header(), &mem_path()).unwrap();
+        let mut w2 = Writer::new(sim.clone(), mem_path(), &w2_tail);
+        assert_eq!(w2.append(b"retried").unwrap().first_seq, fail_at as u64 + 1);
+    }
+}
+
+/// The crash image itself: with the second append written but not synced
+/// (its sync and its rollback failing), the durable bytes hold record 1 only, whatever a crash keeps of record 2 is a
 /// torn tail or the whole record, and nothing is ever read half-written.
 #[test]
 fn every_prefix_of_an_unsynced_record_recovers_to_the_synced_one() {
     let (sim, mut w) = sim_writer();
     w.append(b"synced").unwrap();
-    sim.fail_nth(trustlog::log::storage::FaultOp::Sync, 0);
-    assert!(w.append(b"never acknowledged").is_err());
+    append_unsynced(&sim, &mut w, b"never acknowledged");
     let extra = sim.live().len() - sim.durable().len();
     assert_eq!(extra, FRAME_LEN + b"never acknowledged".len());
     for keep in 0..=extra {
@@ -270,8 +334,7 @@ fn a_stale_whole_frame_after_a_torn_tail_is_not_the_tail() {
     let (sim, mut w) = sim_writer();
     let first = w.append(b"first record").unwrap();
     w.append(b"second record").unwrap();
-    sim.fail_nth(trustlog::log::storage::FaultOp::Sync, 0);
-    assert!(w.append(b"third, never acknowledged").is_err());
+    append_unsynced(&sim, &mut w, b"third, never acknowledged");
     let stale = sim.live()[HEADER_LEN..first.end as usize].to_vec();
     for keep in [0usize, 5, 30] {
         let img = sim.crash_image(keep, &stale);
@@ -304,8 +367,7 @@ fn crash_inside_a_payload_holding_a_frame() -> Vec<u8> {
     let (sim, mut w) = sim_writer();
     w.append(b"acked one").unwrap();
     w.append(b"acked two").unwrap();
-    sim.fail_nth(trustlog::log::storage::FaultOp::Sync, 0);
-    assert!(w.append(&p).is_err());
+    append_unsynced(&sim, &mut w, &p);
     let extra = sim.live().len() - sim.durable().len();
     // Keep all but the last 10 bytes: the embedded frame is whole.
     sim.crash_image(extra - 10, &[])

@@ -1,8 +1,11 @@
 //! The durability rules with real processes and the real binary
 //! (`CARGO_BIN_EXE_trustlog`), a temp journal and `--now` pinned:
 //! - I/O errors injected by `strace` (EIO on fdatasync, ENOSPC on the
-//!   journal's pwrite64, ENOSPC on every write(2)) make the append exit
-//!   non-zero, and the journal still verifies with every earlier record;
+//!   journal's pwrite64, also after a real short write under RLIMIT_FSIZE,
+//!   ENOSPC on every write(2)) make the append exit non-zero; a failed
+//!   write or sync is rolled back, so the journal is byte-identical and
+//!   the event absent (issue 15.7); only when the rollback fails too does
+//!   the message say the state is unknown;
 //! - a writer SIGKILLed at random moments, many times, never loses an
 //!   append it acknowledged (printed `#seq`);
 //! - two writer processes appending in parallel never interleave or
@@ -163,11 +166,23 @@ fn append_under_fault(exprs: &[&str]) -> (tempfile::TempDir, PathBuf, Vec<u8>, O
     (dir, journal, before, o)
 }
 
-#[test]
-fn fdatasync_eio_is_not_acknowledged_and_the_journal_verifies() {
-    let Some(()) = strace_available() else { return };
-    let (_dir, journal, before, o) =
-        append_under_fault(&["trace=fdatasync", "inject=fdatasync:error=EIO"]);
+/// `log --json` of the journal: every event's note (talks only).
+fn logged_notes(journal: &Path) -> Vec<String> {
+    let out = ok(journal, &["log", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("log --json");
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .filter(|e| e["kind"] == "Interacted")
+        .map(|e| e["note"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// What every failed append must leave (issue 15.7): exit 1, nothing
+/// acknowledged, a message naming the journal and saying nothing was
+/// recorded, the journal byte-identical, the event absent from `log`, and
+/// the next writer appending #3.
+fn assert_nothing_recorded(journal: &Path, before: &[u8], o: &Output) {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "an I/O error is exit 1: {stderr}");
     assert_eq!(
@@ -176,36 +191,137 @@ fn fdatasync_eio_is_not_acknowledged_and_the_journal_verifies() {
         "acknowledged"
     );
     assert!(stderr.contains(&journal.display().to_string()), "{stderr}");
-    // The earlier records are untouched. (The unacknowledged record reached
-    // the page cache before the failed sync, so it may be in the file.)
-    let after = fs::read(&journal).unwrap();
-    assert!(after.starts_with(&before), "earlier bytes changed");
-    let (code, v) = verify(&journal);
-    assert_eq!(code, 0, "{v}");
-    assert!(v["records"].as_u64().unwrap() >= 2, "{v}");
-    // The next writer (a new process) appends normally.
-    let out = ok(&journal, &["talk", "acme", "after the fault"]);
-    let seq = printed_seq(&out).expect("acknowledged");
-    assert_verifies(&journal, seq);
-    assert_eq!(notes(&journal)[&2], "before the fault");
+    assert!(stderr.contains("nothing was recorded"), "{stderr}");
+    assert!(!stderr.contains("unknown"), "{stderr}");
+    assert_eq!(fs::read(journal).unwrap(), before, "the journal changed");
+    assert_eq!(logged_notes(journal), vec!["before the fault"]);
+    assert_verifies(journal, 2);
+    let out = ok(journal, &["talk", "acme", "after the fault"]);
+    assert_eq!(printed_seq(&out), Some(3), "the retry is #3");
+    assert_verifies(journal, 3);
+    assert_eq!(
+        logged_notes(journal),
+        vec!["before the fault", "after the fault"]
+    );
+}
+
+/// Regression (issue 15.7): the record whose fdatasync failed stayed in the
+/// file, `log` showed it, and a user who retried recorded it twice. Now it
+/// is rolled back (ftruncate + fsync, which are not injected) first.
+#[test]
+fn fdatasync_eio_is_rolled_back_and_nothing_is_recorded() {
+    let Some(()) = strace_available() else { return };
+    let (_dir, journal, before, o) =
+        append_under_fault(&["trace=fdatasync", "inject=fdatasync:error=EIO"]);
+    assert_nothing_recorded(&journal, &before, &o);
 }
 
 #[test]
 fn pwrite_enospc_is_not_acknowledged_and_leaves_the_journal_as_it_was() {
     let Some(()) = strace_available() else { return };
     // The journal is written with positional writes (pwrite64); output and
-    // side files use write(2), so this hits the record write only.
+    // side files use write(2), so this hits the record write only. (The
+    // injected call is not executed: nothing reaches the file.)
     let (_dir, journal, before, o) =
         append_under_fault(&["trace=pwrite64", "inject=pwrite64:error=ENOSPC"]);
+    assert_nothing_recorded(&journal, &before, &o);
+}
+
+/// `append_under_fault` with the journal limited (RLIMIT_FSIZE) to
+/// `room` bytes more than it holds: the record's first pwrite64 really
+/// writes those bytes and returns short, and the next one, for the rest,
+/// is the one strace fails.
+fn short_write_under_fault(
+    room: u64,
+    exprs: &[&str],
+) -> (tempfile::TempDir, PathBuf, Vec<u8>, Output) {
+    use std::os::unix::process::CommandExt;
+    let (dir, journal) = new_journal();
+    ok(&journal, &["talk", "acme", "before the fault"]);
+    let before = fs::read(&journal).unwrap();
+    let limit = before.len() as u64 + room;
+    let mut c = Command::new("strace");
+    c.args(["-f", "-o", "/dev/null"]);
+    for e in exprs {
+        c.args(["-e", e]);
+    }
+    c.arg("--")
+        .arg(env!("CARGO_BIN_EXE_trustlog"))
+        .env_remove("TRUSTLOG_FILE")
+        .env_remove("TRUSTLOG_NOW")
+        .arg("--journal")
+        .arg(&journal)
+        .arg("--now")
+        .arg(NOW)
+        .args(["talk", "acme", "during the fault"])
+        .stdin(Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between
+    // fork and exec.
+    unsafe {
+        c.pre_exec(move || {
+            let lim = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let o = c.output().expect("run strace");
+    (dir, journal, before, o)
+}
+
+/// ENOSPC after a short write: part of the record did reach the file, and
+/// is cut off again before the command fails. (Regression: the partial
+/// record stayed, as a torn tail the next writer had to cut aside.)
+#[test]
+fn enospc_after_a_short_write_is_rolled_back() {
+    let Some(()) = strace_available() else { return };
+    let (_dir, journal, before, o) = short_write_under_fault(
+        20,
+        &["trace=pwrite64", "inject=pwrite64:error=ENOSPC:when=2"],
+    );
+    assert_nothing_recorded(&journal, &before, &o);
+}
+
+/// When the rollback fails too (ftruncate EIO after a short write), the
+/// message says the state is unknown, and the partial record is a torn
+/// tail: `verify` reports it (exit 3) and the next writer cuts it aside.
+#[test]
+fn a_failed_rollback_says_unknown_and_the_next_writer_cuts_the_torn_record() {
+    let Some(()) = strace_available() else { return };
+    let (dir, journal, before, o) = short_write_under_fault(
+        20,
+        &[
+            "trace=pwrite64,ftruncate",
+            "inject=pwrite64:error=ENOSPC:when=2",
+            "inject=ftruncate:error=EIO",
+        ],
+    );
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{stderr}");
-    assert_eq!(printed_seq(&String::from_utf8_lossy(&o.stdout)), None);
-    assert!(stderr.contains(&journal.display().to_string()), "{stderr}");
-    assert_eq!(fs::read(&journal).unwrap(), before, "the journal changed");
-    assert_verifies(&journal, 2);
+    assert!(stderr.contains("unknown"), "{stderr}");
+    assert!(stderr.contains("trustlog log"), "{stderr}");
+    let after = fs::read(&journal).unwrap();
+    assert_eq!(after.len(), before.len() + 20, "the short write is there");
+    assert!(after.starts_with(&before));
+    let (code, v) = verify(&journal);
+    assert_eq!(code, 3, "{v}");
+    assert_eq!(v["damage"][0]["kind"], "torn_tail", "{v}");
+    assert_eq!(v["damage"][0]["offset"], before.len(), "{v}");
+    assert_eq!(logged_notes(&journal), vec!["before the fault"]);
     let out = ok(&journal, &["talk", "acme", "after the fault"]);
     assert_eq!(printed_seq(&out), Some(3));
     assert_verifies(&journal, 3);
+    let torn: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".torn-"))
+        .collect();
+    assert_eq!(torn.len(), 1, "the torn bytes are saved aside");
+    assert_eq!(fs::read(torn[0].path()).unwrap(), after[before.len()..]);
 }
 
 /// The issue's literal `-e inject=write:error=ENOSPC`: every write(2) fails,

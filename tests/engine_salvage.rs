@@ -253,3 +253,45 @@ fn zeroed_sectors_in_the_middle_are_damage_and_salvage_keeps_what_follows() {
     }
     check_salvaged(&dir, &path, &report, &damaged, &want);
 }
+
+/// Issue 15.9: `repair --salvage` on a journal reached through a symbolic
+/// link repairs the target, and the link stays a link to it. (Regression:
+/// the new journal was renamed over the link, so the link became a new
+/// file and the target kept the damage: two journals.)
+#[test]
+fn salvage_through_a_symbolic_link_repairs_the_target() {
+    let ps = payloads(4);
+    let (mut bytes, offsets) = journal_bytes(&ps);
+    bytes[offsets[1] as usize + FRAME_LEN] ^= 0x01; // record 2's payload
+    let link_dir = tempfile::tempdir().unwrap();
+    let data_dir = tempfile::tempdir().unwrap();
+    let target = data_dir.path().join("journal.tlog");
+    fs::write(&target, &bytes).unwrap();
+    let link = link_dir.path().join("journal.tlog");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+
+    let report = salvage(&link, 1_800_000_000_000_000, WAIT).expect("salvage");
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(fs::read_link(&link).unwrap(), target);
+    // The damaged original is kept next to the target, and the target is
+    // the repaired journal (read through the link or directly).
+    let target = fs::canonicalize(&target).unwrap();
+    assert_eq!(report.original_saved_to.parent(), target.parent());
+    let mut want: Vec<(u64, Vec<u8>)> = vec![(1, ps[0].clone()), (2, Vec::new())];
+    want.extend([(3, ps[2].clone()), (4, ps[3].clone())]);
+    let data_dir_path = fs::canonicalize(data_dir.path()).unwrap();
+    assert_eq!(fs::read(&report.original_saved_to).unwrap(), bytes);
+    assert_eq!(all_records(&target), want);
+    assert_eq!(all_records(&link), want);
+    assert_eq!(
+        other_files(&data_dir_path, &target),
+        vec![report.original_saved_to.clone()]
+    );
+    assert_eq!(
+        other_files(link_dir.path(), &link),
+        Vec::<std::path::PathBuf>::new()
+    );
+}

@@ -13,8 +13,20 @@
 #[path = "../fuzz/src/append_crash_model.rs"]
 mod append_crash_model;
 #[allow(dead_code)]
+#[path = "../fuzz/src/checkpoint_sparse.rs"]
+mod checkpoint_sparse;
+#[allow(dead_code)]
 #[path = "../fuzz/src/decode_frames.rs"]
 mod decode_frames;
+#[allow(dead_code)]
+#[path = "../fuzz/src/decode_ref_vs_decode.rs"]
+mod decode_ref_vs_decode;
+#[allow(dead_code)]
+#[path = "../fuzz/src/import_fast.rs"]
+mod import_fast;
+#[allow(dead_code)]
+#[path = "../fuzz/src/when_parse.rs"]
+mod when_parse;
 
 use std::fs;
 use std::path::PathBuf;
@@ -66,7 +78,27 @@ fn decode_frames_corpus_replays() {
 
 #[test]
 fn append_crash_model_corpus_replays() {
-    replay("append_crash_model", 8, append_crash_model::run);
+    replay("append_crash_model", 11, append_crash_model::run);
+}
+
+#[test]
+fn decode_ref_vs_decode_corpus_replays() {
+    replay("decode_ref_vs_decode", 16, decode_ref_vs_decode::check);
+}
+
+#[test]
+fn import_fast_corpus_replays() {
+    replay("import_fast", 8, import_fast::check);
+}
+
+#[test]
+fn checkpoint_sparse_corpus_replays() {
+    replay("checkpoint_sparse", 6, checkpoint_sparse::check);
+}
+
+#[test]
+fn when_parse_corpus_replays() {
+    replay("when_parse", 12, when_parse::check);
 }
 
 /// The seed writer relies on `encode` being the inverse of the decoder.
@@ -92,8 +124,17 @@ fn one_input() {
         return;
     };
     let data = fs::read(&path).unwrap();
-    if path.to_string_lossy().contains("decode_frames") {
+    let p = path.to_string_lossy();
+    if p.contains("decode_frames") {
         decode_frames::check(&data);
+    } else if p.contains("decode_ref_vs_decode") {
+        decode_ref_vs_decode::check(&data);
+    } else if p.contains("import_fast") {
+        import_fast::check(&data);
+    } else if p.contains("checkpoint_sparse") {
+        checkpoint_sparse::check(&data);
+    } else if p.contains("when_parse") {
+        when_parse::check(&data);
     } else {
         for op in append_crash_model::ops(&data) {
             eprintln!("{op:?}");
@@ -210,6 +251,7 @@ fn model_seeds() -> Vec<(&'static str, Vec<Op>)> {
             vec![
                 Op::Append(p(5, 1)),
                 Op::Fault {
+                    undo_fails: true,
                     sync: true,
                     partial: 0,
                 },
@@ -226,6 +268,7 @@ fn model_seeds() -> Vec<(&'static str, Vec<Op>)> {
             vec![
                 Op::Append(p(8, 1)),
                 Op::Fault {
+                    undo_fails: false,
                     sync: true,
                     partial: 0,
                 },
@@ -242,6 +285,7 @@ fn model_seeds() -> Vec<(&'static str, Vec<Op>)> {
             vec![
                 Op::Append(p(20, 1)),
                 Op::Fault {
+                    undo_fails: true,
                     sync: false,
                     partial: 30,
                 },
@@ -259,6 +303,7 @@ fn model_seeds() -> Vec<(&'static str, Vec<Op>)> {
                 Op::Append(p(12, 1)),
                 Op::Append(p(12, 2)),
                 Op::Fault {
+                    undo_fails: true,
                     sync: true,
                     partial: 0,
                 },
@@ -289,11 +334,13 @@ fn model_seeds() -> Vec<(&'static str, Vec<Op>)> {
             vec![
                 Op::Append(p(6, 1)),
                 Op::Fault {
+                    undo_fails: false,
                     sync: false,
                     partial: 20,
                 },
                 Op::Append(p(60, 2)),
                 Op::Fault {
+                    undo_fails: false,
                     sync: true,
                     partial: 0,
                 },
@@ -301,6 +348,59 @@ fn model_seeds() -> Vec<(&'static str, Vec<Op>)> {
                 Op::Append(p(6, 3)),
                 Op::Reopen,
                 Op::Append(p(6, 4)),
+            ],
+        ),
+        (
+            "sync-fault-rolled-back-then-crash",
+            vec![
+                Op::Append(p(15, 1)),
+                Op::Fault {
+                    sync: true,
+                    undo_fails: false,
+                    partial: 0,
+                },
+                Op::Batch(vec![p(30, 2), p(40, 3)]),
+                Op::Read,
+                Op::Crash {
+                    keep: 500,
+                    garbage: Garbage::None,
+                },
+                Op::Append(p(7, 4)),
+                Op::Read,
+            ],
+        ),
+        (
+            "short-write-rolled-back-then-reopen",
+            vec![
+                Op::Append(p(25, 1)),
+                Op::Fault {
+                    sync: false,
+                    undo_fails: false,
+                    partial: 40,
+                },
+                Op::Append(p(90, 2)),
+                Op::Reopen,
+                Op::Append(p(9, 3)),
+                Op::Crash {
+                    keep: 3,
+                    garbage: Garbage::Zeros(9),
+                },
+                Op::Read,
+            ],
+        ),
+        (
+            "sync-and-rollback-fail-then-reopen",
+            vec![
+                Op::Append(p(11, 1)),
+                Op::Fault {
+                    sync: true,
+                    undo_fails: true,
+                    partial: 0,
+                },
+                Op::Append(p(50, 2)),
+                Op::Reopen,
+                Op::Append(p(11, 3)),
+                Op::Read,
             ],
         ),
         (
@@ -337,4 +437,155 @@ fn write_seed_corpus() {
     for (name, ops) in model_seeds() {
         fs::write(d.join(format!("seed-{name}")), Op::encode(&ops)).unwrap();
     }
+    for (target, seeds) in [
+        ("decode_ref_vs_decode", codec_seeds()),
+        ("import_fast", import_seeds()),
+        ("checkpoint_sparse", checkpoint_seeds()),
+        ("when_parse", when_seeds()),
+    ] {
+        let d = corpus_dir(target);
+        fs::create_dir_all(&d).unwrap();
+        for (name, bytes) in seeds {
+            fs::write(d.join(format!("seed-{name}")), bytes).unwrap();
+        }
+    }
+}
+
+/// Every variant's golden encoding (`tests/fixtures/v1.golden`), some cut
+/// short or with a trailing byte, and a non-canonical varint.
+fn codec_seeds() -> Vec<(String, Vec<u8>)> {
+    let golden = fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1.golden"),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    for line in golden.lines().filter(|l| !l.starts_with('#')) {
+        let Some((kind, hex)) = line.split_once(' ') else {
+            continue;
+        };
+        let bytes: Vec<u8> = (0..hex.len() / 2)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        out.push((kind.to_string(), [&[6u8][..], &bytes].concat()));
+        if kind == "PromiseMade" || kind == "Retracted" {
+            let cut = &bytes[..bytes.len() - 3];
+            out.push((format!("{kind}-cut"), [&[0u8][..], cut].concat()));
+            out.push((
+                format!("{kind}-trailing"),
+                [&[1u8][..], &bytes, &[0]].concat(),
+            ));
+        }
+    }
+    let mut wide = codec::encode(&envelope()).unwrap();
+    // The variant index as a 3-byte varint (251 = u16 follows): valid
+    // bincode, not the canonical form the fast path takes.
+    wide.splice(0..1, [251u8, 0, 0]);
+    out.push(("non-canonical-varint".into(), [&[2u8][..], &wide].concat()));
+    out
+}
+
+/// Lines as `export` writes them (the fast path takes these; the file
+/// `seed-export-six-events` is a whole `trustlog export`), and variations
+/// it must leave to the general reading.
+fn import_seeds() -> Vec<(String, Vec<u8>)> {
+    let made = r#"{"author":"root","client":"acme","due":"2026-11-27T23:59:59.999999Z","due_date_only":true,"id":"a3c43fc43a25dcdeb6dd831039a16621-2","kind":"PromiseMade","occurred_at":"2026-11-20T10:00:00Z","promise":1,"recorded_at":"2026-11-20T10:00:00Z","seq":2,"what":"send the \"logo\" drafts"}"#;
+    let lines = [
+        made.to_string(),
+        made.replace(r#""seq":2"#, r#""seq":2,"extra":true"#),
+        made.replace(r#""promise":1"#, r#""promise": 1 "#),
+        made.replace("10:00:00Z", "11:00:00+01:00"),
+        made.replace(r#""kind":"PromiseMade""#, r#""kind":"Promise\u004dade""#),
+        made.replace(r#""promise":1"#, r#""promise":18446744073709551616"#),
+        r#"{"author":"root","by":"us","client":"acme","id":"a3c43fc43a25dcdeb6dd831039a16621-3","interaction":"other","kind":"Interacted","minutes":null,"mood":-2,"note":"called about it","occurred_at":"1969-12-31T23:59:59.5Z","recorded_at":"2026-02-29T10:00:00Z","seq":3}"#.to_string(),
+        "not json\n{}\n[1,2]\n{\"kind\":\"ClientAdded\"}\n".to_string(),
+    ];
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (format!("line-{i}"), l.as_bytes().to_vec()))
+        .collect()
+}
+
+/// Event programs for the checkpoint section (mode byte first).
+fn checkpoint_seeds() -> Vec<(String, Vec<u8>)> {
+    let program: Vec<u8> = (0..=255u8)
+        .cycle()
+        .take(600)
+        .map(|b| b.wrapping_mul(37))
+        .collect();
+    // An arbitrary-mode seed: a real section's bytes, as a file has them.
+    let (state, future, _) = checkpoint_sparse::fold(&program);
+    let section = trustlog::app::checkpoint::hot::encode(&state, &future);
+    vec![
+        ("empty-state".into(), vec![0]),
+        (
+            "clients-and-promises".into(),
+            [&[0u8][..], &program[..200]].concat(),
+        ),
+        ("many-events".into(), [&[0u8][..], &program].concat()),
+        (
+            "one-byte-changed".into(),
+            [&[2u8][..], &program[..300]].concat(),
+        ),
+        (
+            "another-byte-changed".into(),
+            [&[0x96u8][..], &program].concat(),
+        ),
+        ("arbitrary-section".into(), [&[1u8][..], &section].concat()),
+        (
+            "arbitrary-garbage".into(),
+            [&[1u8][..], b"TLHOT\0\0\x01 not a section"].concat(),
+        ),
+    ]
+}
+
+/// WHEN inputs at a few nows and offsets.
+fn when_seeds() -> Vec<(String, Vec<u8>)> {
+    let now = |micros: i64, minutes: i16, flags: u8, text: &str| -> Vec<u8> {
+        let mut v = micros.to_le_bytes().to_vec();
+        v.extend_from_slice(&(minutes + 14 * 60).to_le_bytes());
+        v.push(flags);
+        v.extend_from_slice(text.as_bytes());
+        v
+    };
+    // 2026-11-20T10:00:00Z, a Friday; the folding keeps it as it is.
+    let fri = 1_795_168_800_000_000 + 2_208_988_800_000_000;
+    let mut out: Vec<(String, Vec<u8>)> = [
+        "2026-11-22",
+        "2026-11-22T14:30",
+        "2026-11-22 14:30:15.123456789 +05:30",
+        "2026-02-29",
+        "now",
+        "today",
+        "TOMORROW",
+        "yesterday",
+        "fri",
+        "friday",
+        "+3d",
+        "-1d",
+        "+2w",
+        "+4h",
+        "+30min",
+        "eow",
+        "eom",
+        "2026-11-22T25:00",
+        "2026-11-22T10:00+24:00",
+        "9999-12-31T23:59:59.999999Z",
+        "0000-01-01",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, t)| (format!("form-{i}"), now(fri, 60, 0, t)))
+    .collect();
+    out.push(("far-east-eom".into(), now(fri, 14 * 60, 0, "eom")));
+    out.push((
+        "far-west-tomorrow".into(),
+        now(fri, -14 * 60, 0, "tomorrow"),
+    ));
+    out.push(("extreme-now".into(), now(i64::MAX - 5, 0, 1, "tomorrow")));
+    out.push((
+        "extreme-negative-now".into(),
+        now(-8_000_000_000_000_000_000, -300, 1, "+2w"),
+    ));
+    out
 }

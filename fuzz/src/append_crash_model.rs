@@ -5,14 +5,17 @@
 //! The input bytes are read as operations (see `Op::decode`; `encode` builds
 //! seed files):
 //! - append one payload, or a batch of payloads (one sync);
-//! - arm a write or sync fault (with a short write) for the next append;
+//! - arm a write or sync fault (with a short write) for the next append,
+//!   and optionally a fault of the rollback that follows it (the truncate);
 //! - crash: keep the durable bytes, `keep` of the unsynced ones, then zeros,
 //!   fuzz-chosen bytes or a copy of a frame header — then reopen;
 //! - reopen without a crash (a new process on the same page cache);
 //! - read the log as another process would now.
 //!
 //! Properties: an append returns `Ok` only without a fault, and after a
-//! failure the writer refuses everything until reopened; every read and
+//! failure the writer refuses everything until reopened; a failed append
+//! whose rollback succeeded leaves the file exactly as it was before it
+//! (nothing of it is ever read back), and says so; every read and
 //! every recovery returns exactly a prefix of the model's records that
 //! contains every acknowledged one, with at most a torn tail after it, and
 //! `find_tail` ends where the read ends; after recovery the chain verifies.
@@ -44,8 +47,16 @@ pub enum Garbage {
 pub enum Op {
     Append(Vec<u8>),
     Batch(Vec<Vec<u8>>),
-    Fault { sync: bool, partial: u8 },
-    Crash { keep: u16, garbage: Garbage },
+    Fault {
+        sync: bool,
+        /// The rollback's truncate fails too.
+        undo_fails: bool,
+        partial: u8,
+    },
+    Crash {
+        keep: u16,
+        garbage: Garbage,
+    },
     Reopen,
     Read,
 }
@@ -83,10 +94,14 @@ impl Op {
                 let n = 1 + i.byte() as usize % 4;
                 Op::Batch((0..n).map(|_| i.payload()).collect())
             }
-            4 => Op::Fault {
-                sync: i.byte() % 2 == 1,
-                partial: i.byte(),
-            },
+            4 => {
+                let k = i.byte();
+                Op::Fault {
+                    sync: k & 1 == 1,
+                    undo_fails: k & 2 == 2,
+                    partial: i.byte(),
+                }
+            }
             5 => {
                 let keep = u16::from_le_bytes([i.byte(), i.byte()]);
                 let garbage = match i.byte() % 4 {
@@ -128,7 +143,11 @@ impl Op {
                         payload(&mut out, p);
                     }
                 }
-                Op::Fault { sync, partial } => out.extend([4, *sync as u8, *partial]),
+                Op::Fault {
+                    sync,
+                    undo_fails,
+                    partial,
+                } => out.extend([4, *sync as u8 | (*undo_fails as u8) << 1, *partial]),
                 Op::Crash { keep, garbage } => {
                     out.push(5);
                     out.extend(keep.to_le_bytes());
@@ -164,8 +183,10 @@ struct Model {
     /// ones, then those of a failed append (which may or may not be there).
     records: Vec<Vec<u8>>,
     acked: usize,
-    /// A fault is armed and has not fired yet.
-    armed: bool,
+    /// A write or sync fault is armed and has not fired yet.
+    armed: Option<FaultOp>,
+    /// A truncate fault is armed and has not fired yet.
+    armed_truncate: bool,
     poisoned: bool,
 }
 
@@ -250,19 +271,27 @@ fn recover(sim: &SimStorage, m: &mut Model, ctx: &str) -> Option<Writer<SimStora
         "{ctx}: torn"
     );
     if tail.torn.is_some() {
+        // Only an armed fault fails these: that open fails, and the next
+        // one (the fault is spent) succeeds.
         let mut s = sim.clone();
-        s.truncate(tail.end).unwrap();
+        if let Err(e) = s.truncate(tail.end) {
+            assert!(
+                m.armed_truncate,
+                "{ctx}: truncate failed without a fault: {e}"
+            );
+            m.armed_truncate = false;
+            s.truncate(tail.end).unwrap();
+        }
         if let Err(e) = s.sync_all() {
-            // Only an armed sync fault fails it: that open fails, and the
-            // next one (the fault is spent) succeeds.
-            assert!(m.armed, "{ctx}: sync failed without a fault: {e}");
-            m.armed = false;
+            assert_eq!(m.armed, Some(FaultOp::Sync), "{ctx}: sync failed: {e}");
+            m.armed = None;
             s.sync_all().unwrap();
         }
     }
     m.records.truncate(n);
     // What is durable now can no longer be lost. Records read back only
-    // from the page cache (a failed sync left them there) are not: a crash
+    // from the page cache (a failed sync whose rollback failed too left
+    // them there) are not: a crash
     // may still take them, until the next successful sync persists them
     // with the new record (SimStorage's sync persists every live byte).
     // On Linux a failed fsync may instead drop those pages for good, so a
@@ -295,7 +324,8 @@ pub fn run(data: &[u8]) {
     let mut m = Model {
         records: Vec::new(),
         acked: 0,
-        armed: false,
+        armed: None,
+        armed_truncate: false,
         poisoned: false,
     };
     let mut w = recover(&sim, &mut m, "fresh journal").expect("a fresh journal opens");
@@ -305,14 +335,22 @@ pub fn run(data: &[u8]) {
         ops += 1;
         let ctx = format!("op {ops} {op:?}");
         match op {
-            Op::Append(p) => append(&mut w, &mut m, vec![p], &ctx),
-            Op::Batch(ps) => append(&mut w, &mut m, ps, &ctx),
-            Op::Fault { sync, partial } => {
-                if !m.armed && !m.poisoned {
+            Op::Append(p) => append(&mut w, &sim, &mut m, vec![p], &ctx),
+            Op::Batch(ps) => append(&mut w, &sim, &mut m, ps, &ctx),
+            Op::Fault {
+                sync,
+                undo_fails,
+                partial,
+            } => {
+                if m.armed.is_none() && !m.armed_truncate && !m.poisoned {
                     let op = if sync { FaultOp::Sync } else { FaultOp::Write };
                     sim.fail_nth(op, 0);
                     sim.set_partial_on_fault(partial as usize);
-                    m.armed = true;
+                    m.armed = Some(op);
+                    if undo_fails {
+                        sim.fail_nth(FaultOp::Truncate, 0);
+                        m.armed_truncate = true;
+                    }
                 }
             }
             Op::Crash { keep, garbage } => {
@@ -327,7 +365,9 @@ pub fn run(data: &[u8]) {
                     Garbage::FrameHeader => Vec::new(),
                 };
                 sim = SimStorage::from_bytes(sim.crash_image(keep as usize, &g));
-                m.armed = false; // the fault belonged to the old storage
+                // The faults belonged to the old storage.
+                m.armed = None;
+                m.armed_truncate = false;
                 match recover(&sim, &mut m, &ctx) {
                     Some(new) => w = new,
                     None => return,
@@ -366,22 +406,40 @@ pub fn run(data: &[u8]) {
     }
 }
 
-fn append(w: &mut Writer<SimStorage>, m: &mut Model, batch: Vec<Vec<u8>>, ctx: &str) {
+fn append(
+    w: &mut Writer<SimStorage>,
+    sim: &SimStorage,
+    m: &mut Model,
+    batch: Vec<Vec<u8>>,
+    ctx: &str,
+) {
+    let live_before = sim.live();
     let r = w.append_batch(batch.iter().map(|p| p.as_slice()));
     if m.poisoned {
         assert!(matches!(r, Err(LogError::Poisoned { .. })), "{ctx}: {r:?}");
+        assert_eq!(sim.live(), live_before, "{ctx}: a poisoned writer wrote");
         return;
     }
-    m.records.extend(batch);
-    if m.armed {
-        // One append is one write and one sync: the armed fault fires now.
-        assert!(
-            matches!(r, Err(LogError::Io { .. } | LogError::SyncFailed { .. })),
-            "{ctx}: {r:?}"
-        );
-        m.armed = false;
+    if m.armed.take().is_some() {
+        // One append is one write and one sync: the armed fault fires now,
+        // and so does a truncate fault, in the rollback that follows.
+        let undo_failed = std::mem::take(&mut m.armed_truncate);
+        match &r {
+            Err(LogError::AppendFailed { rollback_error, .. }) => {
+                assert_eq!(rollback_error.is_some(), undo_failed, "{ctx}: {r:?}")
+            }
+            other => panic!("{ctx}: expected a failed append, got {other:?}"),
+        }
+        if undo_failed {
+            // The records may be there, or some prefix of them.
+            m.records.extend(batch);
+        } else {
+            assert_eq!(sim.live(), live_before, "{ctx}: not rolled back");
+            assert_eq!(sim.durable(), live_before, "{ctx}: rollback not synced");
+        }
         m.poisoned = true;
     } else {
+        m.records.extend(batch);
         let a = r.unwrap_or_else(|e| panic!("{ctx}: append failed without a fault: {e}"));
         assert_eq!(a.last_seq as usize, m.records.len(), "{ctx}");
         m.acked = m.records.len();

@@ -51,7 +51,8 @@ use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashSet;
 
-mod hot;
+#[doc(hidden)] // pub for fuzz/src/checkpoint_sparse.rs only
+pub mod hot;
 pub use hot::Subset;
 
 use super::error::AppError;

@@ -15,6 +15,12 @@ pub enum LogError {
     },
     NotFound(PathBuf),
     NotAJournal(PathBuf),
+    /// The path names something other than a regular file (`what`: "a
+    /// directory", "a FIFO (named pipe)", …).
+    NotRegular {
+        path: PathBuf,
+        what: &'static str,
+    },
     UnsupportedVersion {
         path: PathBuf,
         version: u16,
@@ -36,11 +42,17 @@ pub enum LogError {
         seq: Option<u64>,
         kind: DamageKind,
     },
-    /// `fdatasync` failed: nothing was acknowledged, but the bytes may be
-    /// in the file.
-    SyncFailed {
+    /// A write or `fdatasync` of an append failed: nothing was
+    /// acknowledged. The writer then cut the file back to its last
+    /// acknowledged length, durably (`rollback_error` is `None`), so
+    /// nothing of the append is in it; or that failed too
+    /// (`rollback_error`), and whether the record shows up is unknown.
+    AppendFailed {
         path: PathBuf,
+        /// "writing to" or "syncing (fdatasync)".
+        op: &'static str,
         source: io::Error,
+        rollback_error: Option<String>,
     },
     /// An earlier write or sync failed; this writer accepts nothing more.
     Poisoned {
@@ -99,6 +111,12 @@ impl fmt::Display for LogError {
                  it was left untouched",
                 p.display()
             ),
+            LogError::NotRegular { path, what } => write!(
+                f,
+                "{} is {what}, expected a regular file: a journal is a regular file \
+                 (point --journal / $TRUSTLOG_FILE at one, or at a new name to create one)",
+                path.display()
+            ),
             LogError::UnsupportedVersion { path, version } => write!(
                 f,
                 "{} uses journal format version {version}, but this trustlog reads version {}; \
@@ -108,7 +126,9 @@ impl fmt::Display for LogError {
             ),
             LogError::HeaderDamaged(p) => write!(
                 f,
-                "the header of {} is damaged (checksum mismatch); run `trustlog verify` for details",
+                "journal {} is damaged at byte offset 0: its header does not check \
+                 (a damaged signature, version or checksum); run `trustlog verify` for details, \
+                 `trustlog repair --salvage` to keep every intact record",
                 p.display()
             ),
             LogError::Truncated { path, len } => write!(
@@ -145,10 +165,29 @@ impl fmt::Display for LogError {
                     kind.as_str()
                 )
             }
-            LogError::SyncFailed { path, source } => write!(
+            LogError::AppendFailed {
+                path,
+                op,
+                source,
+                rollback_error: None,
+            } => write!(
                 f,
-                "syncing {} to disk (fdatasync) failed: {source}; the record was not acknowledged, \
-                 but it may still show up in the journal: check `trustlog log` before recording it again",
+                "{op} {} failed: {source}; nothing was recorded (the journal was put back \
+                 as it was before this command): fix the cause, e.g. free disk space, and run \
+                 the command again",
+                path.display()
+            ),
+            LogError::AppendFailed {
+                path,
+                op,
+                source,
+                rollback_error: Some(undo),
+            } => write!(
+                f,
+                "{op} {} failed: {source}, and undoing the write failed too ({undo}): \
+                 the record was not acknowledged, and whether it is in the journal is unknown; \
+                 check `trustlog log` before recording it again (`trustlog verify` reports an \
+                 incomplete record, which the next write cuts aside)",
                 path.display()
             ),
             LogError::Poisoned { path, cause } => write!(
@@ -168,7 +207,7 @@ impl fmt::Display for LogError {
 impl std::error::Error for LogError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            LogError::Io { source, .. } | LogError::SyncFailed { source, .. } => Some(source),
+            LogError::Io { source, .. } | LogError::AppendFailed { source, .. } => Some(source),
             _ => None,
         }
     }

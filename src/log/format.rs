@@ -73,9 +73,20 @@ impl Header {
         b
     }
 
-    /// Magic is checked first so that "not a journal" is told apart from a
-    /// damaged one; the version before the checksum so that a future format
-    /// gets a clear "upgrade trustlog" instead of "damaged".
+    /// Checked in the order `docs/format.md` gives: magic, version, CRC.
+    ///
+    /// - Magic first, so that a foreign file is told apart from a damaged
+    ///   journal. A magic that differs is still *damage* (`Checksum`) when
+    ///   the header's CRC matches once the true magic is put back: the
+    ///   damage is confined to the magic (a flipped bit), and a foreign file
+    ///   passes that 32-bit check by chance once in four billion. (The
+    ///   scanner also calls a file with a valid first record damaged, see
+    ///   `scan::decode_header`.)
+    /// - Version before the CRC, so that a future format (whose header may
+    ///   be checksummed differently) gets "upgrade trustlog", not "damaged".
+    ///   A version other than 1 is damage only when putting 1 back makes the
+    ///   CRC match: a bit flip in a version-1 header.
+    /// - Then the CRC.
     pub fn decode(b: &[u8]) -> Result<Header, HeaderError> {
         if b.len() < HEADER_LEN {
             // What a crash during creation can leave: a prefix of a header,
@@ -86,16 +97,32 @@ impl Header {
             }
             return Err(HeaderError::Short(b.len()));
         }
+        let stored = u32_at(b, H_CRC);
+        // The CRC the header would have with `at..at+with.len()` replaced.
+        let crc_with = |at: usize, with: &[u8]| {
+            let mut h = crc32fast::Hasher::new();
+            h.update(&b[..at]);
+            h.update(with);
+            h.update(&b[at + with.len()..H_CRC]);
+            h.finalize() == stored
+        };
         if b[H_MAGIC..H_MAGIC + 8] != MAGIC {
-            return Err(HeaderError::NotAJournal);
+            return Err(if crc_with(H_MAGIC, &MAGIC) {
+                HeaderError::Checksum
+            } else {
+                HeaderError::NotAJournal
+            });
         }
         let version = u16::from_le_bytes([b[H_VERSION], b[H_VERSION + 1]]);
-        let stored = u32_at(b, H_CRC);
+        if version != FORMAT_VERSION {
+            return Err(if crc_with(H_VERSION, &FORMAT_VERSION.to_le_bytes()) {
+                HeaderError::Checksum
+            } else {
+                HeaderError::UnsupportedVersion(version)
+            });
+        }
         if crc32fast::hash(&b[..H_CRC]) != stored {
             return Err(HeaderError::Checksum);
-        }
-        if version != FORMAT_VERSION {
-            return Err(HeaderError::UnsupportedVersion(version));
         }
         let mut journal_id = [0u8; 16];
         journal_id.copy_from_slice(&b[H_JOURNAL_ID..H_JOURNAL_ID + 16]);
@@ -279,6 +306,52 @@ mod tests {
             Header::decode(&future.encode()),
             Err(HeaderError::UnsupportedVersion(9))
         );
+    }
+
+    /// Issue 13: the CRC was checked before the version, so a future
+    /// header checksummed some other way (here: its CRC field is whatever
+    /// the future format puts there, not CRC-32 of bytes 0..60) was called
+    /// damaged instead of asking for an upgrade.
+    #[test]
+    fn a_future_version_with_another_crc_asks_for_an_upgrade() {
+        let mut v2 = Header::new([1u8; 16], 5);
+        v2.version = 2;
+        let mut b = v2.encode();
+        for crc in [0u32, 0xdead_beef, crc32fast::hash(&b[..40])] {
+            b[H_CRC..H_CRC + 4].copy_from_slice(&crc.to_le_bytes());
+            assert_ne!(
+                crc32fast::hash(&b[..H_CRC]),
+                crc,
+                "the CRC must not be valid"
+            );
+            assert_eq!(
+                Header::decode(&b),
+                Err(HeaderError::UnsupportedVersion(2)),
+                "crc {crc:#x}"
+            );
+        }
+    }
+
+    /// A bit flip in the version of a version-1 header is damage, not a
+    /// future format; a flip in the magic is damage, not a foreign file.
+    #[test]
+    fn flips_in_the_magic_or_version_of_a_v1_header_are_damage() {
+        let h = Header::new([1u8; 16], 5).encode();
+        for i in 0..H_FLAGS {
+            for bit in 0..8 {
+                let mut b = h;
+                b[i] ^= 1 << bit;
+                assert_eq!(
+                    Header::decode(&b),
+                    Err(HeaderError::Checksum),
+                    "byte {i} bit {bit}"
+                );
+            }
+        }
+        // A foreign 64 bytes, even one starting like the magic, is not.
+        let mut foreign = [b'x'; HEADER_LEN];
+        foreign[..7].copy_from_slice(&MAGIC[..7]);
+        assert_eq!(Header::decode(&foreign), Err(HeaderError::NotAJournal));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::atomic::AtomicFile;
 use super::error::LogError;
 use super::format::{self, Digest, Header, HeaderError, HEADER_LEN, MAGIC};
 use super::scan::{Damage, DamageKind, Item, OpenError, Scanner};
@@ -180,9 +181,9 @@ fn random_id() -> Result<[u8; 16], LogError> {
 }
 
 fn read_header<S: Storage>(storage: &S, path: &Path) -> Result<Header, LogError> {
-    let mut hb = [0u8; HEADER_LEN];
-    let n = read_full(storage, 0, &mut hb).map_err(|e| LogError::io(path, "reading", e))?;
-    Header::decode(&hb[..n]).map_err(|e| header_error(e, path))
+    let (decoded, _) =
+        super::scan::decode_header(storage).map_err(|e| LogError::io(path, "reading", e))?;
+    decoded.map_err(|e| header_error(e, path))
 }
 
 fn header_error(e: HeaderError, path: &Path) -> LogError {
@@ -216,16 +217,23 @@ fn lock_journal(path: &Path, wait: Duration, create: bool) -> Result<(File, bool
             }
             created = !path.exists();
         }
+        // Checked before opening, so that a FIFO is never opened at all;
+        // a path that cannot be examined gets the open's error below.
+        if let Ok(m) = fs::metadata(path) {
+            check_regular(path, &m)?;
+        }
         let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(create)
             .mode(0o600)
+            .custom_flags(libc::O_NONBLOCK)
             .open(path)
             .map_err(|e| match e.kind() {
                 io::ErrorKind::NotFound if !create => LogError::NotFound(path.to_path_buf()),
                 _ => LogError::io(path, "opening", e),
             })?;
+        check_open_regular(path, &file)?;
         loop {
             match file.try_lock() {
                 Ok(()) => break,
@@ -255,6 +263,62 @@ fn lock_journal(path: &Path, wait: Duration, create: bool) -> Result<(File, bool
             });
         }
     }
+}
+
+/// The journal must be a regular file (a symbolic link to one is
+/// followed): anything else is refused with its kind named, before it is
+/// read, so that a FIFO never blocks a command and a directory or device
+/// gets a clear message rather than an OS error.
+fn check_regular(path: &Path, m: &fs::Metadata) -> Result<(), LogError> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    let what = if t.is_file() {
+        return Ok(());
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else {
+        "not a regular file"
+    };
+    Err(LogError::NotRegular {
+        path: path.to_path_buf(),
+        what,
+    })
+}
+
+/// `check_regular` on the open file: the path may have been replaced
+/// between the check and the open (the open itself is non-blocking, so a
+/// FIFO swapped in cannot block it either).
+fn check_open_regular(path: &Path, file: &File) -> Result<(), LogError> {
+    let m = file
+        .metadata()
+        .map_err(|e| LogError::io(path, "examining", e))?;
+    check_regular(path, &m)
+}
+
+/// Opens the journal for reading: checked to be a regular file first,
+/// opened non-blocking (no effect on a regular file's reads), checked again.
+fn open_read(path: &Path) -> Result<File, LogError> {
+    let not_found = |e: io::Error| match e.kind() {
+        io::ErrorKind::NotFound => LogError::NotFound(path.to_path_buf()),
+        _ => LogError::io(path, "opening", e),
+    };
+    let m = fs::metadata(path).map_err(not_found)?;
+    check_regular(path, &m)?;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(not_found)?;
+    check_open_regular(path, &file)?;
+    Ok(file)
 }
 
 fn parent_dir(path: &Path) -> Option<PathBuf> {
@@ -325,17 +389,7 @@ pub fn open_scan(
     check_chain: bool,
     lenient_header: bool,
 ) -> Result<Scanner<FileStorage>, LogError> {
-    let file = File::open(path).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => LogError::NotFound(path.to_path_buf()),
-        _ => LogError::io(path, "opening", e),
-    })?;
-    if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err(LogError::io(
-            path,
-            "opening",
-            io::Error::other("it is a directory, not a journal file"),
-        ));
-    }
+    let file = open_read(path)?;
     Scanner::open(FileStorage::new(file), check_chain, lenient_header).map_err(|e| match e {
         OpenError::Io(e) => LogError::io(path, "reading", e),
         OpenError::Header(h) => header_error(h, path),
@@ -375,7 +429,7 @@ where
 pub fn head(path: &Path) -> Result<(u64, Digest), LogError> {
     let sc = open_scan(path, false, false)?;
     let header = *sc.header();
-    let file = File::open(path).map_err(|e| LogError::io(path, "opening", e))?;
+    let file = open_read(path)?;
     let tail = find_tail(&FileStorage::new(file), &header, path)?;
     Ok((tail.last_seq, tail.last_chain))
 }
@@ -490,15 +544,27 @@ pub fn salvage(
     created_micros: i64,
     lock_wait: Duration,
 ) -> Result<SalvageReport, LogError> {
+    // A journal reached through a symbolic link is repaired where it is:
+    // renaming the new journal over the link would replace the link with a
+    // file and leave the damaged target behind, splitting the journal.
+    let target;
+    let path = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            target = fs::canonicalize(path)
+                .map_err(|e| LogError::io(path, "following the symbolic link", e))?;
+            target.as_path()
+        }
+        _ => path,
+    };
     let (_locked, _) = lock_journal(path, lock_wait, false)?;
     let mut sc = open_scan(path, false, true)?;
-    let dir = parent_dir(path).unwrap_or_else(|| PathBuf::from("."));
-    let tmp = tempfile::Builder::new()
-        .prefix(".trustlog-salvage-")
-        .tempfile_in(&dir)
-        .map_err(|e| LogError::io(&dir, "creating a temporary file in", e))?;
-    let (tmp_file, tmp_path) = tmp.into_parts();
-    let mut storage = FileStorage::new(tmp_file);
+    let tmp = AtomicFile::create(path, ".trustlog-salvage-")?;
+    let tmp_path = tmp.temp_path().to_path_buf();
+    let file = tmp
+        .file()
+        .try_clone()
+        .map_err(|e| LogError::io(&tmp_path, "opening", e))?;
+    let mut storage = FileStorage::new(file);
     let header = Header::new(random_id()?, created_micros);
     storage
         .write_at(0, &header.encode())
@@ -506,7 +572,7 @@ pub fn salvage(
     let seed = header.chain_seed();
     let mut w = Writer::new(
         storage,
-        tmp_path.to_path_buf(),
+        tmp_path.clone(),
         &super::writer::Tail {
             end: HEADER_LEN as u64,
             last_seq: 0,
@@ -540,14 +606,13 @@ pub fn salvage(
             Item::Damage(d) => damage.push(d),
         }
     }
-    w.finish()?;
+    // Written, not yet synced: `commit` syncs it once, renames and syncs
+    // the directory.
+    w.flush()?;
     let original = side_path(path, "damaged", 0);
     fs::hard_link(path, &original)
         .map_err(|e| LogError::io(&original, "keeping the original as", e))?;
-    tmp_path
-        .persist(path)
-        .map_err(|e| LogError::io(path, "replacing", e.error))?;
-    sync_dir(path)?;
+    tmp.commit()?;
     Ok(SalvageReport {
         kept,
         holes,

@@ -2,6 +2,7 @@
 //! recovers opaque payloads. It knows bytes, not clients; `docs/format.md`
 //! is its specification.
 
+pub mod atomic;
 pub mod error;
 pub mod format;
 pub mod journal;

@@ -110,6 +110,50 @@ impl From<io::Error> for OpenError {
     }
 }
 
+/// Reads and decodes the file header (see `Header::decode`), with one more
+/// piece of evidence: a header whose magic is not the signature still
+/// belongs to a damaged journal (`HeaderError::Checksum`) when record 1
+/// follows it, i.e. the bytes at offset 64 are a whole frame with a valid
+/// CRC and sequence number 1. Only a file with no trustlog structure at all
+/// is "not a journal". Returns the header bytes too (zero-padded when the
+/// file is shorter), for `Header::decode_unchecked`.
+pub fn decode_header<S: Storage + ?Sized>(
+    storage: &S,
+) -> io::Result<(Result<Header, HeaderError>, [u8; HEADER_LEN])> {
+    let mut hb = [0u8; HEADER_LEN];
+    let n = read_full(storage, 0, &mut hb)?;
+    let decoded = match Header::decode(&hb[..n]) {
+        Err(HeaderError::NotAJournal) if n == HEADER_LEN && record_one_follows(storage)? => {
+            Err(HeaderError::Checksum)
+        }
+        other => other,
+    };
+    Ok((decoded, hb))
+}
+
+/// True if a valid frame numbered 1 starts right after the header.
+fn record_one_follows<S: Storage + ?Sized>(storage: &S) -> io::Result<bool> {
+    let mut head = [0u8; FRAME_LEN];
+    if read_full(storage, HEADER_LEN as u64, &mut head)? < FRAME_LEN {
+        return Ok(false);
+    }
+    let len = u32::from_le_bytes([
+        head[F_LEN],
+        head[F_LEN + 1],
+        head[F_LEN + 2],
+        head[F_LEN + 3],
+    ]);
+    let seq = u64::from_le_bytes(head[F_SEQ..F_SEQ + 8].try_into().unwrap_or([0; 8]));
+    if len > MAX_PAYLOAD || seq != 1 {
+        return Ok(false);
+    }
+    let mut frame = vec![0u8; FRAME_LEN + len as usize];
+    if read_full(storage, HEADER_LEN as u64, &mut frame)? < frame.len() {
+        return Ok(false);
+    }
+    Ok(matches!(parse_frame(&frame), Parse::Ok(f) if f.seq == 1))
+}
+
 pub struct Scanner<S: Storage> {
     storage: S,
     header: Header,
@@ -141,11 +185,10 @@ impl<S: Storage> Scanner<S> {
     /// `lenient_header` lets verify go on past a damaged header checksum.
     pub fn open(storage: S, check_chain: bool, lenient_header: bool) -> Result<Self, OpenError> {
         let file_len = storage.size()?;
-        let mut hb = [0u8; HEADER_LEN];
-        let n = read_full(&storage, 0, &mut hb)?;
+        let (decoded, hb) = decode_header(&storage)?;
         let mut pending = None;
         let mut chain_known = true;
-        let header = match Header::decode(&hb[..n]) {
+        let header = match decoded {
             Ok(h) => h,
             Err(HeaderError::Checksum) if lenient_header => {
                 pending = Some(Damage {

@@ -74,6 +74,8 @@ impl Storage for FileStorage {
 pub enum FaultOp {
     Write,
     Sync,
+    /// A truncate (the writer's rollback after a failed write or sync).
+    Truncate,
 }
 
 #[derive(Debug, Default)]
@@ -84,6 +86,7 @@ struct SimState {
     faults: Vec<(FaultOp, usize)>,
     writes: usize,
     syncs: usize,
+    truncates: usize,
     /// On a failing write, how many bytes still reach the live image first
     /// (a short write before ENOSPC).
     partial_on_fault: usize,
@@ -124,6 +127,7 @@ impl SimStorage {
         let base = match op {
             FaultOp::Write => st.writes,
             FaultOp::Sync => st.syncs,
+            FaultOp::Truncate => st.truncates,
         };
         st.faults.push((op, base + nth));
     }
@@ -159,6 +163,7 @@ impl SimStorage {
         let count = match op {
             FaultOp::Write => st.writes,
             FaultOp::Sync => st.syncs,
+            FaultOp::Truncate => st.truncates,
         };
         if let Some(i) = st.faults.iter().position(|f| *f == (op, count)) {
             st.faults.remove(i);
@@ -219,6 +224,11 @@ impl Storage for SimStorage {
     }
     fn truncate(&mut self, len: u64) -> io::Result<()> {
         let mut st = self.lock();
+        let fault = Self::take_fault(&mut st, FaultOp::Truncate);
+        st.truncates += 1;
+        if fault {
+            return Err(injected("truncate"));
+        }
         st.live.truncate(len as usize);
         Ok(())
     }

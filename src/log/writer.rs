@@ -1,9 +1,14 @@
 //! Appending records. The writer finds the tail from the end of the file
 //! (it does not read the whole log), frames and chains new records, writes
-//! them at the end and acknowledges only after `fdatasync` succeeded. Any
-//! failed write or sync poisons it: the caller reports the error and stops;
-//! nothing is retried (fjall's rule: after a failed fsync the kernel may have
-//! dropped the dirty pages, so a retry that "succeeds" would be a lie).
+//! them at the end and acknowledges only after `fdatasync` succeeded.
+//!
+//! A failed write or sync rolls the file back to its last acknowledged
+//! length (truncate, then `fsync`) before the error is returned, so a
+//! command that fails has added nothing — not even bytes that a later read
+//! would take for a record. And it poisons the writer: nothing more is
+//! accepted, nothing is retried (fjall's rule: after a failed fsync the
+//! kernel may have dropped the dirty pages, so a retry that "succeeds"
+//! would be a lie).
 
 use std::path::{Path, PathBuf};
 
@@ -193,6 +198,9 @@ pub struct Writer<S: Storage> {
     end: u64,
     last_seq: u64,
     last_chain: Digest,
+    /// `(end, last_seq, last_chain)` after the last successful sync (or as
+    /// found at open): what a failure rolls the file back to.
+    acked: (u64, u64, Digest),
     poisoned: Option<String>,
     buf: Vec<u8>,
 }
@@ -205,6 +213,7 @@ impl<S: Storage> Writer<S> {
             end: tail.end,
             last_seq: tail.last_seq,
             last_chain: tail.last_chain,
+            acked: (tail.end, tail.last_seq, tail.last_chain),
             poisoned: None,
             buf: Vec::new(),
         }
@@ -229,20 +238,33 @@ impl<S: Storage> Writer<S> {
 
     /// Appends many records with one sync at the end.
     ///
-    /// Crash semantics: until this returns `Ok`, nothing is acknowledged. A
-    /// crash (or an error) part-way leaves some prefix of the batch on disk,
-    /// possibly ending in a torn record that the next open cuts off; a batch
-    /// is not atomic. Importers make re-runs idempotent instead.
+    /// Until this returns `Ok`, nothing is acknowledged. On an error (a
+    /// refused payload, a failed write or sync) the file is cut back to
+    /// where it was before the batch, durably, so nothing of the batch
+    /// stays. A crash part-way leaves some prefix of the batch on disk,
+    /// possibly ending in a torn record that the next open cuts off: a
+    /// batch is not atomic across a crash, and importers make re-runs
+    /// idempotent instead.
     pub fn append_batch<'p, I>(&mut self, payloads: I) -> Result<Appended, LogError>
     where
         I: IntoIterator<Item = &'p [u8]>,
     {
         self.check_poison()?;
         let first_seq = self.last_seq + 1;
-        let before = (self.end, self.last_seq, self.last_chain);
         for p in payloads {
             if p.is_empty() || p.len() > MAX_PAYLOAD as usize {
-                self.abandon_batch(before)?;
+                // Nothing reached the file unless an earlier part of the
+                // batch was flushed; then cut it back.
+                if self.end == self.acked.0 {
+                    self.forget();
+                } else if let Err(e) = self.roll_back() {
+                    self.poisoned = Some(format!("could not undo a refused batch: {e}"));
+                    return Err(LogError::io(
+                        self.path.clone(),
+                        "undoing a refused batch in",
+                        e,
+                    ));
+                }
                 return Err(LogError::PayloadSize {
                     len: p.len(),
                     max: MAX_PAYLOAD as usize,
@@ -270,25 +292,43 @@ impl<S: Storage> Writer<S> {
         self.push_frame(payload)
     }
 
-    pub(crate) fn finish(&mut self) -> Result<(), LogError> {
-        self.flush_buf()?;
-        self.sync()
+    /// Writes what is buffered, without syncing (salvage syncs the whole
+    /// new file once, before renaming it into place).
+    pub(crate) fn flush(&mut self) -> Result<(), LogError> {
+        self.flush_buf()
     }
 
-    /// Undoes a batch refused part-way, so that nothing of it stays in the
-    /// file: those bytes were never synced nor acknowledged.
-    fn abandon_batch(&mut self, (end, seq, chain): (u64, u64, Digest)) -> Result<(), LogError> {
+    /// Cuts the file back to its last acknowledged length and makes that
+    /// durable (a new length is metadata: `fsync`, not `fdatasync`), and
+    /// forgets the unacknowledged records. The bytes cut were never
+    /// acknowledged; left in place, a complete one would read as a record
+    /// (and a retry would record the event twice), and after a failed sync
+    /// Linux may already have dropped some of their pages.
+    fn roll_back(&mut self) -> std::io::Result<()> {
         self.buf.clear();
-        if self.end != end {
-            if let Err(e) = self.storage.truncate(end) {
-                self.poisoned = Some(format!("could not undo a refused batch: {e}"));
-                return Err(LogError::io(self.path.clone(), "truncating", e));
-            }
-        }
-        self.end = end;
-        self.last_seq = seq;
-        self.last_chain = chain;
+        self.storage.truncate(self.acked.0)?;
+        self.storage.sync_all()?;
+        self.forget();
         Ok(())
+    }
+
+    /// Forgets the records appended since the last acknowledged one.
+    fn forget(&mut self) {
+        self.buf.clear();
+        (self.end, self.last_seq, self.last_chain) = self.acked;
+    }
+
+    /// The error for a failed write or sync of an append, after trying to
+    /// roll the file back; poisons the writer either way.
+    fn failed(&mut self, op: &'static str, source: std::io::Error) -> LogError {
+        let rollback_error = self.roll_back().err().map(|e| e.to_string());
+        self.poisoned = Some(format!("{op} failed: {source}"));
+        LogError::AppendFailed {
+            path: self.path.clone(),
+            op,
+            source,
+            rollback_error,
+        }
     }
 
     fn check_poison(&self) -> Result<(), LogError> {
@@ -320,8 +360,7 @@ impl<S: Storage> Writer<S> {
             return Ok(());
         }
         if let Err(e) = self.storage.write_at(self.end, &self.buf) {
-            self.poisoned = Some(format!("write failed: {e}"));
-            return Err(LogError::io(self.path.clone(), "writing to", e));
+            return Err(self.failed("writing to", e));
         }
         self.end += self.buf.len() as u64;
         self.buf.clear();
@@ -331,14 +370,9 @@ impl<S: Storage> Writer<S> {
     fn sync(&mut self) -> Result<(), LogError> {
         self.check_poison()?;
         if let Err(e) = self.storage.sync_data() {
-            self.poisoned = Some(format!("fdatasync failed: {e}"));
-            // The bytes may or may not be in the file (and may or may not
-            // survive a crash): say so, rather than invite a duplicate.
-            return Err(LogError::SyncFailed {
-                path: self.path.clone(),
-                source: e,
-            });
+            return Err(self.failed("syncing (fdatasync)", e));
         }
+        self.acked = (self.end, self.last_seq, self.last_chain);
         Ok(())
     }
 }
@@ -387,10 +421,18 @@ mod tests {
     fn failed_sync_poisons_and_acknowledges_nothing() {
         let (sim, mut w, _) = fresh();
         w.append(b"kept").unwrap();
+        let acked = sim.live();
         sim.fail_nth(FaultOp::Sync, 0);
-        assert!(w.append(b"lost").is_err());
+        assert!(matches!(
+            w.append(b"lost"),
+            Err(LogError::AppendFailed {
+                rollback_error: None,
+                ..
+            })
+        ));
         assert!(matches!(w.append(b"again"), Err(LogError::Poisoned { .. })));
-        assert_eq!(sim.durable().len(), HEADER_LEN + FRAME_LEN + 4);
+        assert_eq!(sim.durable(), acked);
+        assert_eq!(sim.live(), acked, "rolled back");
     }
 
     #[test]

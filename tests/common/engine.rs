@@ -231,3 +231,32 @@ impl Rng {
         (0..n).map(|_| self.next_u64() as u8).collect()
     }
 }
+
+/// The real binary on `journal`, environment pinned (no `$TRUSTLOG_*`,
+/// no colour, stdin closed), for the engine tests that go through the CLI.
+pub fn trustlog_bin(journal: &Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_trustlog"));
+    c.env_remove("TRUSTLOG_FILE")
+        .env_remove("TRUSTLOG_NOW")
+        .env("NO_COLOR", "1")
+        .env("TRUSTLOG_AUTHOR", "engine-test")
+        .arg("--journal")
+        .arg(journal)
+        .arg("--now")
+        .arg("2026-11-22T10:00")
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+/// Runs the binary: (exit code, stdout, stderr).
+pub fn run_bin(journal: &Path, args: &[&str]) -> (i32, String, String) {
+    let o = trustlog_bin(journal)
+        .args(args)
+        .output()
+        .expect("run trustlog");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}

@@ -264,6 +264,23 @@ pub(super) fn line(text: &str) -> Option<(Envelope, ClientKey<'static>, IdKey<'_
     Some((env, client, id))
 }
 
+/// Fuzzing entry (`fuzz/src/import_fast.rs`): this reading of a line and
+/// the general one, each `None` when it gives no event.
+#[doc(hidden)]
+pub fn fuzz_line(text: &str) -> (Option<Envelope>, Option<Envelope>) {
+    let general = match super::jsonl::slow_line(text) {
+        Parsed::Event(e, ..) => Some(e),
+        _ => None,
+    };
+    (line(text).map(|(e, ..)| e), general)
+}
+
+/// Fuzzing entry: [`rfc3339_utc`] and chrono's reading of `s`.
+#[doc(hidden)]
+pub fn fuzz_rfc3339(s: &str) -> (Option<Timestamp>, Option<Timestamp>) {
+    (rfc3339_utc(s), parse_rfc3339(s))
+}
+
 /// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` from 1970 on, as `export` writes
 /// times; `None` for anything else (chrono then reads it). Gives what
 /// chrono gives for what it accepts (a test compares them).

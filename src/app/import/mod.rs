@@ -81,6 +81,8 @@ use crate::projections::state::State;
 // `task export` mapping.
 mod check;
 mod fast;
+#[doc(hidden)]
+pub use fast::{fuzz_line, fuzz_rfc3339};
 mod identity;
 mod jsonl;
 mod lines;
