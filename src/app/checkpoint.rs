@@ -58,6 +58,7 @@ pub use hot::Subset;
 use super::error::AppError;
 use super::replay::{self, Position, Resume};
 use crate::events::{codec, EnvelopeRef, Seq, Timestamp};
+use crate::log::atomic::{dir_of, AtomicFile};
 use crate::log::format::{Digest, Header};
 use crate::projections::audit::{Audit, SectionReader as _};
 use crate::projections::state::State;
@@ -730,15 +731,16 @@ impl Folded {
         // A writer about to add a temporary file clears those killed
         // writers left (a cache, so a failure here is no failure).
         remove_stale_temp_files(&dir, STALE_TEMP_AGE);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
-            .tempfile_in(&dir)
-            .map_err(|e| io("creating a temporary file for the", e))?;
-        tmp.as_file()
+        // One atomic replace for every derived file (log::atomic): the
+        // temporary file stays open, so its lock is held, until the rename
+        // is durable.
+        let mut tmp = AtomicFile::create(&target, TEMP_PREFIX)
+            .map_err(|e| AppError::Io(format!("checkpoint: {e}")))?;
+        tmp.file()
             .try_lock()
             .map_err(|e| io("locking the temporary file of the", e.into()))?;
         {
-            let f = tmp.as_file_mut();
+            let f = tmp.file_mut();
             let mut w = Counted::new(std::io::BufWriter::with_capacity(1 << 20, &*f));
             // Room for the header, written once the section table is known.
             w.write_all(&[0u8; HEADER_LEN])
@@ -758,12 +760,8 @@ impl Folded {
             h[H_CRC..H_CRC + 4].copy_from_slice(&crc.to_le_bytes());
             f.write_all_at(&h, 0).map_err(|e| io("writing the", e))?;
         }
-        tmp.as_file().sync_all().map_err(|e| io("syncing the", e))?;
-        tmp.persist(&target)
-            .map_err(|e| io("renaming the", e.error))?;
-        File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io("syncing the directory of the", e))?;
+        tmp.commit()
+            .map_err(|e| AppError::Io(format!("checkpoint: {e}")))?;
         Ok(())
     }
 }
@@ -809,13 +807,6 @@ impl Parts<'_> {
             _ => codec::encode_checkpoint_into(&self.cold, w).map(drop)?,
         }
         Ok(())
-    }
-}
-
-fn dir_of(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
     }
 }
 

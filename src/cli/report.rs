@@ -38,6 +38,7 @@ use super::query::{as_of_and_now, AsOfArg};
 use super::text::visible;
 use crate::app::replay;
 use crate::events::{Due, EnvelopeRef, Timestamp};
+use crate::log::atomic::AtomicFile;
 use crate::projections::audit::{Audit, AuditQuery, AuditReport, Outcome};
 use crate::projections::due;
 use crate::projections::postmortem::{Postmortem, PostmortemReport};
@@ -379,19 +380,11 @@ fn write_atomic(
     let err =
         |what: &str, e: std::io::Error| CliError::Io(format!("{what} {}: {e}", path.display()));
     let dest = target(path)?;
-    let dir = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".trustlog-report-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| err("creating a temp file next to", e))?;
-    let bytes = write(tmp.as_file_mut()).map_err(|e| err("writing the report", e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| err("syncing the report", e))?;
+    // The one atomic replace of the code base (log::atomic): temp file in
+    // the target's directory, fsync, rename, directory fsync.
+    let mut tmp =
+        AtomicFile::create(&dest, ".trustlog-report-").map_err(|e| CliError::Io(e.to_string()))?;
+    let bytes = write(tmp.file_mut()).map_err(|e| err("writing the report", e))?;
     // The last look: a node put there since the first one is not replaced.
     if target(path)? != dest {
         return Err(invalid(format!(
@@ -399,11 +392,7 @@ fn write_atomic(
             path.display()
         )));
     }
-    tmp.persist(&dest)
-        .map_err(|e| err("renaming the report to", e.error))?;
-    std::fs::File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| err("syncing the directory of", e))?;
+    tmp.commit().map_err(|e| CliError::Io(e.to_string()))?;
     Ok(bytes)
 }
 
