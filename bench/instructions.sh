@@ -8,7 +8,8 @@
 # Why instructions and not seconds: the machines are shared, and wall clock
 # moves by ±30 % with a neighbour's build; callgrind's count is the same for
 # the same binary, input and environment whatever else runs (checked: two
-# runs of each step below print the same totals). It does not see I/O
+# runs of each step agree within 0.2 %; the reader thread's hand-offs and
+# the temp dir's name are what varies). It does not see I/O
 # waits or cache misses, so it complements bench/compare.sh, not replaces it.
 #
 # Steps, each on a fresh copy of one examples/synth.rs journal (N events):
