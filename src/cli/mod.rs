@@ -16,6 +16,7 @@ pub mod error;
 pub mod export;
 pub mod import;
 pub mod integrity;
+pub mod man;
 pub mod out;
 pub mod output;
 pub mod query;
@@ -160,6 +161,15 @@ pub enum Command {
     Completions {
         /// bash, zsh, fish, elvish or powershell
         shell: clap_complete::Shell,
+    },
+    /// Print the manual page, or write every page into a directory
+    #[command(
+        after_help = "Examples:\n  trustlog man | man -l -\n  trustlog man --dir ~/.local/share/man/man1   # then: man trustlog, man trustlog-promise-make"
+    )]
+    Man {
+        /// Write trustlog.1 and one page per subcommand into DIR (which must exist)
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
     },
 }
 
@@ -355,6 +365,21 @@ fn dispatch(cli: Cli, out: &mut Out) -> Result<(), CliError> {
         clap_complete::generate(shell, &mut cmd, "trustlog", &mut script);
         return out.write_all(&script).map_err(out::failed);
     }
+    if let Command::Man { dir } = &cli.command {
+        return match dir {
+            None => out.write_all(&man::page()?).map_err(out::failed),
+            Some(d) => {
+                let names = man::write_all(d)?;
+                writeln!(
+                    out,
+                    "wrote {} manual pages to {}",
+                    names.len(),
+                    text::visible(&d.display().to_string())
+                )
+                .map_err(out::failed)
+            }
+        };
+    }
     let ctx = Ctx::new(
         cli.journal,
         cli.now.as_deref(),
@@ -392,7 +417,7 @@ fn dispatch(cli: Cli, out: &mut Out) -> Result<(), CliError> {
         Command::Head => integrity::head(&ctx, out),
         Command::Verify(a) => integrity::verify(&ctx, out, a),
         Command::Repair(a) => integrity::repair(&ctx, out, a),
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Man { .. } => Ok(()),
     };
     // Queries answer without a torn tail, and say so (one line on stderr).
     if matches!(
