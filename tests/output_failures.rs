@@ -98,7 +98,7 @@ fn every_command_with_stdout_on_dev_full_exits_1_with_one_line() {
         &["log"], &["trust", "acme"], &["trust", "acme", "--history"],
         &["postmortem", "globex"], &["head"], &["verify"], &["export"],
         &["export", "--format", "csv"], &["completions", "bash"], &["--help"],
-        &["status", "--help"], &["--version"],
+        &["status", "--help"], &["--version"], &["man"],
         &["status", "--json"], &["due", "--json"], &["audit", "--json"], &["log", "--json"],
         &["trust", "acme", "--json"], &["postmortem", "globex", "--json"],
         &["head", "--json"], &["verify", "--json"],
