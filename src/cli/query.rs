@@ -14,7 +14,7 @@ use super::csv;
 use super::error::{invalid, CliError};
 use super::out::{failed, Out};
 use super::output::{due_text, summary};
-use super::table::Table;
+use super::table::{terminal_width, Table};
 use super::text::visible;
 use crate::app::checkpoint::{self, Needs};
 use crate::app::replay;
@@ -178,6 +178,8 @@ pub fn log(ctx: &Ctx, out: &mut Out, a: &LogArgs) -> Result<(), CliError> {
     let selected = selected_envs;
     let mut t = Table::new(&["#", "occurred", "author", "kind", "what"]);
     t.right_align(0);
+    t.free_text(4);
+    t.fit(terminal_width(out));
     for e in &selected {
         let mut what = summary(&e.event);
         if let Some(by) = retracted_by.get(&e.seq) {
@@ -351,6 +353,8 @@ pub fn status(ctx: &Ctx, out: &mut Out, a: &StatusArgs) -> Result<(), CliError> 
     for c in [4, 6, 8] {
         t.right_align(c);
     }
+    t.free_text(1);
+    t.fit(terminal_width(out));
     for c in &r.clients {
         let next = match (c.next_promise, c.next_due) {
             (Some(p), Some(d)) => format!("{} (#{p})", d.to_local_string()),
@@ -406,6 +410,8 @@ pub fn due(ctx: &Ctx, out: &mut Out, a: &DueArgs) -> Result<(), CliError> {
     let mut t = Table::new(&["#", "client", "what", "due", "when", "moves"]);
     t.right_align(0);
     t.right_align(5);
+    t.free_text(2);
+    t.fit(terminal_width(out));
     for p in &r.promises {
         let when = if p.overdue {
             format!("OVERDUE {}d", p.days_overdue)
@@ -489,7 +495,8 @@ pub fn audit(ctx: &Ctx, out: &mut Out, a: &AuditArgs) -> Result<(), CliError> {
         return write_audit_csv(out, &r).map_err(failed);
     }
     let terminal = out.is_terminal();
-    write_audit(out, &r, terminal).map_err(failed)
+    let width = terminal_width(out);
+    write_audit(out, &r, terminal, width).map_err(failed)
 }
 
 /// `audit --csv`: a header and one row per promise.
@@ -502,8 +509,13 @@ fn write_audit_csv(w: &mut impl Write, r: &AuditReport) -> std::io::Result<()> {
 }
 
 /// The audit for people: scope, rate, outcomes, (on a terminal) the rate
-/// by month, moves, flags, and one row per promise.
-fn write_audit(w: &mut impl Write, r: &AuditReport, terminal: bool) -> std::io::Result<()> {
+/// by month, moves, flags, and one row per promise (fitted to `width`).
+fn write_audit(
+    w: &mut impl Write,
+    r: &AuditReport,
+    terminal: bool,
+    width: Option<usize>,
+) -> std::io::Result<()> {
     let p = &r.promises;
     let scope = r.client.as_deref().map_or("all clients".into(), visible);
     let period = match (r.period.from, r.period.to) {
@@ -574,6 +586,8 @@ fn write_audit(w: &mut impl Write, r: &AuditReport, terminal: bool) -> std::io::
         t.right_align(0);
         t.right_align(5);
         t.right_align(7);
+        t.free_text(2);
+        t.fit(width);
         for row in &r.rows {
             t.row(vec![
                 row.promise.to_string(),
@@ -616,7 +630,8 @@ pub fn trust(ctx: &Ctx, out: &mut Out, a: &TrustArgs) -> Result<(), CliError> {
         return json_out(out, &r);
     }
     let terminal = out.is_terminal();
-    write_trust(out, &r, a.history, terminal).map_err(failed)
+    let width = terminal_width(out);
+    write_trust(out, &r, a.history, terminal, width).map_err(failed)
 }
 
 /// A client's trust for people; with `history`, every change and why.
@@ -625,6 +640,7 @@ fn write_trust(
     r: &TrustReport,
     history: bool,
     terminal: bool,
+    width: Option<usize>,
 ) -> std::io::Result<()> {
     writeln!(
         w,
@@ -644,6 +660,8 @@ fn write_trust(
         for c in 1..4 {
             t.right_align(c);
         }
+        t.free_text(4);
+        t.fit(width);
         for e in &r.history {
             t.row(vec![
                 e.at.to_local_string(),
@@ -679,7 +697,8 @@ pub fn postmortem(ctx: &Ctx, out: &mut Out, a: &PostmortemArgs) -> Result<(), Cl
         return json_out(out, &r);
     }
     let terminal = out.is_terminal();
-    write_postmortem(out, &r, terminal).map_err(failed)
+    let width = terminal_width(out);
+    write_postmortem(out, &r, terminal, width).map_err(failed)
 }
 
 /// A post-mortem for people: how it ended, the warning signs, wanted vs
@@ -688,6 +707,7 @@ fn write_postmortem(
     w: &mut impl Write,
     r: &PostmortemReport,
     terminal: bool,
+    width: Option<usize>,
 ) -> std::io::Result<()> {
     writeln!(
         w,
@@ -775,12 +795,14 @@ fn write_postmortem(
         }
     }
     writeln!(w)?;
-    write_audit(w, &r.audit, terminal)?;
+    write_audit(w, &r.audit, terminal, width)?;
     writeln!(w)?;
     writeln!(w, "timeline:")?;
     let mut t = Table::new(&["when", "#", "event", "trust"]);
     t.right_align(1);
     t.right_align(3);
+    t.free_text(2);
+    t.fit(width);
     for e in &r.timeline {
         let mut text = e.text.clone();
         if let Some(by) = e.retracted_by {
