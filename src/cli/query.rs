@@ -13,9 +13,10 @@ use super::context::{cut_as_of, read_all, Ctx};
 use super::csv;
 use super::error::{invalid, CliError};
 use super::out::{failed, Out};
-use super::output::{due_text, summary};
+use super::output::summary;
 use super::table::{terminal_width, Table};
 use super::text::visible;
+use super::zone;
 use crate::app::checkpoint::{self, Needs};
 use crate::app::replay;
 use crate::events::json::envelope_json;
@@ -176,7 +177,8 @@ pub fn log(ctx: &Ctx, out: &mut Out, a: &LogArgs) -> Result<(), CliError> {
         Ok(())
     })?;
     let selected = selected_envs;
-    let mut t = Table::new(&["#", "occurred", "author", "kind", "what"]);
+    let occurred = zone::header("occurred");
+    let mut t = Table::new(&["#", &occurred, "author", "kind", "what"]);
     t.right_align(0);
     t.free_text(4);
     t.fit(terminal_width(out));
@@ -233,6 +235,10 @@ pub struct AuditArgs {
     /// One CSV row per promise instead of the report
     #[arg(long)]
     pub csv: bool,
+    /// With --csv: begin with the UTF-8 byte order mark Excel needs to read
+    /// Korean and other non-ASCII text
+    #[arg(long, requires = "csv")]
+    pub excel: bool,
     #[command(flatten)]
     pub as_of: AsOfArg,
 }
@@ -339,15 +345,16 @@ pub fn status(ctx: &Ctx, out: &mut Out, a: &StatusArgs) -> Result<(), CliError> 
         )
         .map_err(failed);
     }
+    let (next_due, last_contact) = (zone::header("next due"), zone::header("last contact"));
     let mut t = Table::new(&[
         "client",
         "name",
         "fit",
         "status",
         "open",
-        "next due",
+        &next_due,
         "overdue",
-        "last contact",
+        &last_contact,
         "trust",
     ]);
     for c in [4, 6, 8] {
@@ -407,7 +414,8 @@ pub fn due(ctx: &Ctx, out: &mut Out, a: &DueArgs) -> Result<(), CliError> {
     if r.promises.is_empty() {
         return writeln!(out, "nothing due").map_err(failed);
     }
-    let mut t = Table::new(&["#", "client", "what", "due", "when", "moves"]);
+    let due_h = zone::header("due");
+    let mut t = Table::new(&["#", "client", "what", &due_h, "when", "moves"]);
     t.right_align(0);
     t.right_align(5);
     t.free_text(2);
@@ -431,7 +439,7 @@ pub fn due(ctx: &Ctx, out: &mut Out, a: &DueArgs) -> Result<(), CliError> {
             p.promise.to_string(),
             client,
             p.what.clone(),
-            due_text(&due),
+            zone::due_cell(&due),
             when,
             p.moves.to_string(),
         ]);
@@ -492,6 +500,9 @@ pub fn audit(ctx: &Ctx, out: &mut Out, a: &AuditArgs) -> Result<(), CliError> {
     // allocations back one by one would cost more than it saves.
     std::mem::forget((au, state));
     if a.csv {
+        if a.excel {
+            out.write_all(zone::BOM).map_err(failed)?;
+        }
         return write_audit_csv(out, &r).map_err(failed);
     }
     let terminal = out.is_terminal();
@@ -503,7 +514,7 @@ pub fn audit(ctx: &Ctx, out: &mut Out, a: &AuditArgs) -> Result<(), CliError> {
 fn write_audit_csv(w: &mut impl Write, r: &AuditReport) -> std::io::Result<()> {
     csv::row(w, AuditRow::CSV_HEADER)?;
     for row in &r.rows {
-        csv::row(w, row.csv_fields())?;
+        csv::row(w, row.csv_fields(zone::csv_due))?;
     }
     Ok(())
 }
@@ -573,12 +584,13 @@ fn write_audit(
     }
     if !r.rows.is_empty() {
         writeln!(w)?;
+        let (original, last) = (zone::header("original due"), zone::header("last due"));
         let mut t = Table::new(&[
             "#",
             "client",
             "what",
-            "original due",
-            "last due",
+            &original,
+            &last,
             "moves",
             "outcome",
             "days late",
@@ -593,11 +605,11 @@ fn write_audit(
                 row.promise.to_string(),
                 row.client.clone(),
                 row.what.clone(),
-                due_text(&Due {
+                zone::due_cell(&Due {
                     at: row.original_due,
                     date_only: row.original_due_date_only,
                 }),
-                due_text(&Due {
+                zone::due_cell(&Due {
                     at: row.last_due,
                     date_only: row.last_due_date_only,
                 }),
@@ -656,7 +668,8 @@ fn write_trust(
         )?;
     }
     if history {
-        let mut t = Table::new(&["when", "#", "score", "change", "why"]);
+        let when = zone::header("when");
+        let mut t = Table::new(&[&when, "#", "score", "change", "why"]);
         for c in 1..4 {
             t.right_align(c);
         }
@@ -798,7 +811,8 @@ fn write_postmortem(
     write_audit(w, &r.audit, terminal, width)?;
     writeln!(w)?;
     writeln!(w, "timeline:")?;
-    let mut t = Table::new(&["when", "#", "event", "trust"]);
+    let when = zone::header("when");
+    let mut t = Table::new(&[&when, "#", "event", "trust"]);
     t.right_align(1);
     t.right_align(3);
     t.free_text(2);
