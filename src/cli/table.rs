@@ -108,8 +108,8 @@ pub fn width(s: &str) -> usize {
 
 /// `s` cut to at most `max` cells, ending in `…` when cut. Cuts only
 /// between pictures: never inside a wide character, before a combining
-/// mark or variation selector, after a zero-width joiner, or between the
-/// two halves of a flag.
+/// mark, variation selector or skin tone, after a zero-width joiner, or
+/// between the two halves of a flag.
 pub fn truncate(s: &str, max: usize) -> String {
     if width(s) <= max {
         return s.to_string();
@@ -123,8 +123,11 @@ pub fn truncate(s: &str, max: usize) -> String {
     let mut regional = 0usize; // regional indicators seen in a run
     for (i, c) in s.char_indices() {
         let is_ri = ('\u{1F1E6}'..='\u{1F1FF}').contains(&c);
-        let joins =
-            prev == Some('\u{200D}') || c.width().unwrap_or(0) == 0 || (is_ri && regional % 2 == 1);
+        let skin_tone = ('\u{1F3FB}'..='\u{1F3FF}').contains(&c);
+        let joins = prev == Some('\u{200D}')
+            || c.width().unwrap_or(0) == 0
+            || skin_tone
+            || (is_ri && regional % 2 == 1);
         if !joins && i > 0 {
             if width(&s[..i]) <= room {
                 best = i;
@@ -262,6 +265,8 @@ mod tests {
         assert_eq!(truncate("a🇰🇷🇫🇷b", 3), "a…");
         assert_eq!(truncate("cafe\u{301}st", 5), "cafe\u{301}…");
         assert_eq!(truncate("x", 0), "");
+        assert_eq!(truncate("ab👍🏽cd", 4), "ab…");
+        assert_eq!(truncate("ab👍🏽cd", 5), "ab👍🏽…");
         for s in [
             "주식회사 에이투지",
             "ab👩\u{200d}💻cd",
