@@ -27,8 +27,9 @@ use super::context::Ctx;
 use super::csv;
 use super::error::{invalid, CliError};
 use super::out::{failed, Out};
+use super::zone;
 use crate::app::replay;
-use crate::events::json::{envelope_json, EXPORT_EXTRA_KEYS};
+use crate::events::json::{envelope_json, parse_rfc3339, EXPORT_EXTRA_KEYS};
 use crate::events::{Envelope, EventRef, PromiseId, Seq};
 use crate::log;
 
@@ -53,6 +54,10 @@ pub struct ExportArgs {
     /// …and at or before WHEN (a date means the end of that day)
     #[arg(long, value_name = "WHEN")]
     pub to: Option<String>,
+    /// With --format csv: begin with the UTF-8 byte order mark Excel needs
+    /// to read Korean and other non-ASCII text
+    #[arg(long)]
+    pub excel: bool,
 }
 
 /// The CSV columns, in order. Fixed: a column is empty where the event has
@@ -118,6 +123,11 @@ pub fn export_json(
 }
 
 pub fn export(ctx: &Ctx, out: &mut Out, a: &ExportArgs) -> Result<(), CliError> {
+    if a.excel && a.format != ExportFormat::Csv {
+        return Err(invalid(
+            "--excel writes a byte order mark for spreadsheets: it goes with --format csv",
+        ));
+    }
     let (from, to) = ctx.period(a.from.as_deref(), a.to.as_deref())?;
     // The id needs the header; reading it first also gives the usual
     // "no journal at …" error for a missing file.
@@ -141,6 +151,9 @@ pub fn export(ctx: &Ctx, out: &mut Out, a: &ExportArgs) -> Result<(), CliError> 
     }
 
     if a.format == ExportFormat::Csv {
+        if a.excel {
+            out.write_all(zone::BOM).map_err(failed)?;
+        }
         csv::row(out, CSV_COLUMNS).map_err(failed)?;
     }
     // Streamed (issue 13): nothing but who each promise belongs to and
@@ -180,7 +193,7 @@ pub fn export(ctx: &Ctx, out: &mut Out, a: &ExportArgs) -> Result<(), CliError> 
             ExportFormat::Jsonl => serde_json::to_writer(&mut *out, &m)
                 .map_err(std::io::Error::from)
                 .and_then(|()| out.write_all(b"\n")),
-            ExportFormat::Csv => csv::row(out, CSV_COLUMNS.iter().map(|c| csv_cell(m.get(*c)))),
+            ExportFormat::Csv => csv::row(out, CSV_COLUMNS.iter().map(|c| csv_value(&m, c))),
         }
         .map_err(failed)
     })?;
@@ -204,6 +217,24 @@ impl SeqSet {
     fn contains(&self, seq: Seq) -> bool {
         let (word, bit) = ((seq / 64) as usize, seq % 64);
         self.0.get(word).is_some_and(|w| w & (1 << bit) != 0)
+    }
+}
+
+/// The CSV cell of column `col` of an event's export JSON `m`: times in
+/// the local zone with its offset, a date-only due as its day (see
+/// [`zone::csv_due`]); the rest as [`csv_cell`].
+fn csv_value(m: &Map<String, Value>, col: &str) -> String {
+    let time = |k: &str| m.get(k).and_then(Value::as_str).and_then(parse_rfc3339);
+    match col {
+        "recorded_at" | "occurred_at" => match time(col) {
+            Some(t) => zone::csv_time(t),
+            None => csv_cell(m.get(col)),
+        },
+        "due" => match time(col) {
+            Some(t) => zone::csv_due(t, m.get("due_date_only") == Some(&Value::Bool(true))),
+            None => csv_cell(m.get(col)),
+        },
+        _ => csv_cell(m.get(col)),
     }
 }
 

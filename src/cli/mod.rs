@@ -25,6 +25,7 @@ pub mod report;
 pub mod table;
 pub mod text;
 pub mod when;
+pub mod zone;
 
 use context::Ctx;
 use error::CliError;

@@ -13,9 +13,10 @@ use super::context::{cut_as_of, read_all, Ctx};
 use super::csv;
 use super::error::{invalid, CliError};
 use super::out::{failed, Out};
-use super::output::{due_text, summary};
-use super::table::Table;
+use super::output::summary;
+use super::table::{terminal_width, Table};
 use super::text::visible;
+use super::zone;
 use crate::app::checkpoint::{self, Needs};
 use crate::app::replay;
 use crate::events::json::envelope_json;
@@ -176,8 +177,11 @@ pub fn log(ctx: &Ctx, out: &mut Out, a: &LogArgs) -> Result<(), CliError> {
         Ok(())
     })?;
     let selected = selected_envs;
-    let mut t = Table::new(&["#", "occurred", "author", "kind", "what"]);
+    let occurred = zone::header("occurred");
+    let mut t = Table::new(&["#", &occurred, "author", "kind", "what"]);
     t.right_align(0);
+    t.free_text(4);
+    t.fit(terminal_width(out));
     for e in &selected {
         let mut what = summary(&e.event);
         if let Some(by) = retracted_by.get(&e.seq) {
@@ -231,6 +235,10 @@ pub struct AuditArgs {
     /// One CSV row per promise instead of the report
     #[arg(long)]
     pub csv: bool,
+    /// With --csv: begin with the UTF-8 byte order mark Excel needs to read
+    /// Korean and other non-ASCII text
+    #[arg(long, requires = "csv")]
+    pub excel: bool,
     #[command(flatten)]
     pub as_of: AsOfArg,
 }
@@ -337,20 +345,23 @@ pub fn status(ctx: &Ctx, out: &mut Out, a: &StatusArgs) -> Result<(), CliError> 
         )
         .map_err(failed);
     }
+    let (next_due, last_contact) = (zone::header("next due"), zone::header("last contact"));
     let mut t = Table::new(&[
         "client",
         "name",
         "fit",
         "status",
         "open",
-        "next due",
+        &next_due,
         "overdue",
-        "last contact",
+        &last_contact,
         "trust",
     ]);
     for c in [4, 6, 8] {
         t.right_align(c);
     }
+    t.free_text(1);
+    t.fit(terminal_width(out));
     for c in &r.clients {
         let next = match (c.next_promise, c.next_due) {
             (Some(p), Some(d)) => format!("{} (#{p})", d.to_local_string()),
@@ -403,9 +414,12 @@ pub fn due(ctx: &Ctx, out: &mut Out, a: &DueArgs) -> Result<(), CliError> {
     if r.promises.is_empty() {
         return writeln!(out, "nothing due").map_err(failed);
     }
-    let mut t = Table::new(&["#", "client", "what", "due", "when", "moves"]);
+    let due_h = zone::header("due");
+    let mut t = Table::new(&["#", "client", "what", &due_h, "when", "moves"]);
     t.right_align(0);
     t.right_align(5);
+    t.free_text(2);
+    t.fit(terminal_width(out));
     for p in &r.promises {
         let when = if p.overdue {
             format!("OVERDUE {}d", p.days_overdue)
@@ -425,7 +439,7 @@ pub fn due(ctx: &Ctx, out: &mut Out, a: &DueArgs) -> Result<(), CliError> {
             p.promise.to_string(),
             client,
             p.what.clone(),
-            due_text(&due),
+            zone::due_cell(&due),
             when,
             p.moves.to_string(),
         ]);
@@ -486,24 +500,33 @@ pub fn audit(ctx: &Ctx, out: &mut Out, a: &AuditArgs) -> Result<(), CliError> {
     // allocations back one by one would cost more than it saves.
     std::mem::forget((au, state));
     if a.csv {
+        if a.excel {
+            out.write_all(zone::BOM).map_err(failed)?;
+        }
         return write_audit_csv(out, &r).map_err(failed);
     }
     let terminal = out.is_terminal();
-    write_audit(out, &r, terminal).map_err(failed)
+    let width = terminal_width(out);
+    write_audit(out, &r, terminal, width).map_err(failed)
 }
 
 /// `audit --csv`: a header and one row per promise.
 fn write_audit_csv(w: &mut impl Write, r: &AuditReport) -> std::io::Result<()> {
     csv::row(w, AuditRow::CSV_HEADER)?;
     for row in &r.rows {
-        csv::row(w, row.csv_fields())?;
+        csv::row(w, row.csv_fields(zone::csv_due))?;
     }
     Ok(())
 }
 
 /// The audit for people: scope, rate, outcomes, (on a terminal) the rate
-/// by month, moves, flags, and one row per promise.
-fn write_audit(w: &mut impl Write, r: &AuditReport, terminal: bool) -> std::io::Result<()> {
+/// by month, moves, flags, and one row per promise (fitted to `width`).
+fn write_audit(
+    w: &mut impl Write,
+    r: &AuditReport,
+    terminal: bool,
+    width: Option<usize>,
+) -> std::io::Result<()> {
     let p = &r.promises;
     let scope = r.client.as_deref().map_or("all clients".into(), visible);
     let period = match (r.period.from, r.period.to) {
@@ -561,12 +584,13 @@ fn write_audit(w: &mut impl Write, r: &AuditReport, terminal: bool) -> std::io::
     }
     if !r.rows.is_empty() {
         writeln!(w)?;
+        let (original, last) = (zone::header("original due"), zone::header("last due"));
         let mut t = Table::new(&[
             "#",
             "client",
             "what",
-            "original due",
-            "last due",
+            &original,
+            &last,
             "moves",
             "outcome",
             "days late",
@@ -574,16 +598,18 @@ fn write_audit(w: &mut impl Write, r: &AuditReport, terminal: bool) -> std::io::
         t.right_align(0);
         t.right_align(5);
         t.right_align(7);
+        t.free_text(2);
+        t.fit(width);
         for row in &r.rows {
             t.row(vec![
                 row.promise.to_string(),
                 row.client.clone(),
                 row.what.clone(),
-                due_text(&Due {
+                zone::due_cell(&Due {
                     at: row.original_due,
                     date_only: row.original_due_date_only,
                 }),
-                due_text(&Due {
+                zone::due_cell(&Due {
                     at: row.last_due,
                     date_only: row.last_due_date_only,
                 }),
@@ -616,7 +642,8 @@ pub fn trust(ctx: &Ctx, out: &mut Out, a: &TrustArgs) -> Result<(), CliError> {
         return json_out(out, &r);
     }
     let terminal = out.is_terminal();
-    write_trust(out, &r, a.history, terminal).map_err(failed)
+    let width = terminal_width(out);
+    write_trust(out, &r, a.history, terminal, width).map_err(failed)
 }
 
 /// A client's trust for people; with `history`, every change and why.
@@ -625,6 +652,7 @@ fn write_trust(
     r: &TrustReport,
     history: bool,
     terminal: bool,
+    width: Option<usize>,
 ) -> std::io::Result<()> {
     writeln!(
         w,
@@ -640,10 +668,13 @@ fn write_trust(
         )?;
     }
     if history {
-        let mut t = Table::new(&["when", "#", "score", "change", "why"]);
+        let when = zone::header("when");
+        let mut t = Table::new(&[&when, "#", "score", "change", "why"]);
         for c in 1..4 {
             t.right_align(c);
         }
+        t.free_text(4);
+        t.fit(width);
         for e in &r.history {
             t.row(vec![
                 e.at.to_local_string(),
@@ -679,7 +710,8 @@ pub fn postmortem(ctx: &Ctx, out: &mut Out, a: &PostmortemArgs) -> Result<(), Cl
         return json_out(out, &r);
     }
     let terminal = out.is_terminal();
-    write_postmortem(out, &r, terminal).map_err(failed)
+    let width = terminal_width(out);
+    write_postmortem(out, &r, terminal, width).map_err(failed)
 }
 
 /// A post-mortem for people: how it ended, the warning signs, wanted vs
@@ -688,6 +720,7 @@ fn write_postmortem(
     w: &mut impl Write,
     r: &PostmortemReport,
     terminal: bool,
+    width: Option<usize>,
 ) -> std::io::Result<()> {
     writeln!(
         w,
@@ -775,12 +808,15 @@ fn write_postmortem(
         }
     }
     writeln!(w)?;
-    write_audit(w, &r.audit, terminal)?;
+    write_audit(w, &r.audit, terminal, width)?;
     writeln!(w)?;
     writeln!(w, "timeline:")?;
-    let mut t = Table::new(&["when", "#", "event", "trust"]);
+    let when = zone::header("when");
+    let mut t = Table::new(&[&when, "#", "event", "trust"]);
     t.right_align(1);
     t.right_align(3);
+    t.free_text(2);
+    t.fit(width);
     for e in &r.timeline {
         let mut text = e.text.clone();
         if let Some(by) = e.retracted_by {

@@ -162,15 +162,17 @@ impl AuditRow {
         "days_late",
     ];
 
-    /// The row under [`Self::CSV_HEADER`]: times in RFC 3339 (UTC), an
-    /// empty `days_late` when it does not apply. Quoting is the writer's job.
-    pub fn csv_fields(&self) -> [String; 8] {
+    /// The row under [`Self::CSV_HEADER`]: dues as `due(instant,
+    /// date_only)` writes them (the caller knows the zone: a projection
+    /// does not), an empty `days_late` when it does not apply. Quoting is
+    /// the writer's job.
+    pub fn csv_fields(&self, due: impl Fn(Timestamp, bool) -> String) -> [String; 8] {
         [
             self.promise.to_string(),
             self.client.clone(),
             self.what.clone(),
-            self.original_due.to_rfc3339(),
-            self.last_due.to_rfc3339(),
+            due(self.original_due, self.original_due_date_only),
+            due(self.last_due, self.last_due_date_only),
             self.moves.to_string(),
             self.outcome.as_str().to_string(),
             self.days_late.map(|d| d.to_string()).unwrap_or_default(),

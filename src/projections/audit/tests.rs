@@ -461,7 +461,7 @@ fn csv_row_in_header_order() {
     g.keep(1, t(13 * DAY));
     let r = audit(&g, t(20 * DAY));
     assert_eq!(
-        r.rows[0].csv_fields(),
+        r.rows[0].csv_fields(|t, _| t.to_rfc3339()),
         [
             "1",
             "acme",
@@ -480,7 +480,7 @@ fn csv_row_in_header_order() {
         audit(&g, t(0))
     };
     assert_eq!(
-        broken.rows[0].csv_fields()[7],
+        broken.rows[0].csv_fields(|t, _| t.to_rfc3339())[7],
         "",
         "no days late for broken"
     );
