@@ -278,7 +278,9 @@ pub enum PromiseCmd {
     },
     /// One promise's whole history: made, moves and their causes, outcome
     /// against the original due
-    #[command(after_help = "Examples:\n  trustlog promise show 7\n  trustlog promise show 7 --json")]
+    #[command(
+        after_help = "Examples:\n  trustlog promise show 7\n  trustlog promise show 7 --json"
+    )]
     Show(show::PromiseShowArgs),
     /// The promises, by id: open and closed, or only one client's
     #[command(

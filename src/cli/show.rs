@@ -31,7 +31,10 @@ use crate::projections::{days_after, ser, Projection};
 const RECENT: usize = 5;
 
 /// The words of a query (no `--at`/`--due` to quote).
-const QUERY: Wording<'static> = Wording::Command { at: None, due: None };
+const QUERY: Wording<'static> = Wording::Command {
+    at: None,
+    due: None,
+};
 
 /// "unknown client \"acne\": did you mean \"acme\"?", as recording says it.
 pub fn unknown_client(state: &State, handle: &str) -> CliError {
@@ -328,7 +331,15 @@ pub fn client_view(
     // The first entry is the neutral start, not a change.
     let changes: Vec<TrustEntry> = report
         .as_ref()
-        .map(|r| r.history.iter().skip(1).rev().take(RECENT).cloned().collect())
+        .map(|r| {
+            r.history
+                .iter()
+                .skip(1)
+                .rev()
+                .take(RECENT)
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
     let view = ClientView {
         now,
@@ -454,7 +465,14 @@ fn write_promise_table(
     if with_client {
         head.push("client");
     }
-    head.extend(["what", "original due", "due", "moves", "outcome", "days late"]);
+    head.extend([
+        "what",
+        "original due",
+        "due",
+        "moves",
+        "outcome",
+        "days late",
+    ]);
     let mut t = Table::new(&head);
     let shift = usize::from(with_client);
     t.right_align(0);
