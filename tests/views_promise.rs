@@ -290,3 +290,43 @@ fn log_with_a_bad_promise_or_period_exits_1_and_names_it() {
     assert_eq!(t.query(&["log", "--limit", "-1"]).code, 2);
     assert_eq!(t.bytes(), before);
 }
+
+#[test]
+fn promise_show_agrees_with_promise_list_for_every_promise() {
+    let t = journal();
+    let list = t.query_json(&["promise", "list"]);
+    for row in list["promises"].as_array().expect("promises") {
+        let id = row["promise"].to_string();
+        let shown = t.query_json(&["promise", "show", &id]);
+        assert_eq!(&shown["promise"], row, "promise {id}");
+    }
+}
+
+#[test]
+fn a_retracted_move_is_in_the_history_marked_and_does_not_count() {
+    let mut s = Script::new();
+    s.at("2026-11-01T09:00")
+        .cmd(&["client", "add", "acme"])
+        .cmd(&["promise", "make", "acme", "logo", "--due", "2026-11-06"]) // #2
+        .cmd(&[
+            "promise",
+            "move",
+            "1",
+            "--due",
+            "2026-11-09",
+            "--cause",
+            "us",
+        ]) // #3
+        .cmd(&["retract", "3", "--reason", "wrong promise"]); // #4
+    let t = s.journal();
+    let v = t.query_json(&["promise", "show", "1"]);
+    assert_eq!(v["promise"]["moves"], 0);
+    assert_eq!(v["promise"]["due"], "2026-11-06T23:59:59.999999Z");
+    assert_eq!(v["history"][1]["step"], "moved");
+    assert_eq!(v["history"][1]["retracted_by"], 4);
+    let text = t.query_ok(&["promise", "show", "1"]).stdout;
+    assert!(
+        text.contains("[retracted by #4] due 2026-11-06 -> 2026-11-09"),
+        "{text}"
+    );
+}

@@ -619,14 +619,14 @@ pub struct Step {
     pub retracted_by: Option<Seq>,
 }
 
-/// Folds one promise's steps (retracted ones included, marked) next to a
-/// hot state of the same stream.
+/// Folds one promise's steps (retracted ones included, marked) and the
+/// promise itself as `State` would hold it (its rules mirrored: a move or a
+/// close of a promise no longer open is not applied), so that a journal of
+/// many closed promises is not held whole to show one.
 struct PromiseFold {
     id: PromiseId,
     steps: Vec<Step>,
-    /// The due in force, to give each move its `from_due`.
-    due: Option<Due>,
-    open: bool,
+    promise: Option<Promise>,
 }
 
 impl PromiseFold {
@@ -655,14 +655,31 @@ impl PromiseFold {
             retracted_by: None,
         };
         let counts = !retracted;
+        let open = self
+            .promise
+            .as_ref()
+            .is_some_and(|p| p.status == PromiseStatus::Open);
+        let due_now = self.promise.as_ref().map(|p| p.due);
         match env.event {
-            EventRef::PromiseMade { what, due, .. } => {
+            EventRef::PromiseMade {
+                what, due, client, ..
+            } => {
                 s.due = Some(due.at);
                 s.date_only = Some(due.date_only);
                 s.text = what.to_string();
                 if counts {
-                    self.due = Some(due);
-                    self.open = true;
+                    self.promise = Some(Promise {
+                        id: self.id,
+                        client: client.to_string(),
+                        what: what.to_string(),
+                        made_seq: env.seq,
+                        made_at: env.occurred_at,
+                        original_due: due,
+                        due,
+                        moves: 0,
+                        status: PromiseStatus::Open,
+                        closed: None,
+                    });
                 }
             }
             EventRef::PromiseMoved {
@@ -673,35 +690,38 @@ impl PromiseFold {
                 ..
             } => {
                 // A move of a closed promise is not applied (as in State).
-                if counts && !self.open {
+                if counts && !open {
                     return;
                 }
                 s.step = "moved";
                 s.due = Some(due.at);
                 s.date_only = Some(due.date_only);
-                s.from_due = self.due.map(|d| d.at);
+                s.from_due = due_now.map(|d| d.at);
                 s.cause = Some(cause.as_str());
                 s.agreed_by_client = Some(agreed_by_client);
-                s.after_due = self.due.map(|d| env.recorded_at > d.at);
+                s.after_due = due_now.map(|d| env.recorded_at > d.at);
                 s.text = reason.to_string();
-                if counts {
-                    self.due = Some(due);
+                if let Some(p) = self.promise.as_mut().filter(|_| counts) {
+                    p.due = due;
+                    p.moves += 1;
                 }
             }
             EventRef::PromiseKept { note: text, .. }
             | EventRef::PromiseBroken { reason: text, .. }
             | EventRef::PromiseReleased { reason: text, .. } => {
-                if counts && !self.open {
+                if counts && !open {
                     return;
                 }
-                s.step = match env.event {
-                    EventRef::PromiseKept { .. } => "kept",
-                    EventRef::PromiseBroken { .. } => "broken",
-                    _ => "released",
+                let (step, status) = match env.event {
+                    EventRef::PromiseKept { .. } => ("kept", PromiseStatus::Kept),
+                    EventRef::PromiseBroken { .. } => ("broken", PromiseStatus::Broken),
+                    _ => ("released", PromiseStatus::Released),
                 };
+                s.step = step;
                 s.text = text.to_string();
-                if counts {
-                    self.open = false;
+                if let Some(p) = self.promise.as_mut().filter(|_| counts) {
+                    p.status = status;
+                    p.closed = Some((env.occurred_at, env.seq));
                 }
             }
             _ => return,
@@ -736,13 +756,12 @@ pub fn promise_show(ctx: &Ctx, out: &mut Out, a: &PromiseShowArgs) -> Result<(),
     let (t, now) = as_of_and_now(ctx, &a.as_of)?;
     let fresh = || {
         (
-            // Full, not hot: a closed promise must stay in it.
-            State::new(),
+            // For the highest id, to say why an id is unknown.
+            State::hot_only(),
             PromiseFold {
                 id: a.id,
                 steps: Vec::new(),
-                due: None,
-                open: false,
+                promise: None,
             },
         )
     };
@@ -751,18 +770,18 @@ pub fn promise_show(ctx: &Ctx, out: &mut Out, a: &PromiseShowArgs) -> Result<(),
     } else {
         fresh()
     };
-    let p = state
-        .promise(a.id)
+    let p = fold
+        .promise
         .ok_or_else(|| unknown_promise(a.id, state.max_promise_id))?;
     let view = PromiseView {
         now,
-        promise: PromiseRow::of(p, now),
+        promise: PromiseRow::of(&p, now),
         history: fold.steps,
     };
     if ctx.json {
         return json_line(out, &view);
     }
-    write_promise(out, &view, p).map_err(failed)
+    write_promise(out, &view, &p).map_err(failed)
 }
 
 fn write_promise(w: &mut impl Write, v: &PromiseView, p: &Promise) -> std::io::Result<()> {
