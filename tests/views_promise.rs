@@ -149,7 +149,15 @@ fn promise_show_of_an_unknown_or_retracted_id_exits_1_and_says_which() {
     assert!(e.contains("promise 4 was retracted"), "{e}");
     let empty = Tl::new();
     let e = empty.query_fails(1, &["promise", "show", "1"]);
-    assert!(e.contains("no promises have been made yet"), "{e}");
+    assert!(e.contains("no journal at"), "{e}");
+    empty.ok(&["client", "add", "acme"]);
+    for args in [&["promise", "show", "1"][..], &["log", "--promise", "1"]] {
+        let e = empty.query_fails(1, args);
+        assert!(
+            e.contains("no promises have been made yet"),
+            "{args:?}: {e}"
+        );
+    }
     assert_eq!(t.bytes(), before);
 }
 

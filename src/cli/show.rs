@@ -309,11 +309,8 @@ pub fn client_view(
             },
         )
     };
-    let (state, trust, mut fold) = if ctx.journal.exists() {
-        replay::replay(&ctx.journal, t, &mut |_| fresh(), &mut || None)?.projections
-    } else {
-        fresh()
-    };
+    let (state, trust, mut fold) =
+        replay::replay(&ctx.journal, t, &mut |_| fresh(), &mut || None)?.projections;
     known_client(&state, handle)?;
     fold.keep_latest_contacts();
     let row = crate::projections::status::report(&state, &trust, now, Some(handle));
@@ -765,11 +762,8 @@ pub fn promise_show(ctx: &Ctx, out: &mut Out, a: &PromiseShowArgs) -> Result<(),
             },
         )
     };
-    let (state, fold) = if ctx.journal.exists() {
-        replay::replay(&ctx.journal, t, &mut |_| fresh(), &mut || None)?.projections
-    } else {
-        fresh()
-    };
+    let (state, fold) =
+        replay::replay(&ctx.journal, t, &mut |_| fresh(), &mut || None)?.projections;
     let p = fold
         .promise
         .ok_or_else(|| unknown_promise(a.id, state.max_promise_id))?;
