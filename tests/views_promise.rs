@@ -338,3 +338,20 @@ fn a_retracted_move_is_in_the_history_marked_and_does_not_count() {
         "{text}"
     );
 }
+
+#[test]
+fn log_from_to_select_on_when_it_happened_not_when_it_was_recorded() {
+    let mut s = Script::new();
+    s.at("2026-11-01T09:00")
+        .cmd(&["client", "add", "acme"]) // #1
+        .at("2026-11-10T09:00")
+        .cmd(&["talk", "acme", "--at", "2026-11-03T15:00", "late note"]) // #2
+        .cmd(&["talk", "acme", "today's call"]); // #3
+    let t = s.journal();
+    assert_eq!(
+        seqs(&t.query_json(&["log", "--from", "2026-11-03", "--to", "2026-11-03"])),
+        [2]
+    );
+    assert_eq!(seqs(&t.query_json(&["log", "--from", "2026-11-10"])), [3]);
+    assert_eq!(seqs(&t.query_json(&["log", "--to", "2026-11-02"])), [1]);
+}
