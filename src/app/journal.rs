@@ -50,7 +50,7 @@ use crate::app::rules::{self, RuleError};
 use crate::events::{codec, Envelope, Event, Seq, Timestamp};
 use crate::log::{JournalWriter, TornCut, DEFAULT_LOCK_WAIT};
 use crate::projections::audit::{Audit, AuditQuery, AuditReport};
-use crate::projections::state::State;
+use crate::projections::state::{Promise, State};
 use crate::projections::trust::TrustParams;
 use crate::projections::{self, Projection};
 
@@ -90,6 +90,11 @@ pub struct Recorded {
     pub envelope: Envelope,
     /// A torn tail (a crash mid-append) that opening the journal cut aside.
     pub cut: Option<TornCut>,
+    /// The promise the recording named (move, keep, break, release), as it
+    /// stood just before: what the recording was validated against, so a
+    /// caller can say what it did ("kept 2 days late against …") without
+    /// a second replay. `None` for other recordings.
+    pub promise_before: Option<Promise>,
 }
 
 /// Why a recording was not written. Either way the journal is as it was.
@@ -271,6 +276,10 @@ impl Journal {
             (writer, env, folded)
         };
         let cut = writer.cut.take();
+        let promise_before = match recording.reads() {
+            Reads::Promise(id) => folded.core.state.promise(id).cloned(),
+            _ => None,
+        };
         env.seq = writer.last_seq() + 1;
         let payload = codec::encode(&env)?;
         let appended = writer.append(&payload)?;
@@ -289,7 +298,11 @@ impl Journal {
                 let _ = folded.save(&self.path);
             }
         }
-        Ok(Recorded { envelope: env, cut })
+        Ok(Recorded {
+            envelope: env,
+            cut,
+            promise_before,
+        })
     }
 
     /// The core projections (state, and audit / trust as `needs` asks) as

@@ -22,6 +22,7 @@ pub mod output;
 pub mod query;
 pub mod record;
 pub mod report;
+pub mod show;
 pub mod table;
 pub mod text;
 pub mod when;
@@ -107,11 +108,11 @@ pub enum Command {
     },
     /// Clients: fit, open promises, next due, overdue, last contact, trust
     #[command(
-        after_help = "Examples:\n  trustlog status\n  trustlog status acme --as-of 2026-10-01"
+        after_help = "Examples:\n  trustlog status\n  trustlog status acme    # the client in full\n  trustlog status acme --as-of 2026-10-01"
     )]
     Status(query::StatusArgs),
     /// Upcoming and overdue promises, soonest first
-    #[command(after_help = "Examples:\n  trustlog due\n  trustlog due --within 7d")]
+    #[command(after_help = "Examples:\n  trustlog due\n  trustlog due --within 7d --client acme")]
     Due(query::DueArgs),
     /// Were promises kept as ORIGINALLY promised, and who moved them?
     #[command(
@@ -126,7 +127,7 @@ pub enum Command {
     Postmortem(query::PostmortemArgs),
     /// The raw events, in order
     #[command(
-        after_help = "Examples:\n  trustlog log --client acme\n  trustlog log --kind PromiseMoved --as-of 2026-10-01"
+        after_help = "Examples:\n  trustlog log --client acme --limit 20\n  trustlog log --promise 7\n  trustlog log --from 2026-03-01 --to 2026-03-31\n  trustlog log --kind PromiseMoved --as-of 2026-10-01"
     )]
     Log(query::LogArgs),
     /// Every event out, as JSON lines (what `import` reads) or CSV
@@ -286,6 +287,17 @@ pub enum PromiseCmd {
         #[command(flatten)]
         at: AtArg,
     },
+    /// One promise's whole history: made, moves and their causes, outcome
+    /// against the original due
+    #[command(
+        after_help = "Examples:\n  trustlog promise show 7\n  trustlog promise show 7 --json"
+    )]
+    Show(show::PromiseShowArgs),
+    /// The promises, by id: open and closed, or only one client's
+    #[command(
+        after_help = "Examples:\n  trustlog promise list --open\n  trustlog promise list --client acme --closed"
+    )]
+    List(show::PromiseListArgs),
     /// Record that a promise was cancelled by mutual agreement
     #[command(
         after_help = "Example:\n  trustlog promise release 7 --reason \"client dropped the campaign\""
@@ -404,6 +416,8 @@ fn dispatch(cli: Cli, out: &mut Out) -> Result<(), CliError> {
             PromiseCmd::Keep { args, at } => promise_keep(&ctx, out, at, args),
             PromiseCmd::Break { args, at } => promise_break(&ctx, out, at, args),
             PromiseCmd::Release { args, at } => promise_release(&ctx, out, at, args),
+            PromiseCmd::Show(a) => show::promise_show(&ctx, out, a),
+            PromiseCmd::List(a) => show::promise_list(&ctx, out, a),
         },
         Command::Retract { args, at } => retract(&ctx, out, at, args),
         Command::Status(a) => query::status(&ctx, out, a),
@@ -431,6 +445,7 @@ fn dispatch(cli: Cli, out: &mut Out) -> Result<(), CliError> {
             | Command::Log(_)
             | Command::Export(_)
             | Command::Report(_)
+            | Command::Promise(PromiseCmd::Show(_) | PromiseCmd::List(_))
     ) {
         integrity::say_torn_tail(&ctx.journal);
     }

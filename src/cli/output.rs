@@ -7,7 +7,9 @@ use std::io::Write;
 use super::context::Ctx;
 use super::text::visible;
 use crate::events::json::envelope_json;
-use crate::events::{Due, Envelope, Event};
+use crate::events::{Due, Envelope, Event, Timestamp};
+use crate::projections::days_after;
+use crate::projections::state::Promise;
 use crate::projections::words;
 
 /// One line for people: what happened, in words (acknowledgements and
@@ -40,13 +42,80 @@ pub fn say_cut(ctx: &Ctx, cut: &Option<crate::log::TornCut>) {
 
 /// What a recording command prints: `promise make` prints the new id
 /// alone (for `id=$(trustlog promise make …)`), the others `#seq summary`;
-/// with `--json`, the appended event.
-pub fn write_recorded(w: &mut impl Write, json: bool, env: &Envelope) -> std::io::Result<()> {
+/// with `--json`, the appended event. On a terminal (`terminal`), a promise
+/// made or kept says more: what, for whom, and for a keep whether it was on
+/// time against the ORIGINAL due; `before` is the promise as it stood just
+/// before the recording (from the state it was validated against).
+pub fn write_recorded(
+    w: &mut impl Write,
+    json: bool,
+    terminal: bool,
+    env: &Envelope,
+    before: Option<&Promise>,
+) -> std::io::Result<()> {
     if json {
         return writeln!(w, "{}", envelope_json(env));
     }
-    match &env.event {
-        Event::PromiseMade { promise, .. } => writeln!(w, "{promise}"),
-        e => writeln!(w, "#{} {}", env.seq, visible(&summary(e))),
+    match (&env.event, terminal, before) {
+        (
+            Event::PromiseMade {
+                promise,
+                client,
+                what,
+                due,
+            },
+            true,
+            _,
+        ) => writeln!(
+            w,
+            "promise {promise} made: {} for {}, due {}",
+            visible(what),
+            visible(client),
+            due_text(due)
+        ),
+        (Event::PromiseKept { promise, .. }, true, Some(p)) => writeln!(
+            w,
+            "promise {promise} ({} for {}) {}",
+            visible(&p.what),
+            visible(&p.client),
+            kept_words(p, env.occurred_at)
+        ),
+        (Event::PromiseMade { promise, .. }, false, _) => writeln!(w, "{promise}"),
+        (e, _, _) => writeln!(w, "#{} {}", env.seq, visible(&summary(e))),
+    }
+}
+
+/// "kept on time (due 2026-03-05)", or "kept 2 days late against the
+/// original 2026-03-05 (last due 2026-03-07)": judged as the audit judges
+/// it, against the original due (or the earlier due it was pulled in to).
+pub fn kept_words(p: &Promise, kept_at: Timestamp) -> String {
+    let pulled_in = p.due.at < p.original_due.at;
+    let reference = if pulled_in { p.due } else { p.original_due };
+    if kept_at <= reference.at {
+        return if p.moves == 0 || p.due == p.original_due {
+            format!("kept on time (due {})", due_text(&p.due))
+        } else {
+            format!(
+                "kept on time (original due {}, last due {})",
+                due_text(&p.original_due),
+                due_text(&p.due)
+            )
+        };
+    }
+    let late = words::days(days_after(reference.at, kept_at));
+    if pulled_in {
+        format!(
+            "kept {late} late against the due it was pulled in to, {} (original {})",
+            due_text(&p.due),
+            due_text(&p.original_due)
+        )
+    } else if p.moves == 0 || p.due == p.original_due {
+        format!("kept {late} late (due {})", due_text(&p.due))
+    } else {
+        format!(
+            "kept {late} late against the original {} (last due {})",
+            due_text(&p.original_due),
+            due_text(&p.due)
+        )
     }
 }

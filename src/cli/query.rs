@@ -46,6 +46,8 @@ pub struct LogArgs {
     #[arg(long, value_name = "KIND")]
     pub kind: Option<String>,
     #[command(flatten)]
+    pub window: super::show::LogWindowArgs,
+    #[command(flatten)]
     pub as_of: AsOfArg,
 }
 
@@ -112,11 +114,14 @@ pub fn log(ctx: &Ctx, out: &mut Out, a: &LogArgs) -> Result<(), CliError> {
     // Two streaming passes, so that no event is held in memory: the first
     // learns who each promise belongs to and what was retracted (and finds
     // any damage before anything is printed), the second prints.
+    let window = super::show::LogWindow::new(ctx, &a.window)?;
+    let mut promise_seen = super::show::PromiseSeen::default();
     let (t, _) = as_of_and_now(ctx, &a.as_of)?;
     let mut known = a.client.is_none();
     let mut promise_client: HashMap<u64, String> = HashMap::new();
     let mut retracted_by: HashMap<u64, u64> = HashMap::new();
     let last = replay::for_each_event(&ctx.journal, t, None, &mut |e| {
+        promise_seen.note(window.promise, &e.event);
         match e.event {
             EventRef::ClientAdded { handle, .. } => {
                 known |= a.client.as_deref() == Some(handle);
@@ -140,8 +145,11 @@ pub fn log(ctx: &Ctx, out: &mut Out, a: &LogArgs) -> Result<(), CliError> {
             )));
         }
     }
-    let selected = |e: &EventRef<'_>| {
-        kind.is_none_or(|k| e.kind_name() == k)
+    promise_seen.check(window.promise)?;
+    let selected = |env: &crate::events::EnvelopeRef<'_>| {
+        let e = &env.event;
+        window.admits(env)
+            && kind.is_none_or(|k| e.kind_name() == k)
             && a.client.as_deref().is_none_or(|c| {
                 let client = e.client().or_else(|| {
                     e.promise()
@@ -150,12 +158,33 @@ pub fn log(ctx: &Ctx, out: &mut Out, a: &LogArgs) -> Result<(), CliError> {
                 client == Some(c)
             })
     };
+    // --limit N: the last N selected; a counting pass says how many to
+    // pass over (nothing is held to find them).
+    let mut skip = 0;
+    if window.limit.is_some() {
+        let mut n = 0u64;
+        replay::for_each_event(&ctx.journal, t, Some(last), &mut |e| {
+            n += u64::from(selected(e));
+            Ok(())
+        })?;
+        skip = window.skip(n);
+    }
+    let mut selected = |e: &crate::events::EnvelopeRef<'_>| {
+        if !selected(e) {
+            return false;
+        }
+        if skip > 0 {
+            skip -= 1;
+            return false;
+        }
+        true
+    };
     if ctx.json {
         // One JSON array, written as it is read.
         let mut first = true;
         out.write_all(b"[").map_err(failed)?;
         replay::for_each_event(&ctx.journal, t, Some(last), &mut |e| {
-            if !selected(&e.event) {
+            if !selected(e) {
                 return Ok(());
             }
             let mut v = envelope_json(&e.to_owned());
@@ -171,7 +200,7 @@ pub fn log(ctx: &Ctx, out: &mut Out, a: &LogArgs) -> Result<(), CliError> {
     }
     let mut selected_envs: Vec<Envelope> = Vec::new();
     replay::for_each_event(&ctx.journal, t, Some(last), &mut |e| {
-        if selected(&e.event) {
+        if selected(e) {
             selected_envs.push(e.to_owned());
         }
         Ok(())
@@ -217,6 +246,9 @@ pub struct DueArgs {
     /// (overdue ones are always listed)
     #[arg(long, value_name = "SPAN")]
     pub within: Option<String>,
+    /// Only this client's promises
+    #[arg(long, value_name = "HANDLE")]
+    pub client: Option<String>,
     #[command(flatten)]
     pub as_of: AsOfArg,
 }
@@ -319,6 +351,9 @@ fn exit_keeps<T>(v: T) {
 }
 
 pub fn status(ctx: &Ctx, out: &mut Out, a: &StatusArgs) -> Result<(), CliError> {
+    if let Some(h) = &a.handle {
+        return super::show::client_view(ctx, out, h, &a.as_of);
+    }
     let params = ctx.trust_params()?;
     let (t, now) = as_of_and_now(ctx, &a.as_of)?;
     let needs = Needs {
@@ -406,7 +441,13 @@ pub fn due(ctx: &Ctx, out: &mut Out, a: &DueArgs) -> Result<(), CliError> {
     let state = checkpoint::fold(&ctx.journal, t, &Needs::default(), params.as_ref(), true)?
         .core
         .state;
-    let r = due::report(&state, now, within);
+    if let Some(h) = &a.client {
+        super::show::known_client(&state, h)?;
+    }
+    let mut r = due::report(&state, now, within);
+    if let Some(h) = &a.client {
+        r.promises.retain(|p| &p.client == h);
+    }
     exit_keeps(state);
     if ctx.json {
         return json_out(out, &r);

@@ -178,7 +178,15 @@ fn record(
             output::say_cut(ctx, &r.cut);
             // Durable from here: a failed confirmation must say so.
             out.recorded(r.envelope.seq, r.envelope.seq);
-            output::write_recorded(out, ctx.json, &r.envelope).map_err(super::out::failed)
+            let terminal = out.is_terminal();
+            output::write_recorded(
+                out,
+                ctx.json,
+                terminal,
+                &r.envelope,
+                r.promise_before.as_ref(),
+            )
+            .map_err(super::out::failed)
         }
         Err(RecordError::Refused(e)) => Err(invalid(e.render(wording))),
         Err(RecordError::Failed(e)) => Err(e),
