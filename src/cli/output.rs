@@ -8,7 +8,7 @@ use super::context::Ctx;
 use super::text::visible;
 use crate::events::json::envelope_json;
 use crate::events::{Due, Envelope, Event, Timestamp};
-use crate::projections::days_after;
+use crate::projections::audit::{Closed, Outcome};
 use crate::projections::state::Promise;
 use crate::projections::words;
 
@@ -89,9 +89,11 @@ pub fn write_recorded(
 /// original 2026-03-05 (last due 2026-03-07)": judged as the audit judges
 /// it, against the original due (or the earlier due it was pulled in to).
 pub fn kept_words(p: &Promise, kept_at: Timestamp) -> String {
+    // Judged by the audit's one rule (`Outcome::judge`), so these words can
+    // never say "on time" where the audit says otherwise.
     let pulled_in = p.due.at < p.original_due.at;
-    let reference = if pulled_in { p.due } else { p.original_due };
-    if kept_at <= reference.at {
+    let kept = Some((Closed::Kept, kept_at));
+    if Outcome::judge(p.original_due.at, p.due.at, kept, kept_at) == Outcome::KeptOnTime {
         return if p.moves == 0 || p.due == p.original_due {
             format!("kept on time (due {})", due_text(&p.due))
         } else {
@@ -102,7 +104,8 @@ pub fn kept_words(p: &Promise, kept_at: Timestamp) -> String {
             )
         };
     }
-    let late = words::days(days_after(reference.at, kept_at));
+    let late =
+        words::days(Outcome::days_late(p.original_due.at, p.due.at, kept, kept_at).unwrap_or(0));
     if pulled_in {
         format!(
             "kept {late} late against the due it was pulled in to, {} (original {})",

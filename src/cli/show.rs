@@ -21,11 +21,11 @@ use crate::app::checkpoint::{self, Needs};
 use crate::app::replay;
 use crate::app::rules::{self, RuleError, Wording};
 use crate::events::{Due, EnvelopeRef, EventRef, Fit, PromiseId, Seq, Timestamp};
-use crate::projections::audit::Outcome;
+use crate::projections::audit::{Closed, Outcome};
 use crate::projections::state::{Promise, PromiseStatus, State};
 use crate::projections::status::ClientStatus;
 use crate::projections::trust::{Trust, TrustEntry};
-use crate::projections::{days_after, ser, Projection};
+use crate::projections::{ser, Projection};
 
 /// How many recent contacts and trust changes `status <handle>` shows.
 const RECENT: usize = 5;
@@ -65,31 +65,25 @@ pub fn unknown_promise(id: PromiseId, max: PromiseId) -> CliError {
 // ---------------------------------------------------------------------------
 // Outcome of one promise, as the audit judges it
 
-/// The audit's outcome of `p` at `now`: on time means by the ORIGINAL due
-/// (or the earlier due it was pulled in to) — see `projections::audit`.
-pub fn outcome(p: &Promise, now: Timestamp) -> Outcome {
-    let reference = p.original_due.at.min(p.due.at);
-    let closed = p.closed.map(|c| c.0);
-    match (p.status, closed) {
-        (PromiseStatus::Kept, Some(at)) if at <= reference => Outcome::KeptOnTime,
-        (PromiseStatus::Kept, Some(at)) if at <= p.due.at => Outcome::KeptAfterMove,
-        (PromiseStatus::Kept, _) => Outcome::KeptLate,
-        (PromiseStatus::Broken, _) => Outcome::Broken,
-        (PromiseStatus::Released, _) => Outcome::Released,
-        (PromiseStatus::Open, _) if p.due.at < now => Outcome::OpenOverdue,
-        (PromiseStatus::Open, _) => Outcome::Open,
-    }
+/// How `p` was closed, in the terms of the audit's one rule.
+fn closed(p: &Promise) -> Option<(Closed, Timestamp)> {
+    let how = match p.status {
+        PromiseStatus::Open => return None,
+        PromiseStatus::Kept => Closed::Kept,
+        PromiseStatus::Broken => Closed::Broken,
+        PromiseStatus::Released => Closed::Released,
+    };
+    p.closed.map(|(at, _)| (how, at))
 }
 
-/// Whole days past the original (or pulled-in) due: of the delivery for a
-/// kept promise, of `now` for an open one; `None` for broken/released.
+/// The audit's outcome of `p` at `now` ([`Outcome::judge`], the one rule).
+pub fn outcome(p: &Promise, now: Timestamp) -> Outcome {
+    Outcome::judge(p.original_due.at, p.due.at, closed(p), now)
+}
+
+/// Days late as the audit counts them ([`Outcome::days_late`]).
 pub fn days_late(p: &Promise, now: Timestamp) -> Option<i64> {
-    let reference = p.original_due.at.min(p.due.at);
-    match (p.status, p.closed) {
-        (PromiseStatus::Kept, Some((at, _))) => Some(days_after(reference, at)),
-        (PromiseStatus::Open, _) => Some(days_after(reference, now)),
-        _ => None,
-    }
+    Outcome::days_late(p.original_due.at, p.due.at, closed(p), now)
 }
 
 fn status_word(s: PromiseStatus) -> &'static str {

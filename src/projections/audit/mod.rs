@@ -112,6 +112,14 @@ impl AuditQuery {
     }
 }
 
+/// How a promise was closed, for [`Outcome::judge`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    Kept,
+    Broken,
+    Released,
+}
+
 /// The seven outcomes; each promise in the period is in exactly one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -136,6 +144,47 @@ impl Outcome {
             Outcome::Released => "released",
             Outcome::OpenOverdue => "open_overdue",
             Outcome::Open => "open",
+        }
+    }
+
+    /// THE rule (SPEC's seven outcomes, issue 15.3), stated once: the audit
+    /// fold and the views of one promise both call it. `closed` is how the
+    /// promise was closed and when it happened (None while open).
+    pub fn judge(
+        original_due: Timestamp,
+        last_due: Timestamp,
+        closed: Option<(Closed, Timestamp)>,
+        now: Timestamp,
+    ) -> Outcome {
+        match closed {
+            // On time: by the original due and by the last agreed one (a
+            // promise pulled in and then missed is not on time).
+            Some((Closed::Kept, t)) if t <= original_due.min(last_due) => Outcome::KeptOnTime,
+            Some((Closed::Kept, t)) if t <= last_due => Outcome::KeptAfterMove,
+            Some((Closed::Kept, _)) => Outcome::KeptLate,
+            Some((Closed::Broken, _)) => Outcome::Broken,
+            Some((Closed::Released, _)) => Outcome::Released,
+            None if last_due < now => Outcome::OpenOverdue,
+            None => Outcome::Open,
+        }
+    }
+
+    /// Whole days (rounded up) past the ORIGINAL due — or past the last due
+    /// when it was pulled in before the original (issue 15.3: a promise
+    /// kept late against the date it was pulled in to is late by that
+    /// date, not "0 days late") — of the delivery for a kept promise, of
+    /// `now` for an open one; `None` for broken/released.
+    pub fn days_late(
+        original_due: Timestamp,
+        last_due: Timestamp,
+        closed: Option<(Closed, Timestamp)>,
+        now: Timestamp,
+    ) -> Option<i64> {
+        let reference = original_due.min(last_due);
+        match closed {
+            Some((Closed::Kept, t)) => Some(days_after(reference, t)),
+            None => Some(days_after(reference, now)),
+            Some(_) => None,
         }
     }
 
@@ -266,33 +315,23 @@ impl Slots {
         }
     }
 
-    fn outcome(&self, s: usize, now: Timestamp) -> Outcome {
-        let closed = self.closed_at.ts(s);
-        match self.close(s) {
-            // On time: by the original due and by the last agreed one (a
-            // promise pulled in and then missed is not on time).
-            KEPT if closed <= self.original_due.ts(s).min(self.due.ts(s)) => Outcome::KeptOnTime,
-            KEPT if closed <= self.due.ts(s) => Outcome::KeptAfterMove,
-            KEPT => Outcome::KeptLate,
-            BROKEN => Outcome::Broken,
-            RELEASED => Outcome::Released,
-            _ if self.due.ts(s) < now => Outcome::OpenOverdue,
-            _ => Outcome::Open,
-        }
+    /// How slot `s` was closed and when, for the one rule in [`Outcome`].
+    fn closed(&self, s: usize) -> Option<(Closed, Timestamp)> {
+        let how = match self.close(s) {
+            KEPT => Closed::Kept,
+            BROKEN => Closed::Broken,
+            RELEASED => Closed::Released,
+            _ => return None,
+        };
+        Some((how, self.closed_at.ts(s)))
     }
 
-    /// Whole days (rounded up) past the ORIGINAL due — or past the last due
-    /// when it was pulled in before the original (issue 15.3: a promise
-    /// kept late against the date it was pulled in to is late by that
-    /// date, not "0 days late") — of the delivery for a kept promise, of
-    /// `now` for an open one; `None` for broken/released.
+    fn outcome(&self, s: usize, now: Timestamp) -> Outcome {
+        Outcome::judge(self.original_due.ts(s), self.due.ts(s), self.closed(s), now)
+    }
+
     fn days_late(&self, s: usize, now: Timestamp) -> Option<i64> {
-        let original = self.original_due.ts(s).min(self.due.ts(s));
-        match self.close(s) {
-            KEPT => Some(days_after(original, self.closed_at.ts(s))),
-            OPEN => Some(days_after(original, now)),
-            _ => None,
-        }
+        Outcome::days_late(self.original_due.ts(s), self.due.ts(s), self.closed(s), now)
     }
 }
 
