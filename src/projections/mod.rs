@@ -43,6 +43,7 @@ pub mod state;
 pub mod status;
 pub mod table;
 pub mod trust;
+pub mod views;
 pub mod words;
 
 /// A fold over the event stream. Events come as [`EnvelopeRef`]s, whose
