@@ -363,6 +363,17 @@ pub(super) fn parse_line(raw: &[u8], line: usize) -> Parsed<'_> {
     }
 }
 
+/// The end of the reason of a line that looks like `task export` output;
+/// `import` turns such a first rejection into one hint for the whole input.
+pub(super) const LOOKS_LIKE_TASKWARRIOR: &str =
+    "this looks like a Taskwarrior export; import it with --format taskwarrior";
+
+/// A Taskwarrior task rather than an event: `uuid` and `description`, and
+/// no `kind`.
+fn is_task(m: &serde_json::Map<String, Value>) -> bool {
+    m.contains_key("uuid") && m.contains_key("description") && !m.contains_key("kind")
+}
+
 /// The general reading of a line (any JSON, every reason for refusing it).
 pub(super) fn slow_line(text: &str) -> Parsed<'static> {
     let rejected = |reason: String| Parsed::Rejected {
@@ -370,14 +381,36 @@ pub(super) fn slow_line(text: &str) -> Parsed<'static> {
         seq: None,
         promise: None,
     };
+    // `task export` writes one JSON array, one task a line: the first
+    // line is `[` (or `[{…},`), the others tasks with a trailing comma.
+    if text.trim_start().starts_with('[') {
+        return rejected(format!(
+            "starts a JSON array, as `task export` writes: {LOOKS_LIKE_TASKWARRIOR}"
+        ));
+    }
     let v: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
+            let task = serde_json::from_str::<Value>(text.trim_end().trim_end_matches(','));
+            if let Ok(Value::Object(m)) = task {
+                if is_task(&m) {
+                    return rejected(format!(
+                        "is a Taskwarrior task (uuid, description, no kind): {LOOKS_LIKE_TASKWARRIOR}"
+                    ));
+                }
+            }
             return rejected(format!(
                 "is not JSON ({e}): expected one event object per line"
-            ))
+            ));
         }
     };
+    if let Value::Object(m) = &v {
+        if is_task(m) {
+            return rejected(format!(
+                "is a Taskwarrior task (uuid, description, no kind): {LOOKS_LIKE_TASKWARRIOR}"
+            ));
+        }
+    }
     let Value::Object(m) = v else {
         return rejected(format!(
             "is a JSON {}, not an object: expected one event object per line",
