@@ -39,8 +39,10 @@ Examples:
   trustlog promise keep $id
   trustlog verify
 
-The journal is --journal PATH, else $TRUSTLOG_FILE, else ~/.local/share/trustlog/journal.tlog.
-WHEN: 2026-11-22, 2026-11-22T14:30, now, today, tomorrow, yesterday, fri, +3d, +2w, -1d, eow, eom.
+The journal is --journal PATH, else $TRUSTLOG_FILE, else the config's [defaults] journal,
+else ~/.local/share/trustlog/journal.tlog (config: ~/.config/trustlog/config.toml, see README).
+WHEN: 2026-11-22, 2026-11-22T14:30, now, today, tomorrow, yesterday, fri, +3d, +2w, +1m, +1y, -1d,
++4h, sod/eod, sow/eow, som/eom, soy/eoy, 15:00 (today), fri 17:00, tomorrow 15:00.
 Exit codes: 0 ok, 1 failure (bad input, unknown client, I/O), 2 usage, 3 journal damaged,
 4 recorded but its confirmation could not be written (do not record it again),
 141 stdout closed by its reader (`trustlog log | head`).";

@@ -355,6 +355,22 @@ pub(super) fn parse_line(raw: &[u8], line: usize) -> Parsed<'_> {
     if !text.starts_with('{') && text.trim().is_empty() {
         return Parsed::Blank;
     }
+    // `task export` writes one JSON array, one task a line: the first
+    // line is `[` (or `[{"id":1,…,"uuid":…},`), the others tasks with a
+    // trailing comma (which `slow_line` recognises).
+    let t = text.trim();
+    if line == 1
+        && (t == "["
+            || (t.starts_with("[{") && t.contains("\"uuid\"") && t.contains("\"description\"")))
+    {
+        return Parsed::Rejected {
+            reason: format!(
+                "starts a JSON array, as `task export` writes: {LOOKS_LIKE_TASKWARRIOR}"
+            ),
+            seq: None,
+            promise: None,
+        };
+    }
     // Lines as `export` writes them take the typed path; anything else
     // (and every mistake) the general one, which has the words for it.
     match fast::line(text) {
@@ -381,13 +397,6 @@ pub(super) fn slow_line(text: &str) -> Parsed<'static> {
         seq: None,
         promise: None,
     };
-    // `task export` writes one JSON array, one task a line: the first
-    // line is `[` (or `[{…},`), the others tasks with a trailing comma.
-    if text.trim_start().starts_with('[') {
-        return rejected(format!(
-            "starts a JSON array, as `task export` writes: {LOOKS_LIKE_TASKWARRIOR}"
-        ));
-    }
     let v: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
