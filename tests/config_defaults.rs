@@ -26,11 +26,9 @@ fn run_bare(mut c: Command, args: &[&str]) -> Output {
     output(c)
 }
 
-fn add(t: &Tl, c: Command) -> Output {
-    let _ = t;
-    let out = run_bare(c, &["client", "add", "acme"]);
-    assert_eq!(out.code, 0, "{out:?}");
-    out
+/// `client add acme`, which must succeed.
+fn add(c: Command) -> Output {
+    run_ok(c, &["client", "add", "acme"])
 }
 
 fn exists(p: &Path) -> bool {
@@ -42,7 +40,7 @@ fn journal_config_is_used_when_neither_flag_nor_env_names_one() {
     let t = Tl::new();
     write_default_config(&t, "[defaults]\njournal = \"work/clients.tlog\"\n");
     fs::create_dir_all(t.dir.path().join("home/.config/trustlog/work")).unwrap();
-    add(&t, t.command());
+    add(t.command());
     // Relative to the config file's directory, not to the working directory.
     let configured = t.dir.path().join("home/.config/trustlog/work/clients.tlog");
     assert!(exists(&configured));
@@ -51,7 +49,7 @@ fn journal_config_is_used_when_neither_flag_nor_env_names_one() {
     ));
     // `~/` is the home directory.
     write_default_config(&t, "[defaults]\njournal = \"~/tilde.tlog\"\n");
-    add(&t, t.command());
+    add(t.command());
     assert!(exists(&t.dir.path().join("home/tilde.tlog")));
 }
 
@@ -63,13 +61,13 @@ fn journal_env_beats_config_and_flag_beats_env() {
     let flag = t.dir.path().join("flag.tlog");
     let mut c = t.command();
     c.env("TRUSTLOG_FILE", &env);
-    add(&t, c);
+    add(c);
     assert!(exists(&env));
     let mut c = t.command();
     c.env("TRUSTLOG_FILE", t.dir.path().join("other-env.tlog"))
         .arg("--journal")
         .arg(&flag);
-    add(&t, c);
+    add(c);
     assert!(exists(&flag));
     assert!(!exists(&t.dir.path().join("other-env.tlog")));
 }
@@ -77,7 +75,7 @@ fn journal_env_beats_config_and_flag_beats_env() {
 #[test]
 fn journal_default_without_config() {
     let t = Tl::new();
-    add(&t, t.command());
+    add(t.command());
     assert!(exists(
         &t.dir.path().join("home/.local/share/trustlog/journal.tlog")
     ));
@@ -90,7 +88,7 @@ fn an_empty_trustlog_file_counts_as_unset() {
     write_default_config(&t, "[defaults]\njournal = \"conf.tlog\"\n");
     let mut c = t.command();
     c.env("TRUSTLOG_FILE", "");
-    add(&t, c);
+    add(c);
     assert!(exists(
         &t.dir.path().join("home/.config/trustlog/conf.tlog")
     ));
@@ -98,7 +96,7 @@ fn an_empty_trustlog_file_counts_as_unset() {
     let t = Tl::new();
     let mut c = t.command();
     c.env("TRUSTLOG_FILE", "");
-    add(&t, c);
+    add(c);
     assert!(exists(
         &t.dir.path().join("home/.local/share/trustlog/journal.tlog")
     ));
@@ -109,8 +107,7 @@ fn an_empty_trustlog_file_counts_as_unset() {
     assert_eq!(out.code, 0, "{out:?}");
 }
 
-fn author_of_last(t: &Tl, journal: &Path) -> String {
-    let _ = t;
+fn author_of_last(journal: &Path) -> String {
     replay(journal).last().expect("an event").author.clone()
 }
 
@@ -121,19 +118,19 @@ fn author_precedence_env_then_config_then_login_name() {
     // Default: the login name ($USER).
     let mut c = t.command();
     c.env_remove("TRUSTLOG_AUTHOR").env("USER", "loginname");
-    add(&t, c);
-    assert_eq!(author_of_last(&t, &journal), "loginname");
+    add(c);
+    assert_eq!(author_of_last(&journal), "loginname");
     // Config beats the login name.
     write_default_config(&t, "[defaults]\nauthor = \"Jane Doe\"\n");
     let mut c = t.command();
     c.env_remove("TRUSTLOG_AUTHOR").env("USER", "loginname");
     run_ok(c, &["client", "add", "globex"]);
-    assert_eq!(author_of_last(&t, &journal), "Jane Doe");
+    assert_eq!(author_of_last(&journal), "Jane Doe");
     // $TRUSTLOG_AUTHOR beats the config.
     let mut c = t.command();
     c.env("TRUSTLOG_AUTHOR", "from-env");
     run_ok(c, &["client", "add", "initech"]);
-    assert_eq!(author_of_last(&t, &journal), "from-env");
+    assert_eq!(author_of_last(&journal), "from-env");
 }
 
 fn run_ok(c: Command, args: &[&str]) -> Output {
@@ -158,7 +155,7 @@ fn log_outputs(tz: Option<&str>, zone: Option<&str>) -> (String, String) {
     };
     let mut c = with_tz(t.command());
     c.args(["--now", "2026-11-20T10:00:00Z"]);
-    add(&t, c);
+    add(c);
     let human = run_ok(with_tz(t.command()), &["log"]).stdout;
     let json = run_ok(with_tz(t.command()), &["log", "--json"]).stdout;
     (human, json)
@@ -193,7 +190,7 @@ fn config_time_zone_is_the_zone_of_when() {
     write_default_config(&t, "[defaults]\ntime_zone = \"Asia/Seoul\"\n");
     let mut c = t.command();
     c.env_remove("TZ").args(["--now", "2026-11-20T20:00:00Z"]);
-    add(&t, c);
+    add(c);
     let mut c = t.command();
     c.env_remove("TZ").args(["--now", "2026-11-20T20:00:00Z"]);
     let out = run_ok(
