@@ -235,6 +235,12 @@ mod tests {
         assert_eq!(hours(2310), "38.5 h");
         assert_eq!(days(1), "1 day");
         assert_eq!(days(3), "3 days");
+        assert_eq!(count(1, "mismatch", "mismatches"), "1 mismatch");
+        assert_eq!(count(0, "mismatch", "mismatches"), "0 mismatches");
+        assert_eq!(count(2, "record", "records"), "2 records");
+        assert_eq!(score(12.75), "13");
+        assert_eq!(score(6.25), "6");
+        assert_eq!(score(100.0), "100");
     }
 
     #[test]
