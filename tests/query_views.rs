@@ -779,7 +779,9 @@ fn postmortem_of_a_lost_client_has_every_part_and_the_warnings_most_serious_firs
     );
     let msg = |i: usize| pm["warnings"][i]["message"].as_str().unwrap().to_string();
     assert!(
-        msg(0).contains("39 h") && msg(0).contains("6.25"),
+        // Whole points in words, as every score people read (issue 12.11);
+        // `trust_at_end` keeps 6.25.
+        msg(0).contains("39 h") && msg(0).contains("trust 6 at the loss"),
         "{}",
         msg(0)
     );

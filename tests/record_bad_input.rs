@@ -370,6 +370,13 @@ fn cases() -> Vec<Case> {
         case("--fit word with CR and BEL", Journal, &["client", "add", "hooli", "--fit", "a\rb\u{7}"], 2, &["'a\\rb"]),
         case("import a path with an escape", Journal, &["import", "no\u{1b}]0;x\u{7}.jsonl"], 1, &["no file to import at no\\e]0;x\\a.jsonl"]),
         case("--now with an escape", Journal, &["--now", "\u{1b}[2J", "talk", "acme"], 1, &["--now", "\"\\u{1b}[2J\""]),
+        // Issue 12.11: an empty handle is said to be empty (it was "unknown
+        // client \"\": did you mean …"); a report into a missing directory
+        // names it (it named the atomic write's temp file).
+        case(EMPTY_HANDLE, Journal, &["talk", "", "hi"], 1, &["the handle is empty"]),
+        case("promise make: empty handle", Journal, &["promise", "make", "", "x", "--due", "fri"], 1, &["the handle is empty"]),
+        case("client want: empty handle, no clients yet", Missing, &["client", "want", "", "x"], 1, &["the handle is empty"]),
+        case(REPORT_NO_DIR, Journal, &["report", "--html", "/no/such/dir/r.html"], 1, &["--html /no/such/dir/r.html", "the directory /no/such/dir does not exist"]),
     ]
 }
 
@@ -534,4 +541,186 @@ fn promise_zero_is_unknown_not_retracted() {
         t.bytes().as_deref() == Some(realistic()),
         "the journal changed"
     );
+}
+
+const EMPTY_HANDLE: &str = "talk: empty handle";
+const REPORT_NO_DIR: &str = "report into a missing directory";
+
+/// Issue 12.11: the rows above say what they should, and no more.
+#[test]
+fn an_empty_handle_suggests_nothing_and_a_missing_report_dir_names_no_temp_file() {
+    let cases = cases();
+    for name in [EMPTY_HANDLE, REPORT_NO_DIR] {
+        let c = cases.iter().find(|c| c.name == name).expect("in the table");
+        assert_eq!(check(c), None);
+        let mut t = Tl::new();
+        fs::write(&t.journal, realistic()).unwrap();
+        t.journal = t.dir.path().join("journal.tlog");
+        let out = t.run(&c.args);
+        assert!(
+            !out.stderr.contains("did you mean") && !out.stderr.contains(".trustlog-report"),
+            "{name}: {}",
+            out.stderr
+        );
+    }
+}
+
+/// Issue 12.11: options that `$TRUSTLOG_FILE` / `$TRUSTLOG_NOW` can set
+/// were shown in the usage line as if required.
+#[test]
+fn the_usage_line_does_not_show_env_settable_options_as_required() {
+    let t = Tl::new();
+    let mut c = t.command();
+    c.env("TRUSTLOG_FILE", &t.journal)
+        .args(["promise", "make", "acme"]);
+    let out = output(c);
+    assert_eq!(out.code, 2, "{out:?}");
+    let usage = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("Usage:"))
+        .unwrap_or_else(|| panic!("no usage line: {}", out.stderr));
+    assert!(
+        !usage.contains("--journal") && !usage.contains("--now"),
+        "{usage}"
+    );
+    assert!(usage.contains("--due <WHEN>"), "{usage}");
+}
+
+/// Issue 12.11: a `task export` file imported without `--format
+/// taskwarrior` gave one "is not JSON" per line.
+#[test]
+fn a_taskwarrior_export_without_the_format_gets_one_hint() {
+    let tasks = [
+        concat!(
+            "[\n",
+            r#"{"id":1,"description":"logo","entry":"20261101T090000Z","status":"pending","uuid":"a1b2c3d4-0000-4000-8000-000000000001","project":"acme"},"#,
+            "\n",
+            r#"{"id":2,"description":"site","entry":"20261101T090000Z","status":"pending","uuid":"a1b2c3d4-0000-4000-8000-000000000002","project":"acme"}"#,
+            "\n]\n"
+        ),
+        // One task a line, without the array (`task export` of old, or edited).
+        concat!(
+            r#"{"description":"logo","entry":"20261101T090000Z","status":"pending","uuid":"a1b2c3d4-0000-4000-8000-000000000001"}"#,
+            "\n"
+        ),
+    ];
+    for text in tasks {
+        let t = Tl::new();
+        fs::write(&t.journal, realistic()).unwrap();
+        let file = t.dir.path().join("tasks.json");
+        fs::write(&file, text).unwrap();
+        let out = t.run(&["import", file.to_str().unwrap()]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr.contains("looks like a Taskwarrior export")
+                && out.stderr.contains("--format taskwarrior"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("is not JSON"), "{}", out.stderr);
+        assert_eq!(out.stderr.trim_end().lines().count(), 1, "{}", out.stderr);
+        assert_eq!(t.bytes().unwrap(), realistic());
+    }
+}
+
+/// Issue 12.11: an unknown key listed `client` twice among the expected.
+#[test]
+fn an_unknown_import_key_lists_each_expected_key_once() {
+    let t = Tl::new();
+    let line = r#"{"author":"a","client":"hooli","fit":"target","kind":"ClientAdded","name":"Hooli","note":"","occurred_at":"2026-11-19T09:00:00Z","recorded_at":"2026-11-19T09:00:00Z","seq":1,"zz":2}"#;
+    let file = t.dir.path().join("in.jsonl");
+    fs::write(&file, format!("{line}\n")).unwrap();
+    let out = t.run(&["import", file.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let expected = out
+        .stderr
+        .split("expected only ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}", out.stderr))
+        .lines()
+        .next()
+        .unwrap();
+    let keys: Vec<&str> = expected.split(", ").collect();
+    let mut unique = keys.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(keys.len(), unique.len(), "{expected}");
+    assert!(keys.contains(&"client"), "{expected}");
+}
+
+/// Issue 12.11: post-mortem warning signs were numbered by their rank
+/// (1 2 4 5 7 8 when some kinds were absent), said "1 mismatch(es)" and
+/// "1 promise(s)", and "trust 1.75" beside whole-number scores.
+#[test]
+fn postmortem_warnings_are_numbered_in_order_in_good_english() {
+    let mut t = Tl::new();
+    #[rustfmt::skip]
+    let steps: &[(&str, &[&str])] = &[
+        ("2026-11-01T09:00", &["client", "add", "globex", "--fit", "off-target"]),
+        ("2026-11-01T10:00", &["talk", "globex", "--kind", "call", "--mood", "-2", "angry"]),
+        ("2026-11-01T11:00", &["promise", "make", "globex", "x", "--due", "2026-11-05"]),
+        ("2026-11-06T09:00", &["promise", "break", "1", "--reason", "r"]),
+        ("2026-11-07T09:00", &["client", "mismatch", "globex", "not this"]),
+        ("2026-11-08T09:00", &["client", "want", "globex", "a thing"]),
+        ("2026-11-09T09:00", &["client", "mismatch", "globex", "nope"]),
+    ];
+    for (now, args) in steps {
+        t.now = now.to_string();
+        t.ok(args);
+    }
+    t.now = "2026-11-20T09:00".to_string();
+    let config = t.dir.path().join("c.toml");
+    fs::write(&config, "[trust]\nbroken = 20.25\n").unwrap();
+    let c = config.to_str().unwrap();
+    let human = t.ok(&["--config", c, "postmortem", "globex"]).stdout;
+    let json = t
+        .ok(&["--config", c, "postmortem", "globex", "--json"])
+        .json();
+    let numbers: Vec<usize> = human
+        .lines()
+        .skip_while(|l| !l.starts_with("warning signs"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(|l| {
+            l.trim_start()
+                .split_once(". [")
+                .and_then(|(n, _)| n.parse().ok())
+                .unwrap_or_else(|| panic!("not a numbered warning: {l:?}"))
+        })
+        .collect();
+    let ranks: Vec<u64> = json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["rank"].as_u64().unwrap())
+        .collect();
+    assert!(numbers.len() >= 5, "{human}");
+    assert_eq!(numbers, (1..=numbers.len()).collect::<Vec<_>>(), "{human}");
+    // JSON keeps the rank, which has gaps here.
+    assert_ne!(
+        ranks,
+        (1..=ranks.len() as u64).collect::<Vec<_>>(),
+        "{ranks:?}"
+    );
+    for bad in ["(es)", "(s)", "1 mismatches", "1 promises"] {
+        assert!(!human.contains(bad), "{bad:?} in {human}");
+    }
+    assert!(human.contains("1 mismatch with no expectation"), "{human}");
+    assert!(human.contains("1 promise declared broken"), "{human}");
+    // Whole points in the warning as in the rest; JSON keeps 1.75.
+    assert_eq!(json["trust_at_end"].as_f64(), Some(1.75), "{json}");
+    assert!(human.contains("trust 2 now"), "{human}");
+    assert!(!human.contains("1.75"), "{human}");
+}
+
+/// Issue 12.11: `verify` of a one-record journal said "1 records".
+#[test]
+fn verify_counts_one_record_in_the_singular() {
+    let t = Tl::new();
+    t.ok(&["client", "add", "acme"]);
+    let out = t.ok(&["verify"]);
+    assert!(out.stdout.contains(": 1 record, "), "{}", out.stdout);
+    t.ok(&["client", "add", "globex"]);
+    assert!(t.ok(&["verify"]).stdout.contains(": 2 records, "));
 }

@@ -16,6 +16,8 @@
 //!
 //! Known, deliberate differences, asserted explicitly:
 //! - `fri` on a Friday: GNU says today, we say a week later (= GNU's `next fri`);
+//! - `+1m` / `+1y` from a day the target month lacks (31 January): GNU rolls
+//!   over into the next month (3 March), we clamp to its last day;
 //! - a skipped local time (spring forward): GNU rejects it, we move it
 //!   forward by the gap;
 //! - a repeated local time (fall back): GNU takes the later instant, we the earlier.
@@ -95,7 +97,8 @@ const BASES: &[&str] = &[
 ];
 
 /// (our input, end_of_day, GNU expression). In the GNU expression `{D}` is
-/// the base date, `{B}` the base date and time, `{M}` the base year-month.
+/// the base date, `{B}` the base date and time, `{M}` the base year-month,
+/// `{Y}` the base year.
 #[rustfmt::skip]
 const PINNED: &[(&str, bool, &str)] = &[
     // ISO dates and date-times, in local time unless an offset is given.
@@ -139,7 +142,75 @@ const PINNED: &[(&str, bool, &str)] = &[
     // End of month: GNU's "first of the month, plus a month, minus a day".
     ("eom", false, "{M}-01 1 month 1 day ago"),
     ("eom", true, "{M}-01 23:59:59 1 month 1 day ago"),
+    // The other period words.
+    ("eod", false, "{D}"),
+    ("eod", true, "{D} 23:59:59"),
+    ("sod", true, "{D} 23:59:59"),
+    ("som", false, "{M}-01"),
+    ("som", true, "{M}-01 23:59:59"),
+    ("soy", false, "{Y}-01-01"),
+    ("eoy", false, "{Y}-12-31"),
+    ("eoy", true, "{Y}-12-31 23:59:59"),
+    // A time of day: today (GNU's bare `15:00`), or on a named day.
+    ("15:00", false, "{D} 15:00"),
+    ("15:00", true, "{D} 15:00"),
+    ("9:05:30", false, "{D} 09:05:30"),
+    ("tomorrow 15:00", true, "{D} 15:00 tomorrow"),
+    ("yesterday 08:00", false, "{D} 08:00 yesterday"),
+    ("+3d 09:30", false, "{D} 09:30 3 days"),
+    ("-2w 18:00", true, "{D} 18:00 2 weeks ago"),
+    ("eom 17:00", false, "{M}-01 17:00 1 month 1 day ago"),
 ];
+
+/// Calendar months and years: (base date, input, end_of_day, GNU
+/// expression). Where the target month has the base's day, GNU's `1 month`
+/// is ours; where it lacks it, GNU rolls over and we clamp, so GNU is asked
+/// for the target month's last day instead.
+#[rustfmt::skip]
+const MONTHS: &[(&str, &str, bool, &str)] = &[
+    ("2026-11-18", "+1m", false, "2026-11-18 1 month"),
+    ("2026-11-18", "+1m", true, "2026-11-18 23:59:59 1 month"),
+    ("2026-11-18", "-1m", false, "2026-11-18 1 month ago"),
+    ("2026-12-31", "+1m", false, "2026-12-31 1 month"),
+    ("2026-11-18", "+14m", false, "2026-11-18 14 months"),
+    ("2026-11-18", "+1y", false, "2026-11-18 1 year"),
+    ("2026-11-18", "-3y", true, "2026-11-18 23:59:59 3 years ago"),
+    ("2028-02-28", "+1y", false, "2028-02-28 1 year"),
+    ("2026-11-18", "+1m 10:00", false, "2026-11-18 10:00 1 month"),
+    // Clamped: GNU would say 3 March, 1 March, 1 May, 3 March.
+    ("2026-01-31", "+1m", false, "2026-03-01 1 day ago"),
+    ("2028-02-29", "+1y", false, "2029-03-01 1 day ago"),
+    ("2026-03-31", "+1m", true, "2026-05-01 23:59:59 1 day ago"),
+    ("2026-03-31", "-1m", false, "2026-03-01 1 day ago"),
+];
+
+#[test]
+fn calendar_months_and_years_agree_with_gnu_up_to_clamping() {
+    require_gnu_date();
+    let mut failures = Vec::new();
+    for (gnu_tz, zone) in fixed_zones() {
+        for &(base, input, end_of_day, expr) in MONTHS {
+            let naive =
+                NaiveDateTime::parse_from_str(&format!("{base} 10:15:30"), "%Y-%m-%d %H:%M:%S")
+                    .unwrap();
+            let now = zone.from_local_datetime(&naive).single().unwrap();
+            check(
+                &mut failures,
+                &format!("TZ={gnu_tz:?} now={base} {input:?} end_of_day={end_of_day} vs `date -d {expr:?}`"),
+                ours(input, &now, end_of_day),
+                gnu(Some(gnu_tz), expr),
+            );
+        }
+    }
+    // The rollover we deliberately do not follow, still GNU's behaviour.
+    check(
+        &mut failures,
+        "GNU rolls 2026-01-31 + 1 month over into March",
+        gnu(Some("UTC"), "2026-03-03"),
+        gnu(Some("UTC"), "2026-01-31 1 month"),
+    );
+    assert_none(failures);
+}
 
 fn pinned_failures<Tz: TimeZone>(gnu_tz: Option<&str>, zone: &Tz) -> Vec<String> {
     let mut failures = Vec::new();
@@ -148,11 +219,13 @@ fn pinned_failures<Tz: TimeZone>(gnu_tz: Option<&str>, zone: &Tz) -> Vec<String>
         let now = zone.from_local_datetime(&base).single().unwrap();
         let date = base.format("%Y-%m-%d").to_string();
         let month = base.format("%Y-%m").to_string();
+        let year = base.format("%Y").to_string();
         for &(input, end_of_day, gnu_template) in PINNED {
             let expr = gnu_template
                 .replace("{B}", base_text)
                 .replace("{D}", &date)
-                .replace("{M}", &month);
+                .replace("{M}", &month)
+                .replace("{Y}", &year);
             check(
                 &mut failures,
                 &format!("TZ={gnu_tz:?} now={base_text} {input:?} end_of_day={end_of_day} vs `date -d {expr:?}`"),
@@ -220,6 +293,34 @@ fn real_clock_failures<Tz: TimeZone>(gnu_tz: Option<&str>, zone: &Tz) -> Vec<Str
                     gnu(gnu_tz, &format!("next {name} 23:59:59")),
                 );
             }
+        }
+        // `sow` is this week's Monday: GNU's `last mon`, or today on a Monday
+        // (GNU's bare `mon`). A time after a weekday is on our weekday.
+        let sow = if today == Weekday::Mon {
+            "mon"
+        } else {
+            "last mon"
+        };
+        for (expr, end_of_day) in [(sow.to_string(), false), (format!("{sow} 23:59:59"), true)] {
+            check(
+                &mut failures,
+                &format!(
+                    "TZ={gnu_tz:?} today={today} sow end_of_day={end_of_day} vs `date -d {expr:?}`"
+                ),
+                ours("sow", &before, end_of_day),
+                gnu(gnu_tz, &expr),
+            );
+        }
+        for (input, expr) in [
+            ("fri 17:00", "next fri 17:00"),
+            ("mon 9:30", "next mon 09:30"),
+        ] {
+            check(
+                &mut failures,
+                &format!("TZ={gnu_tz:?} today={today} {input:?} vs `date -d {expr:?}`"),
+                ours(input, &before, false),
+                gnu(gnu_tz, expr),
+            );
         }
         // ISO week, Monday first: GNU's bare `sun` is this week's Sunday,
         // today included.

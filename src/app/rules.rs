@@ -680,6 +680,12 @@ impl RuleError {
                 }
             }
             E::UnknownClient { handle, hint } => {
+                // `talk "" hi`: a suggestion for "" would be any handle.
+                if handle.is_empty() {
+                    return "the handle is empty: expected the handle of a client \
+                            (as given to `client add`)"
+                        .to_string();
+                }
                 if !cmd {
                     return format!(
                         "unknown client {handle:?}: neither the journal nor an earlier line adds it"

@@ -11,6 +11,21 @@ use super::error::{invalid, CliError};
 use super::when::{parse_when, When};
 pub use crate::app::journal::{cut_as_of, read_all, replay_into};
 use crate::events::Timestamp;
+use crate::projections::trust::TrustParams;
+
+/// The config's display zone becomes the process's `TZ` when the
+/// environment sets none, so that everything reading `chrono::Local`
+/// (human timestamps, "today" in WHEN) sees it and `--json`, which writes
+/// UTC, does not change. `$TZ` wins: an explicit `TZ=… trustlog` is the
+/// more specific wish.
+fn apply_time_zone(zone: &str) {
+    if std::env::var_os("TZ").is_none() {
+        // Called from `Ctx::new` before the first `Local` reading, on the
+        // main thread while no other thread runs (the CLI starts none
+        // before dispatch), which is what `set_var` requires.
+        std::env::set_var("TZ", zone);
+    }
+}
 
 pub struct Ctx {
     pub journal: PathBuf,
@@ -20,15 +35,25 @@ pub struct Ctx {
     pub author: String,
     /// `--config PATH`, if given.
     pub config: Option<PathBuf>,
+    /// The trust parameters of the config (loaded once, with the rest).
+    trust: TrustParams,
 }
 
 impl Ctx {
+    /// `journal` and `now` are the flag, else the environment variable
+    /// (`$TRUSTLOG_FILE`, `$TRUSTLOG_NOW`); the config fills in what they
+    /// leave open. A broken config is an error here, before any command
+    /// reads or writes the journal.
     pub fn new(
         journal: Option<PathBuf>,
         now: Option<&str>,
         json: bool,
         config: Option<PathBuf>,
     ) -> Result<Self, CliError> {
+        let cfg = super::config::load(config.as_deref())?;
+        if let Some(zone) = &cfg.defaults.time_zone {
+            apply_time_zone(zone);
+        }
         let wall = Local::now();
         let now = match now {
             None => wall,
@@ -39,7 +64,7 @@ impl Ctx {
                     .ok_or_else(|| invalid(format!("--now {s:?} is out of range")))?
             }
         };
-        let journal = match journal {
+        let journal = match journal.or(cfg.defaults.journal) {
             Some(p) if p.as_os_str().is_empty() => {
                 return Err(invalid(
                     "--journal / $TRUSTLOG_FILE is empty: expected a file path",
@@ -52,8 +77,9 @@ impl Ctx {
             journal,
             now,
             json,
-            author: author(),
+            author: author(cfg.defaults.author.as_deref()),
             config,
+            trust: cfg.trust,
         })
     }
 
@@ -62,8 +88,8 @@ impl Ctx {
     }
 
     /// The trust model's parameters: defaults overridden by the config file.
-    pub fn trust_params(&self) -> Result<crate::projections::trust::TrustParams, CliError> {
-        Ok(super::config::load(self.config.as_deref())?.trust)
+    pub fn trust_params(&self) -> Result<TrustParams, CliError> {
+        Ok(self.trust.clone())
     }
 
     /// `--from` / `--to`: a date-only `--from` starts at the beginning of its
@@ -113,14 +139,24 @@ fn default_journal() -> Result<PathBuf, CliError> {
     Ok(base.data_dir().join("trustlog").join("journal.tlog"))
 }
 
-/// `$TRUSTLOG_AUTHOR`, else the login name, else "unknown".
-fn author() -> String {
-    for var in ["TRUSTLOG_AUTHOR", "USER", "LOGNAME"] {
-        if let Ok(v) = std::env::var(var) {
-            let v = v.trim();
-            if !v.is_empty() {
-                return v.to_string();
-            }
+/// `$TRUSTLOG_AUTHOR`, else the config's author, else the login name
+/// (`$USER`, `$LOGNAME`, the password database), else "unknown".
+fn author(configured: Option<&str>) -> String {
+    let env = |var: &str| {
+        std::env::var(var)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(v) = env("TRUSTLOG_AUTHOR") {
+        return v;
+    }
+    if let Some(a) = configured {
+        return a.trim().to_string();
+    }
+    for var in ["USER", "LOGNAME"] {
+        if let Some(v) = env(var) {
+            return v;
         }
     }
     login_name().unwrap_or_else(|| "unknown".to_string())

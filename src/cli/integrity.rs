@@ -118,9 +118,9 @@ fn write_verify(
     }
     writeln!(
         w,
-        "{}: {} records, {} bytes, last #{}, head {}",
+        "{}: {}, {} bytes, last #{}, head {}",
         path(&ctx.journal),
-        r.records,
+        crate::projections::words::count(r.records, "record", "records"),
         r.bytes,
         r.last_seq,
         to_hex(&r.head)
@@ -128,8 +128,11 @@ fn write_verify(
     if r.holes > 0 {
         writeln!(
             w,
-            "{} records were lost in an earlier salvage (holes keep their numbers)",
-            r.holes
+            "{} lost in an earlier salvage (holes keep their numbers)",
+            match r.holes {
+                1 => "1 record was".to_string(),
+                n => format!("{n} records were"),
+            }
         )?;
     }
     for d in &r.damage {

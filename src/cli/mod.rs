@@ -42,8 +42,10 @@ Examples:
   trustlog promise keep $id
   trustlog verify
 
-The journal is --journal PATH, else $TRUSTLOG_FILE, else ~/.local/share/trustlog/journal.tlog.
-WHEN: 2026-11-22, 2026-11-22T14:30, now, today, tomorrow, yesterday, fri, +3d, +2w, -1d, eow, eom.
+The journal is --journal PATH, else $TRUSTLOG_FILE, else the config's [defaults] journal,
+else ~/.local/share/trustlog/journal.tlog (config: ~/.config/trustlog/config.toml, see README).
+WHEN: 2026-11-22, 2026-11-22T14:30, now, today, tomorrow, yesterday, fri, +3d, +2w, +1m, +1y, -1d,
++4h, sod/eod, sow/eow, som/eom, soy/eoy, 15:00 (today), fri 17:00, tomorrow 15:00.
 Exit codes: 0 ok, 1 failure (bad input, unknown client, I/O), 2 usage, 3 journal damaged,
 4 recorded but its confirmation could not be written (do not record it again),
 141 stdout closed by its reader (`trustlog log | head`).";
@@ -56,8 +58,13 @@ Exit codes: 0 ok, 1 failure (bad input, unknown client, I/O), 2 usage, 3 journal
     after_help = AFTER_HELP
 )]
 pub struct Cli {
-    /// The journal file
-    #[arg(long, global = true, env = "TRUSTLOG_FILE", value_name = "PATH")]
+    // `$TRUSTLOG_FILE` and `$TRUSTLOG_NOW` are read in `dispatch`, not by
+    // clap's `env`: clap lists an env-backed option in every usage line as
+    // if it were required, and refuses a set-but-empty variable with "a
+    // value is required for '--journal'". An empty variable counts as unset.
+    /// The journal file (also $TRUSTLOG_FILE; else the config's, else
+    /// ~/.local/share/trustlog/journal.tlog)
+    #[arg(long, global = true, value_name = "PATH")]
     pub journal: Option<PathBuf>,
     /// Machine-readable output (JSON)
     #[arg(long, global = true)]
@@ -66,7 +73,7 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Pin the clock for everything this command does (also $TRUSTLOG_NOW)
-    #[arg(long, global = true, env = "TRUSTLOG_NOW", value_name = "WHEN")]
+    #[arg(long, global = true, value_name = "WHEN")]
     pub now: Option<String>,
     #[command(subcommand)]
     pub command: Command,
@@ -370,6 +377,12 @@ fn help(e: &clap::Error, out: &mut Out) -> Result<(), CliError> {
     .map_err(out::failed)
 }
 
+/// A variable's value, `None` when it is unset or empty (`TRUSTLOG_FILE=`
+/// is how shells unset for one command).
+fn env_set(var: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(var).filter(|v| !v.is_empty())
+}
+
 fn dispatch(cli: Cli, out: &mut Out) -> Result<(), CliError> {
     if let Command::Completions { shell } = cli.command {
         // clap_complete panics on a failed write: generate into memory.
@@ -393,12 +406,20 @@ fn dispatch(cli: Cli, out: &mut Out) -> Result<(), CliError> {
             }
         };
     }
-    let ctx = Ctx::new(
-        cli.journal,
-        cli.now.as_deref(),
-        cli.json,
-        cli.config.clone(),
-    )?;
+    let journal = cli
+        .journal
+        .or_else(|| env_set("TRUSTLOG_FILE").map(PathBuf::from));
+    let now = match cli.now.clone() {
+        Some(n) => Some(n),
+        None => env_set("TRUSTLOG_NOW")
+            .map(|v| {
+                v.into_string().map_err(|v| {
+                    error::invalid(format!("$TRUSTLOG_NOW {v:?} is not UTF-8: expected a WHEN"))
+                })
+            })
+            .transpose()?,
+    };
+    let ctx = Ctx::new(journal, now.as_deref(), cli.json, cli.config.clone())?;
     let result = match &cli.command {
         Command::Client(c) => match c {
             ClientCmd::Add { args, at } => client_add(&ctx, out, at, args),

@@ -27,6 +27,7 @@ use crate::projections::postmortem::{Postmortem, PostmortemReport};
 use crate::projections::state::State;
 use crate::projections::status::Status;
 use crate::projections::trust::{Trust, TrustReport};
+use crate::projections::words;
 
 /// `--as-of WHEN`, taken by every query.
 #[derive(Args, Debug, Clone, Default)]
@@ -782,9 +783,9 @@ fn write_postmortem(
         String::new()
     } else {
         format!(
-            " (started {}, {} change(s))",
+            " (started {}, {})",
             r.initial_fit,
-            r.fit_changes.len()
+            words::count(r.fit_changes.len() as u64, "change", "changes")
         )
     };
     writeln!(w, "fit: {}{fit_note}", r.fit)?;
@@ -807,22 +808,23 @@ fn write_postmortem(
     if let Some(s) = &r.longest_silence {
         writeln!(
             w,
-            "longest silence: {} days ({} to {})",
-            s.days,
+            "longest silence: {} ({} to {})",
+            words::days(s.days),
             s.from.to_local_string(),
             s.to.to_local_string()
         )?;
     }
     if let Some(s) = &r.silence_before_end {
-        writeln!(w, "silence before the end: {} days", s.days)?;
+        writeln!(w, "silence before the end: {}", words::days(s.days))?;
     }
     writeln!(w)?;
     writeln!(w, "warning signs, most serious first:")?;
     if r.warnings.is_empty() {
         writeln!(w, "  none found")?;
     }
-    for x in &r.warnings {
-        writeln!(w, "  {}. [{}] {}", x.rank, x.kind, visible(&x.message))?;
+    // Numbered as listed; `rank` (kept in JSON) counts the kinds not found.
+    for (n, x) in r.warnings.iter().enumerate() {
+        writeln!(w, "  {}. [{}] {}", n + 1, x.kind, visible(&x.message))?;
     }
     writeln!(w)?;
     writeln!(w, "expectations vs mismatches:")?;

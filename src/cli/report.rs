@@ -300,7 +300,32 @@ fn target(path: &Path) -> Result<PathBuf, CliError> {
     };
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(path.to_path_buf()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // Said here, naming the directory: else the error would be
+            // about the temp file the atomic write makes in it.
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            return match std::fs::metadata(dir) {
+                Ok(m) if m.is_dir() => Ok(path.to_path_buf()),
+                Ok(_) => Err(invalid(format!(
+                    "--html {}: {} is not a directory: expected a file in an existing directory; nothing written",
+                    path.display(),
+                    dir.display()
+                ))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(invalid(format!(
+                    "--html {}: the directory {} does not exist: expected a file in an existing directory; nothing written",
+                    path.display(),
+                    dir.display()
+                ))),
+                Err(e) => Err(CliError::Io(format!(
+                    "looking at the directory {} of --html {}: {e}",
+                    dir.display(),
+                    path.display()
+                ))),
+            };
+        }
         Err(e) => {
             return Err(CliError::Io(format!(
                 "looking at --html {}: {e}",

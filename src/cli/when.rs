@@ -15,9 +15,23 @@
 //!   `kept_at <= due` on `Timestamp`s counts anything up to midnight as on
 //!   time, without any caller truncating to seconds.
 //! - Weeks are ISO weeks, Monday first: `eow` is the Sunday of the current
-//!   week (today, on a Sunday).
+//!   week (today, on a Sunday), `sow` its Monday (today, on a Monday; as
+//!   Taskwarrior's `sow` and GNU's `last mon`, or `mon` on a Monday).
+//! - The period words are date-only forms naming a day of the current
+//!   period: `sod`/`eod` today, `sow`/`eow` the week's Monday/Sunday,
+//!   `som`/`eom` the month's first/last day, `soy`/`eoy` 1 January /
+//!   31 December. Like any date-only form, a due date or `--to` means the
+//!   end of that day (so `--to eoy` is 31 December 23:59:59.999999) and
+//!   `--at` / `--from` its start.
 //! - `+3d` / `-1d` / `+2w` move today's *date* (calendar days, a date-only
 //!   form); `+4h` / `+30min` move the instant `now` by elapsed time.
+//! - `+1m` / `+1y` move today's date by calendar months / years, clamped to
+//!   the end of a shorter month (31 January `+1m` is 28 or 29 February).
+//!   GNU rolls over instead (3 March); `min` stays minutes.
+//! - A time of day `HH:MM[:SS]` (hour may be one digit) after a date-only
+//!   form is that time on that day: `fri 17:00`, `tomorrow 15:00`,
+//!   `+3d 09:30`. Alone, `15:00` is today at 15:00, even when that has
+//!   passed, as GNU `date -d 15:00` (Taskwarrior has no bare time).
 //! - A local time that a clock change skips (e.g. 02:30 on the spring-forward
 //!   night) is read with the offset in force before the change, i.e. moved
 //!   forward by the length of the gap (03:30); a local time that happens
@@ -45,8 +59,10 @@ pub const ACCEPTED_FORMS: &str = "an ISO date (2026-11-22), \
 an ISO date-time (2026-11-22T14:30, optionally with Z or +01:00), \
 now, today, tomorrow, yesterday, \
 a weekday (fri, friday: the next one), \
-+3d / +2w / -1d / +4h / +30min, \
-eow (end of week), eom (end of month)";
++3d / +2w / +1m / +1y / -1d / +4h / +30min, \
+sod / eod (today), sow / eow (Monday / Sunday of this week), \
+som / eom (first / last day of this month), soy / eoy (1 Jan / 31 Dec), \
+a time of day (15:00: today), or one of these days then a time (fri 17:00)";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WhenError {
@@ -163,7 +179,7 @@ fn read_form(text: &str, today: NaiveDate, now_utc: NaiveDateTime) -> Result<Mea
     let day = |d: Option<NaiveDate>| d.map(Meaning::Day).ok_or(FormError::OutOfRange);
     match text {
         "now" => return Ok(Meaning::UtcTime(now_utc)),
-        "today" => return Ok(Meaning::Day(today)),
+        "today" | "sod" | "eod" => return Ok(Meaning::Day(today)),
         "tomorrow" => return day(today.succ_opt()),
         "yesterday" => return day(today.pred_opt()),
         "eow" => {
@@ -177,7 +193,32 @@ fn read_form(text: &str, today: NaiveDate, now_utc: NaiveDateTime) -> Result<Mea
                 .and_then(|next_first| next_first.pred_opt());
             return day(last);
         }
+        "sow" => {
+            let from_monday = u64::from(today.weekday().num_days_from_monday());
+            return day(today.checked_sub_days(Days::new(from_monday)));
+        }
+        "som" => return day(today.with_day(1)),
+        "soy" => return day(today.with_ordinal(1)),
+        "eoy" => return day(NaiveDate::from_ymd_opt(today.year(), 12, 31)),
         _ => {}
+    }
+    if let Some(time) = time_of_day(text)? {
+        return Ok(Meaning::LocalTime(today.and_time(time)));
+    }
+    if let Some((prefix, suffix)) = text.rsplit_once(' ') {
+        let time = time_of_day(suffix);
+        if !matches!(time, Ok(None)) {
+            // Any date-only form, then a time: that time on that day. The
+            // day is read first, so that a bad date is reported before a
+            // bad time, as `iso` does.
+            let Meaning::Day(d) = read_form(prefix.trim_end(), today, now_utc)? else {
+                return Err(FormError::Unknown);
+            };
+            return match time? {
+                Some(time) => Ok(Meaning::LocalTime(d.and_time(time))),
+                None => Err(FormError::Unknown),
+            };
+        }
     }
     if let Some(weekday) = weekday_named(text) {
         // Strictly after today: the same weekday means a week later.
@@ -226,12 +267,29 @@ fn relative(
 ) -> Result<Meaning, FormError> {
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     let (number, unit) = rest.split_at(digits);
-    if number.is_empty() || !matches!(unit, "d" | "w" | "h" | "min") {
+    if number.is_empty() || !matches!(unit, "d" | "w" | "m" | "y" | "h" | "min") {
         return Err(FormError::Unknown);
     }
     // Digits only, so a parse failure can only be an overflow.
     let n: u64 = number.parse().map_err(|_| FormError::OutOfRange)?;
     match unit {
+        "m" | "y" => {
+            let months = if unit == "y" {
+                n.checked_mul(12)
+            } else {
+                Some(n)
+            };
+            let months = months
+                .and_then(|m| u32::try_from(m).ok())
+                .ok_or(FormError::OutOfRange)?;
+            // chrono clamps to the last day of a shorter month.
+            let date = if forward {
+                today.checked_add_months(Months::new(months))
+            } else {
+                today.checked_sub_months(Months::new(months))
+            };
+            date.map(Meaning::Day).ok_or(FormError::OutOfRange)
+        }
         "d" | "w" => {
             let days = if unit == "w" {
                 n.checked_mul(7)
@@ -262,6 +320,34 @@ fn relative(
             at.map(Meaning::UtcTime).ok_or(FormError::OutOfRange)
         }
     }
+}
+
+/// `H:MM`, `HH:MM` or `HH:MM:SS`: `Ok(None)` for anything else, an error
+/// for the right shape naming no time (`25:00`).
+fn time_of_day(text: &str) -> Result<Option<NaiveTime>, FormError> {
+    let mut cur = Cursor {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    let Some(hour) = cur.digits(2).or_else(|| cur.digits(1)) else {
+        return Ok(None);
+    };
+    let Some(minute) = cur.expect(b':').and_then(|()| cur.digits(2)) else {
+        return Ok(None);
+    };
+    let mut second = 0;
+    if cur.expect(b':').is_some() {
+        match cur.digits(2) {
+            Some(s) => second = s,
+            None => return Ok(None),
+        }
+    }
+    if !cur.at_end() {
+        return Ok(None);
+    }
+    NaiveTime::from_hms_opt(hour, minute, second)
+        .map(Some)
+        .ok_or_else(|| FormError::Invalid(format!("{text} is not a time of day")))
 }
 
 /// `YYYY-MM-DD`, optionally followed by `T` or spaces, `HH:MM[:SS[.fraction]]`
@@ -545,6 +631,38 @@ mod tests {
         ("eow", true, "2026-11-22T23:59:59.999999+01:00", true),
         ("eom", true, "2026-11-30T23:59:59.999999+01:00", true),
         ("EOM", false, "2026-11-30T00:00:00+01:00", true),
+        // The other period words: days of the current day, week, month, year.
+        ("eod", true, "2026-11-18T23:59:59.999999+01:00", true),
+        ("eod", false, "2026-11-18T00:00:00+01:00", true),
+        ("sod", false, "2026-11-18T00:00:00+01:00", true),
+        ("sow", false, "2026-11-16T00:00:00+01:00", true),
+        ("sow", true, "2026-11-16T23:59:59.999999+01:00", true),
+        ("som", false, "2026-11-01T00:00:00+01:00", true),
+        ("soy", false, "2026-01-01T00:00:00+01:00", true),
+        ("eoy", true, "2026-12-31T23:59:59.999999+01:00", true),
+        ("EOY", false, "2026-12-31T00:00:00+01:00", true),
+        // Calendar months and years move the date.
+        ("+1m", false, "2026-12-18T00:00:00+01:00", true),
+        ("+1m", true, "2026-12-18T23:59:59.999999+01:00", true),
+        ("-2m", false, "2026-09-18T00:00:00+01:00", true),
+        ("+14m", false, "2028-01-18T00:00:00+01:00", true),
+        ("+1y", false, "2027-11-18T00:00:00+01:00", true),
+        ("-1y", true, "2025-11-18T23:59:59.999999+01:00", true),
+        // A time of day: today, or on the day a date-only form names.
+        ("15:00", false, "2026-11-18T15:00:00+01:00", false),
+        ("15:00", true, "2026-11-18T15:00:00+01:00", false),
+        ("08:05:09", false, "2026-11-18T08:05:09+01:00", false),
+        ("9:00", false, "2026-11-18T09:00:00+01:00", false),
+        ("00:00", true, "2026-11-18T00:00:00+01:00", false),
+        ("fri 17:00", true, "2026-11-20T17:00:00+01:00", false),
+        ("Friday  17:00", false, "2026-11-20T17:00:00+01:00", false),
+        ("tomorrow 15:00", false, "2026-11-19T15:00:00+01:00", false),
+        ("today 23:59:59", true, "2026-11-18T23:59:59+01:00", false),
+        ("+3d 09:30", false, "2026-11-21T09:30:00+01:00", false),
+        ("+1m 10:00", false, "2026-12-18T10:00:00+01:00", false),
+        ("eom 18:00", false, "2026-11-30T18:00:00+01:00", false),
+        ("sow 9:00", false, "2026-11-16T09:00:00+01:00", false),
+        ("2026-11-22 9:00", false, "2026-11-22T09:00:00+01:00", false),
     ];
 
     #[test]
@@ -592,6 +710,24 @@ mod tests {
         ("2026-11-20 10:00:00", "friday", true, "2026-11-27T23:59:59.999999+01:00"),
         ("2026-11-20 10:00:00", "sat", false, "2026-11-21T00:00:00+01:00"),
         ("2026-12-31 10:00:00", "fri", false, "2027-01-01T00:00:00+01:00"),
+        // sow: on a Monday it is today; on a Sunday the Monday before;
+        // across a year start.
+        ("2026-11-16 08:00:00", "sow", false, "2026-11-16T00:00:00+01:00"),
+        ("2026-11-22 23:00:00", "sow", false, "2026-11-16T00:00:00+01:00"),
+        ("2027-01-02 10:00:00", "sow", false, "2026-12-28T00:00:00+01:00"),
+        // Months and years clamp to the end of a shorter month.
+        ("2026-01-31 09:00:00", "+1m", false, "2026-02-28T00:00:00+01:00"),
+        ("2028-01-31 09:00:00", "+1m", false, "2028-02-29T00:00:00+01:00"),
+        ("2026-03-31 09:00:00", "-1m", false, "2026-02-28T00:00:00+01:00"),
+        ("2026-05-31 09:00:00", "+1m", true, "2026-06-30T23:59:59.999999+01:00"),
+        ("2026-12-15 09:00:00", "+1m", false, "2027-01-15T00:00:00+01:00"),
+        ("2028-02-29 09:00:00", "+1y", false, "2029-02-28T00:00:00+01:00"),
+        ("2028-02-29 09:00:00", "+4y", false, "2032-02-29T00:00:00+01:00"),
+        // Year ends.
+        ("2026-12-31 23:59:59", "eoy", false, "2026-12-31T00:00:00+01:00"),
+        ("2027-01-01 00:00:00", "soy", true, "2027-01-01T23:59:59.999999+01:00"),
+        ("2026-12-31 23:00:00", "tomorrow 15:00", false, "2027-01-01T15:00:00+01:00"),
+        ("2026-11-20 10:00:00", "fri 17:00", false, "2026-11-27T17:00:00+01:00"),
     ];
 
     #[test]
@@ -644,7 +780,8 @@ mod tests {
             "+3",
             "+d",
             "3d",
-            "+3m",
+            "+3mo",
+            "+3mi",
             "+3 d",
             "+-3d",
             "2026-11",
@@ -663,6 +800,16 @@ mod tests {
             "2026-13-45T10:30 garbage",
             "next friday",
             "tomorrow!",
+            "now 15:00",
+            "15:00 16:00",
+            "+4h 10:00",
+            "fri 17",
+            "fri 17:0",
+            "fri 17:00:0",
+            "17:00 fri",
+            "1500",
+            "eod 15:00 x",
+            "wow 15:00",
         ] {
             let err = parse_when(input, now, false).unwrap_err();
             assert_eq!(
@@ -680,8 +827,10 @@ mod tests {
             parse_when("flurb", now, true).unwrap_err().to_string(),
             "unknown date/time \"flurb\": expected one of: an ISO date (2026-11-22), \
              an ISO date-time (2026-11-22T14:30, optionally with Z or +01:00), now, today, \
-             tomorrow, yesterday, a weekday (fri, friday: the next one), +3d / +2w / -1d / +4h / \
-             +30min, eow (end of week), eom (end of month)"
+             tomorrow, yesterday, a weekday (fri, friday: the next one), +3d / +2w / +1m / +1y / \
+             -1d / +4h / +30min, sod / eod (today), sow / eow (Monday / Sunday of this week), \
+             som / eom (first / last day of this month), soy / eoy (1 Jan / 31 Dec), a time of \
+             day (15:00: today), or one of these days then a time (fri 17:00)"
         );
     }
 
@@ -700,6 +849,10 @@ mod tests {
             ("2026-11-22 10:30:60", "10:30:60 is not a time of day"),
             ("2026-11-22T10:30+24:00", "+24:00 is not a UTC offset"),
             ("2026-11-22T10:30-01:75", "-01:75 is not a UTC offset"),
+            ("25:00", "25:00 is not a time of day"),
+            ("fri 24:00", "24:00 is not a time of day"),
+            ("tomorrow 10:60:00", "10:60:00 is not a time of day"),
+            ("2026-02-30 25:00", "2026-02-30 is not a date"),
         ] {
             let err = parse_when(input, now, true).unwrap_err();
             assert_eq!(
@@ -727,6 +880,9 @@ mod tests {
             "-999999999d",
             "+9999999999999999h",
             "+9223372036854775807min",
+            "+4294967296m",
+            "+999999999y",
+            "-999999999m",
         ] {
             let err = parse_when(input, now, false).unwrap_err();
             assert_eq!(
@@ -935,6 +1091,13 @@ mod tests {
         "-30min",
         "eow",
         "eom",
+        "sow",
+        "soy",
+        "eoy",
+        "+1m",
+        "-1y",
+        "15:00",
+        "fri 17:00",
         "2026-11-22",
         "2026-11-22T10:30",
         "2026-11-22T10:30:15+01:00",

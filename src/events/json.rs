@@ -182,7 +182,12 @@ pub fn envelope_from_json(m: &Map<String, Value>, extra: &[&str]) -> Result<Enve
     unknown.sort_unstable();
     if let Some(k) = unknown.first() {
         let mut expected = f.used.clone();
-        expected.extend(extra.iter().copied());
+        // `client` may be both a key of the event and an extra one.
+        for k in extra {
+            if !expected.contains(k) {
+                expected.push(k);
+            }
+        }
         return Err(format!(
             "unknown key {k:?} for a {kind}: expected only {}",
             expected.join(", ")

@@ -376,7 +376,7 @@ fn warnings(r: &PostmortemReport, debt_at_end: u64, lost: bool) -> Vec<Warning> 
                     f.kind,
                     words::signed(i64::from(f.mood)),
                     words::when(f.at),
-                    words::num(r.trust_at_end)
+                    words::score(r.trust_at_end)
                 ),
             ));
         }
@@ -420,9 +420,9 @@ fn warnings(r: &PostmortemReport, debt_at_end: u64, lost: bool) -> Vec<Warning> 
         out.push((
             3,
             format!(
-                "{} mismatch(es) with no expectation recorded before, first on {}: \"{}\" — what \
+                "{} with no expectation recorded before, first on {}: \"{}\" — what \
                  the client wanted was never written down",
-                unprompted.len(),
+                words::count(unprompted.len() as u64, "mismatch", "mismatches"),
                 words::when(first.at),
                 first.text
             ),
@@ -466,7 +466,10 @@ fn warnings(r: &PostmortemReport, debt_at_end: u64, lost: bool) -> Vec<Warning> 
     if r.audit.promises.broken > 0 {
         out.push((
             6,
-            format!("{} promise(s) declared broken", r.audit.promises.broken),
+            format!(
+                "{} declared broken",
+                words::count(r.audit.promises.broken, "promise", "promises")
+            ),
         ));
     }
 
@@ -480,8 +483,9 @@ fn warnings(r: &PostmortemReport, debt_at_end: u64, lost: bool) -> Vec<Warning> 
         out.push((
             7,
             format!(
-                "{prompted} mismatch(es) with what the client said they wanted: the classic \
-                 cause of a contract ending"
+                "{} with what the client said they wanted: the classic \
+                 cause of a contract ending",
+                words::count(prompted as u64, "mismatch", "mismatches")
             ),
         ));
     }

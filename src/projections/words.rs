@@ -80,6 +80,21 @@ pub fn days(n: i64) -> String {
     }
 }
 
+/// `1 mismatch`, `2 mismatches`: a count and the word that agrees with it.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// A trust score as people read it beside the others: whole points
+/// (`12.75` → `13`); JSON keeps the exact number.
+pub fn score(points: f64) -> String {
+    format!("{:.0}", points.round())
+}
+
 /// How much of an event [`describe`] says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detail {
@@ -220,6 +235,12 @@ mod tests {
         assert_eq!(hours(2310), "38.5 h");
         assert_eq!(days(1), "1 day");
         assert_eq!(days(3), "3 days");
+        assert_eq!(count(1, "mismatch", "mismatches"), "1 mismatch");
+        assert_eq!(count(0, "mismatch", "mismatches"), "0 mismatches");
+        assert_eq!(count(2, "record", "records"), "2 records");
+        assert_eq!(score(12.75), "13");
+        assert_eq!(score(6.25), "6");
+        assert_eq!(score(100.0), "100");
     }
 
     #[test]

@@ -355,12 +355,39 @@ pub(super) fn parse_line(raw: &[u8], line: usize) -> Parsed<'_> {
     if !text.starts_with('{') && text.trim().is_empty() {
         return Parsed::Blank;
     }
+    // `task export` writes one JSON array, one task a line: the first
+    // line is `[` (or `[{"id":1,…,"uuid":…},`), the others tasks with a
+    // trailing comma (which `slow_line` recognises).
+    let t = text.trim();
+    if line == 1
+        && (t == "["
+            || (t.starts_with("[{") && t.contains("\"uuid\"") && t.contains("\"description\"")))
+    {
+        return Parsed::Rejected {
+            reason: format!(
+                "starts a JSON array, as `task export` writes: {LOOKS_LIKE_TASKWARRIOR}"
+            ),
+            seq: None,
+            promise: None,
+        };
+    }
     // Lines as `export` writes them take the typed path; anything else
     // (and every mistake) the general one, which has the words for it.
     match fast::line(text) {
         Some((env, client, id)) => Parsed::Event(env, client, id),
         None => slow_line(text),
     }
+}
+
+/// The end of the reason of a line that looks like `task export` output;
+/// `import` turns such a first rejection into one hint for the whole input.
+pub(super) const LOOKS_LIKE_TASKWARRIOR: &str =
+    "this looks like a Taskwarrior export; import it with --format taskwarrior";
+
+/// A Taskwarrior task rather than an event: `uuid` and `description`, and
+/// no `kind`.
+fn is_task(m: &serde_json::Map<String, Value>) -> bool {
+    m.contains_key("uuid") && m.contains_key("description") && !m.contains_key("kind")
 }
 
 /// The general reading of a line (any JSON, every reason for refusing it).
@@ -373,11 +400,26 @@ pub(super) fn slow_line(text: &str) -> Parsed<'static> {
     let v: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
+            let task = serde_json::from_str::<Value>(text.trim_end().trim_end_matches(','));
+            if let Ok(Value::Object(m)) = task {
+                if is_task(&m) {
+                    return rejected(format!(
+                        "is a Taskwarrior task (uuid, description, no kind): {LOOKS_LIKE_TASKWARRIOR}"
+                    ));
+                }
+            }
             return rejected(format!(
                 "is not JSON ({e}): expected one event object per line"
-            ))
+            ));
         }
     };
+    if let Value::Object(m) = &v {
+        if is_task(m) {
+            return rejected(format!(
+                "is a Taskwarrior task (uuid, description, no kind): {LOOKS_LIKE_TASKWARRIOR}"
+            ));
+        }
+    }
     let Value::Object(m) = v else {
         return rejected(format!(
             "is a JSON {}, not an object: expected one event object per line",

@@ -274,7 +274,19 @@ pub fn import(
     // first, against the journal's state (projects become new clients only
     // when the journal does not have them).
     let planned = match (input, tasks) {
-        (Some(input), _) => plan_jsonl(path, input, now, &mut progress)?,
+        (Some(input), _) => {
+            let planned = plan_jsonl(path, input, now, &mut progress)?;
+            // One hint rather than a rejection per task line.
+            let first = planned.plan.rejected.iter().min_by_key(|r| r.line);
+            if let Some(r) = first.filter(|r| r.reason.ends_with(jsonl::LOOKS_LIKE_TASKWARRIOR)) {
+                progress.finish();
+                return Err(AppError::Invalid(format!(
+                    "nothing imported, the journal is unchanged: {} {}",
+                    r.origin, r.reason
+                )));
+            }
+            planned
+        }
         (None, Some((tasks, read))) => {
             let (state, envs) = match path {
                 Some(p) => {
