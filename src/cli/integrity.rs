@@ -273,9 +273,9 @@ fn write_salvage(
     }
     writeln!(
         w,
-        "salvaged {}: kept {} records, {} lost (kept as numbered holes); new head {} at #{}",
+        "salvaged {}: kept {}, {} lost (kept as numbered holes); new head {} at #{}",
         path(&ctx.journal),
-        s.kept,
+        crate::projections::words::count(s.kept as u64, "record", "records"),
         s.holes,
         to_hex(&s.new_head),
         s.last_seq
