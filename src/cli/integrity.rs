@@ -275,7 +275,7 @@ fn write_salvage(
         w,
         "salvaged {}: kept {}, {} lost (kept as numbered holes); new head {} at #{}",
         path(&ctx.journal),
-        crate::projections::words::count(s.kept as u64, "record", "records"),
+        crate::projections::words::count(s.kept, "record", "records"),
         s.holes,
         to_hex(&s.new_head),
         s.last_seq
