@@ -355,3 +355,16 @@ fn log_from_to_select_on_when_it_happened_not_when_it_was_recorded() {
     assert_eq!(seqs(&t.query_json(&["log", "--from", "2026-11-10"])), [3]);
     assert_eq!(seqs(&t.query_json(&["log", "--to", "2026-11-02"])), [1]);
 }
+
+/// The tables of one promise say their zone in the time headers, as every
+/// other table does (issue 12.9), and count moves in words.
+#[test]
+fn promise_show_and_list_name_the_zone_and_count_moves_in_words() {
+    let mut t = journal();
+    t.tz = "Asia/Seoul".into();
+    let show = t.ok(&["promise", "show", "1"]).stdout;
+    assert!(show.contains("when (Asia/Seoul)"), "{show}");
+    assert!(show.contains(", 1 move\n"), "{show}");
+    let list = t.ok(&["promise", "list"]).stdout;
+    assert!(list.contains("due (Asia/Seoul)"), "{list}");
+}

@@ -17,6 +17,7 @@ use super::output::{due_text, kept_words};
 use super::query::{as_of_and_now, AsOfArg};
 use super::table::Table;
 use super::text::visible;
+use super::zone;
 use crate::app::checkpoint::{self, Needs};
 use crate::app::replay;
 use crate::app::rules::{self, RuleError, Wording};
@@ -319,7 +320,15 @@ fn write_client(w: &mut impl Write, v: &ClientView) -> std::io::Result<()> {
             c.recent_contacts.len(),
             c.contacts_total
         )?;
-        let mut t = Table::new(&["when", "#", "kind", "mood", "min", "by", "note"]);
+        let mut t = Table::new(&[
+            &zone::header("when"),
+            "#",
+            "kind",
+            "mood",
+            "min",
+            "by",
+            "note",
+        ]);
         for col in [1, 3, 4] {
             t.right_align(col);
         }
@@ -339,7 +348,7 @@ fn write_client(w: &mut impl Write, v: &ClientView) -> std::io::Result<()> {
     if !c.trust_changes.is_empty() {
         writeln!(w)?;
         writeln!(w, "last trust changes:")?;
-        let mut t = Table::new(&["when", "#", "score", "change", "why"]);
+        let mut t = Table::new(&[&zone::header("when"), "#", "score", "change", "why"]);
         for col in 1..4 {
             t.right_align(col);
         }
@@ -367,10 +376,11 @@ fn write_promise_table(
     if with_client {
         head.push("client");
     }
+    let due_h = zone::header("due");
     head.extend([
         "what",
         "original due",
-        "due",
+        &due_h,
         "moves",
         "outcome",
         "days late",
@@ -387,8 +397,8 @@ fn write_promise_table(
         }
         cells.extend([
             r.what.clone(),
-            due_text(&r.original()),
-            due_text(&r.due()),
+            zone::due_cell(&r.original()),
+            zone::due_cell(&r.due()),
             r.moves.to_string(),
             r.outcome.to_string(),
             r.days_late.map_or("-".into(), |d| d.to_string()),
@@ -557,13 +567,13 @@ fn write_promise(w: &mut impl Write, v: &PromiseView, p: &Promise) -> std::io::R
     writeln!(w, "outcome: {verdict} [{}]", r.outcome)?;
     writeln!(
         w,
-        "original due {}, due {}, {} move(s)",
-        due_text(&r.original()),
-        due_text(&r.due()),
-        r.moves
+        "original due {}, due {}, {}",
+        zone::due_cell(&r.original()),
+        zone::due_cell(&r.due()),
+        crate::projections::words::count(u64::from(r.moves), "move", "moves")
     )?;
     writeln!(w)?;
-    let mut t = Table::new(&["when", "#", "step", "what"]);
+    let mut t = Table::new(&[&zone::header("when"), "#", "step", "what"]);
     t.right_align(1);
     for s in &v.history {
         let due = |at: Option<Timestamp>| {
