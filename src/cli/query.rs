@@ -26,7 +26,7 @@ use crate::projections::due;
 use crate::projections::postmortem::{Postmortem, PostmortemReport};
 use crate::projections::state::State;
 use crate::projections::status::Status;
-use crate::projections::trust::{Trust, TrustReport};
+use crate::projections::trust::{Trust, TrustEntry, TrustReport};
 use crate::projections::words;
 
 /// `--as-of WHEN`, taken by every query.
@@ -667,6 +667,28 @@ fn write_audit(
     Ok(())
 }
 
+/// The trust history as a table (time, seq, score, change, why), fitted
+/// to `width` on a terminal: `trust --history` and a client's page.
+pub fn trust_table(entries: &[TrustEntry], width: Option<usize>) -> Table {
+    let when = zone::header("when");
+    let mut t = Table::new(&[&when, "#", "score", "change", "why"]);
+    for c in 1..4 {
+        t.right_align(c);
+    }
+    t.free_text(4);
+    t.fit(width);
+    for e in entries {
+        t.row(vec![
+            e.at.to_local_string(),
+            e.seq.to_string(),
+            format!("{:.1}", e.score_points()),
+            format!("{:+.1}", e.change_points()),
+            e.reason.clone(),
+        ]);
+    }
+    t
+}
+
 pub fn trust(ctx: &Ctx, out: &mut Out, a: &TrustArgs) -> Result<(), CliError> {
     let params = ctx.trust_params()?;
     let (t, _) = as_of_and_now(ctx, &a.as_of)?;
@@ -710,23 +732,7 @@ fn write_trust(
         )?;
     }
     if history {
-        let when = zone::header("when");
-        let mut t = Table::new(&[&when, "#", "score", "change", "why"]);
-        for c in 1..4 {
-            t.right_align(c);
-        }
-        t.free_text(4);
-        t.fit(width);
-        for e in &r.history {
-            t.row(vec![
-                e.at.to_local_string(),
-                e.seq.to_string(),
-                format!("{:.1}", e.score_points()),
-                format!("{:+.1}", e.change_points()),
-                e.reason.clone(),
-            ]);
-        }
-        write!(w, "{t}")?;
+        write!(w, "{}", trust_table(&r.history, width))?;
         if terminal {
             let points: Vec<f64> = r.history.iter().map(|e| e.score_points()).collect();
             write!(w, "{}", chart::curve(&points, 60, 8))?;

@@ -14,8 +14,8 @@ use super::context::Ctx;
 use super::error::{invalid, CliError};
 use super::out::{failed, Out};
 use super::output::{due_text, kept_words};
-use super::query::{as_of_and_now, AsOfArg};
-use super::table::Table;
+use super::query::{as_of_and_now, trust_table, AsOfArg};
+use super::table::{terminal_width, Table};
 use super::text::visible;
 use super::zone;
 use crate::app::checkpoint::{self, Needs};
@@ -264,10 +264,11 @@ pub fn client_view(
     if ctx.json {
         return json_line(out, &view);
     }
-    write_client(out, &view).map_err(failed)
+    let width = terminal_width(out);
+    write_client(out, &view, width).map_err(failed)
 }
 
-fn write_client(w: &mut impl Write, v: &ClientView) -> std::io::Result<()> {
+fn write_client(w: &mut impl Write, v: &ClientView, width: Option<usize>) -> std::io::Result<()> {
     let c = &v.client;
     writeln!(w, "{} ({})", visible(&c.handle), visible(&c.name))?;
     let status = v.clients.first();
@@ -348,20 +349,7 @@ fn write_client(w: &mut impl Write, v: &ClientView) -> std::io::Result<()> {
     if !c.trust_changes.is_empty() {
         writeln!(w)?;
         writeln!(w, "last trust changes:")?;
-        let mut t = Table::new(&[&zone::header("when"), "#", "score", "change", "why"]);
-        for col in 1..4 {
-            t.right_align(col);
-        }
-        for e in &c.trust_changes {
-            t.row(vec![
-                e.at.to_local_string(),
-                e.seq.to_string(),
-                format!("{:.1}", e.score_points()),
-                format!("{:+.1}", e.change_points()),
-                e.reason.clone(),
-            ]);
-        }
-        write!(w, "{t}")?;
+        write!(w, "{}", trust_table(&c.trust_changes, width))?;
     }
     Ok(())
 }
