@@ -258,17 +258,40 @@ pub enum Wording<'a> {
 
 /// Handles are what users type: keep them short and shell-safe.
 pub fn handle(h: &str) -> Result<(), RuleError> {
-    let ok_chars = h
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    let first_ok = h
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
-    if h.is_empty() || h.len() > 32 || !ok_chars || !first_ok {
+    // Unicode letters and digits (issue 12.5: `에이투지`, `société`), in NFC
+    // so that one handle has one spelling: the command line normalises
+    // what users type (`normalize_handle`); an imported event is kept
+    // byte for byte, so one not in NFC is refused rather than changed.
+    let mut chars = h.chars();
+    let first_ok = chars.next().is_some_and(handle_letter);
+    let ok_chars = h.chars().all(|c| {
+        handle_letter(c)
+            || c == '-'
+            || c == '_'
+            || unicode_normalization::char::is_combining_mark(c)
+    });
+    let len = h.chars().count();
+    if len == 0 || len > 32 || !ok_chars || !first_ok || !unicode_normalization::is_nfc(h) {
         return Err(RuleError::BadHandle(h.to_string()));
     }
     Ok(())
+}
+
+/// A letter or digit of a handle: alphanumeric in any script, and not an
+/// upper-case letter (handles are lower case where the script has case).
+fn handle_letter(c: char) -> bool {
+    c.is_alphanumeric() && !c.is_uppercase()
+}
+
+/// What a user typed as a handle, in the form handles are kept in (NFC):
+/// the same word typed composed or decomposed is the same handle.
+pub fn normalize_handle(h: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    if unicode_normalization::is_nfc_quick(h.chars()) == unicode_normalization::IsNormalized::Yes {
+        h.to_string()
+    } else {
+        h.nfc().collect()
+    }
 }
 
 /// A mood from −2 (very bad) to 2 (very good).
@@ -620,9 +643,14 @@ impl RuleError {
                 local(*recorded),
                 local(*latest)
             ),
+            E::BadHandle(h) if !unicode_normalization::is_nfc(h) && !h.is_empty() => format!(
+                "invalid handle {h:?}: not in Unicode NFC (composed) form; expected it composed, \
+                 as {:?}",
+                normalize_handle(h)
+            ),
             E::BadHandle(h) => {
                 let base = format!(
-                    "invalid handle {h:?}: expected 1 to 32 lowercase letters, digits, '-' or '_', \
+                    "invalid handle {h:?}: expected 1 to 32 lowercase letters (of any script), digits, '-' or '_', \
                      starting with a letter or digit"
                 );
                 if cmd {

@@ -189,3 +189,10 @@ fn login_name() -> Option<String> {
     let name = name.to_string_lossy().trim().to_string();
     (!name.is_empty()).then_some(name)
 }
+
+/// clap's parser of a client handle argument: what the user typed, in NFC
+/// (the form handles are kept in), so `에이투지` typed decomposed finds the
+/// client. Whether it is a valid handle is the rules' to say.
+pub fn handle_arg(s: &str) -> Result<String, std::convert::Infallible> {
+    Ok(crate::app::rules::normalize_handle(s))
+}

@@ -46,7 +46,7 @@ pub struct ExportArgs {
     #[arg(long, value_enum, default_value = "jsonl")]
     pub format: ExportFormat,
     /// Only this client's events (its promises' events included)
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, value_name = "HANDLE", value_parser = crate::cli::context::handle_arg)]
     pub client: Option<String>,
     /// Only events that occurred at or after WHEN
     #[arg(long, value_name = "WHEN")]

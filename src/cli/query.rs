@@ -41,7 +41,7 @@ pub struct AsOfArg {
 #[derive(Args, Debug)]
 pub struct LogArgs {
     /// Only events about this client (its promises included)
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, value_name = "HANDLE", value_parser = crate::cli::context::handle_arg)]
     pub client: Option<String>,
     /// Only events of this kind, e.g. PromiseMoved (case and dashes ignored)
     #[arg(long, value_name = "KIND")]
@@ -236,6 +236,7 @@ pub fn log(ctx: &Ctx, out: &mut Out, a: &LogArgs) -> Result<(), CliError> {
 #[derive(Args, Debug)]
 pub struct StatusArgs {
     /// One client only
+    #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: Option<String>,
     #[command(flatten)]
     pub as_of: AsOfArg,
@@ -248,7 +249,7 @@ pub struct DueArgs {
     #[arg(long, value_name = "SPAN")]
     pub within: Option<String>,
     /// Only this client's promises
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, value_name = "HANDLE", value_parser = crate::cli::context::handle_arg)]
     pub client: Option<String>,
     #[command(flatten)]
     pub as_of: AsOfArg,
@@ -257,7 +258,7 @@ pub struct DueArgs {
 #[derive(Args, Debug)]
 pub struct AuditArgs {
     /// Only this client's promises
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, value_name = "HANDLE", value_parser = crate::cli::context::handle_arg)]
     pub client: Option<String>,
     /// Promises whose ORIGINAL due is at or after WHEN
     #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
@@ -278,6 +279,7 @@ pub struct AuditArgs {
 
 #[derive(Args, Debug)]
 pub struct TrustArgs {
+    #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: String,
     /// Every change, with its reason in words
     #[arg(long)]
@@ -288,6 +290,7 @@ pub struct TrustArgs {
 
 #[derive(Args, Debug)]
 pub struct PostmortemArgs {
+    #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: String,
     #[command(flatten)]
     pub as_of: AsOfArg,

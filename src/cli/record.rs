@@ -24,7 +24,8 @@ pub struct AtArg {
 
 #[derive(Args, Debug)]
 pub struct ClientAddArgs {
-    /// Short slug: lowercase letters, digits, '-' and '_' (e.g. acme)
+    /// Short name: lower-case letters and digits of any script, '-' and '_' (e.g. acme, 에이투지)
+    #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: String,
     /// Display name (default: the handle)
     #[arg(long)]
@@ -38,6 +39,7 @@ pub struct ClientAddArgs {
 
 #[derive(Args, Debug)]
 pub struct ClientFitArgs {
+    #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: String,
     /// target or off-target
     pub fit: Fit,
@@ -47,6 +49,7 @@ pub struct ClientFitArgs {
 
 #[derive(Args, Debug)]
 pub struct ClientTextArgs {
+    #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: String,
     /// In the client's words
     #[arg(required = true, num_args = 1..)]
@@ -55,6 +58,7 @@ pub struct ClientTextArgs {
 
 #[derive(Args, Debug)]
 pub struct ClientLostArgs {
+    #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: String,
     #[arg(long)]
     pub reason: String,
@@ -62,6 +66,7 @@ pub struct ClientLostArgs {
 
 #[derive(Args, Debug)]
 pub struct ClientBackArgs {
+    #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: String,
     #[arg(long, default_value = "")]
     pub note: String,
@@ -69,6 +74,7 @@ pub struct ClientBackArgs {
 
 #[derive(Args, Debug)]
 pub struct ClientPraiseArgs {
+    #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: String,
     /// referral, testimonial, upsell or cross-sell
     #[arg(long)]
@@ -81,6 +87,7 @@ pub struct ClientPraiseArgs {
 
 #[derive(Args, Debug)]
 pub struct TalkArgs {
+    #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: String,
     /// meeting, call, email, message, visit, delivery or other
     #[arg(long, default_value = "other")]
@@ -99,6 +106,7 @@ pub struct TalkArgs {
 
 #[derive(Args, Debug)]
 pub struct PromiseMakeArgs {
+    #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: String,
     /// What was promised
     pub what: String,

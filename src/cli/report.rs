@@ -56,7 +56,7 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE")]
     pub html: PathBuf,
     /// Only this client
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, value_name = "HANDLE", value_parser = crate::cli::context::handle_arg)]
     pub client: Option<String>,
     #[command(flatten)]
     pub as_of: AsOfArg,

@@ -409,7 +409,7 @@ fn json_line<T: Serialize>(out: &mut Out, v: &T) -> Result<(), CliError> {
 #[derive(Args, Debug)]
 pub struct PromiseListArgs {
     /// Only this client's promises
-    #[arg(long, value_name = "HANDLE")]
+    #[arg(long, value_name = "HANDLE", value_parser = crate::cli::context::handle_arg)]
     pub client: Option<String>,
     /// Only open promises
     #[arg(long, conflicts_with = "closed")]

@@ -385,8 +385,15 @@ fn promise_for(
 /// 32 characters (a handle's limit). `Big.Co` → `big-co`.
 pub(crate) fn slug(project: &str) -> String {
     let mut s = String::new();
+    // Letters and digits of any script (issue 12.5: a Korean project is a
+    // client too), lower-cased, in NFC as every handle is.
+    let project = crate::app::rules::normalize_handle(project);
     for c in project.chars().flat_map(char::to_lowercase) {
-        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
+        let letter = c.is_alphanumeric() && !c.is_uppercase();
+        if letter
+            || c == '_'
+            || (!s.is_empty() && unicode_normalization::char::is_combining_mark(c))
+        {
             s.push(c);
         } else if !s.is_empty() && !s.ends_with('-') {
             s.push('-');
@@ -399,7 +406,7 @@ pub(crate) fn slug(project: &str) -> String {
     if s.starts_with('_') {
         s.remove(0);
     }
-    s
+    crate::app::rules::normalize_handle(&s)
 }
 
 /// Reads `task export` as a stream: a JSON array (read element by
@@ -724,7 +731,10 @@ mod tests {
         assert_eq!(slug("!!!"), "");
         assert_eq!(slug("_x"), "x");
         assert_eq!(slug(&"ab".repeat(40)).len(), 32);
-        assert_eq!(slug("Ünïcode"), "n-code");
+        assert_eq!(slug("Ünïcode"), "ünïcode");
+        assert_eq!(slug("주식회사 에이투지"), "주식회사-에이투지");
+        // decomposed (NFD) input gives the composed handle
+        assert_eq!(slug("Cafe\u{301}"), "café");
     }
 
     #[test]
