@@ -26,6 +26,7 @@ pub mod show;
 pub mod table;
 pub mod text;
 pub mod when;
+pub mod words;
 pub mod zone;
 
 use context::Ctx;

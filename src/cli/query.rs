@@ -44,7 +44,7 @@ pub struct LogArgs {
     #[arg(long, value_name = "HANDLE", value_parser = crate::cli::context::handle_arg)]
     pub client: Option<String>,
     /// Only events of this kind, e.g. PromiseMoved (case and dashes ignored)
-    #[arg(long, value_name = "KIND")]
+    #[arg(long, value_name = "KIND", value_parser = crate::cli::words::words::<String>(&crate::events::EVENT_KINDS))]
     pub kind: Option<String>,
     #[command(flatten)]
     pub window: super::show::LogWindowArgs,

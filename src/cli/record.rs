@@ -31,7 +31,7 @@ pub struct ClientAddArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// target or off-target
-    #[arg(long, default_value = "target")]
+    #[arg(long, default_value = "target", value_parser = crate::cli::words::words::<Fit>(Fit::WORDS))]
     pub fit: Fit,
     #[arg(long, default_value = "")]
     pub note: String,
@@ -42,6 +42,7 @@ pub struct ClientFitArgs {
     #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: String,
     /// target or off-target
+    #[arg(value_parser = crate::cli::words::words::<Fit>(Fit::WORDS))]
     pub fit: Fit,
     #[arg(long, default_value = "")]
     pub reason: String,
@@ -77,7 +78,7 @@ pub struct ClientPraiseArgs {
     #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: String,
     /// referral, testimonial, upsell or cross-sell
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cli::words::words::<AdvocacyKind>(AdvocacyKind::WORDS))]
     pub kind: AdvocacyKind,
     /// We asked for it (default: the client offered it on their own)
     #[arg(long)]
@@ -90,7 +91,7 @@ pub struct TalkArgs {
     #[arg(value_parser = crate::cli::context::handle_arg)]
     pub handle: String,
     /// meeting, call, email, message, visit, delivery or other
-    #[arg(long, default_value = "other")]
+    #[arg(long, default_value = "other", value_parser = crate::cli::words::words::<InteractionKind>(InteractionKind::WORDS))]
     pub kind: InteractionKind,
     /// How it went: -2 (very bad) to 2 (very good)
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
@@ -99,7 +100,7 @@ pub struct TalkArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub minutes: Option<i64>,
     /// Who took the initiative: us or client
-    #[arg(long = "by", default_value = "us")]
+    #[arg(long = "by", default_value = "us", value_parser = crate::cli::words::words::<Party>(Party::WORDS))]
     pub by: Party,
     pub text: Vec<String>,
 }
@@ -122,7 +123,7 @@ pub struct PromiseMoveArgs {
     #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
     pub due: String,
     /// Who caused the move: us, client or external
-    #[arg(long)]
+    #[arg(long, value_parser = crate::cli::words::words::<Cause>(Cause::WORDS))]
     pub cause: Cause,
     /// The client agreed to the new date
     #[arg(long)]
