@@ -287,7 +287,9 @@ fn tasks_that_cannot_be_promises_are_listed_not_imported() {
     ]);
     let f = write(&t, "t.json", &tasks.to_string());
     let v = import(&t, &f);
-    assert_eq!(v["new"], 3, "a client and two promises: {v}");
+    // A client and three promises: the task entered after its due is
+    // migrated (issue 12.12), not left out.
+    assert_eq!(v["new"], 4, "a client and three promises: {v}");
     let reasons: Vec<String> = v["not_mapped"]
         .as_array()
         .unwrap()
@@ -300,9 +302,8 @@ fn tasks_that_cannot_be_promises_are_listed_not_imported() {
             )
         })
         .collect();
-    assert_eq!(reasons.len(), 4, "{reasons:#?}");
+    assert_eq!(reasons.len(), 3, "{reasons:#?}");
     for (d, fragment) in [
-        ("due before entry", "is before the task was entered"),
         ("done, no end", "completed without an end date"),
         ("weekly report", "recurring template"),
         ("symbols only", "no letters or digits"),
@@ -325,7 +326,43 @@ fn tasks_that_cannot_be_promises_are_listed_not_imported() {
         .iter()
         .map(|p| p["what"].as_str().unwrap())
         .collect();
-    assert_eq!(whats, ["ok", "waiting"]);
+    assert_eq!(whats, ["due before entry", "ok", "waiting"]);
+}
+
+/// Issue 12.12: a task entered after its due (a backlog typed in late) is
+/// a promise made at its due — overdue in the audit from then on —, listed
+/// as migrated; a re-import adds nothing.
+#[test]
+fn a_task_entered_after_its_due_is_migrated_and_counted_overdue() {
+    let t = Tl::new();
+    let tasks = json!([
+        {"uuid": "00000000-0000-0000-0000-0000000000a1", "description": "Logo", "status": "pending",
+         "project": "gamma", "entry": "20260115T090000Z", "due": "20260110T000000Z"},
+        {"uuid": "00000000-0000-0000-0000-0000000000a2", "description": "Deck", "status": "completed",
+         "project": "gamma", "entry": "20260115T090000Z", "due": "20260112T000000Z",
+         "end": "20260120T090000Z"}
+    ]);
+    let f = write(&t, "t.json", &tasks.to_string());
+    let v = import(&t, &f);
+    assert_eq!(v["new"], 4, "a client, two promises, one keep: {v}");
+    assert_eq!(v["not_mapped"], json!([]), "{v}");
+    let migrated = v["migrated"].as_array().expect("migrated");
+    assert_eq!(migrated.len(), 2, "{v}");
+    assert!(
+        migrated[0]["how"]
+            .as_str()
+            .unwrap()
+            .contains("made at its due"),
+        "{v}"
+    );
+    let a = t.ok(&["audit", "--json"]).json();
+    assert_eq!(a["promises"]["open_overdue"], 1, "{a}");
+    assert_eq!(a["promises"]["kept_late"], 1, "{a}");
+    let again = t.ok(&["import", f.to_str().unwrap(), "--format", "taskwarrior"]);
+    assert!(
+        again.stdout.contains("0 new"),
+        "re-import adds nothing: {again:?}"
+    );
 }
 
 #[test]

@@ -177,6 +177,9 @@ fn write_report(
             "not_mapped": done.not_mapped().iter().map(|n| json!({
                 "task": n.task, "description": n.description, "reason": n.reason
             })).collect::<Vec<_>>(),
+            "migrated": done.migrated().iter().map(|n| json!({
+                "task": n.task, "description": n.description, "how": n.reason
+            })).collect::<Vec<_>>(),
             "ignored_attributes": done.ignored_attributes(),
         });
         return writeln!(w, "{v}");
@@ -204,6 +207,20 @@ fn write_report(
             done.not_mapped().len()
         ));
         for n in done.not_mapped() {
+            out.push_str(&format!(
+                "  task {} {:?}: {}\n",
+                visible(&n.task),
+                n.description,
+                visible(&n.reason)
+            ));
+        }
+    }
+    if !done.migrated().is_empty() {
+        out.push_str(&format!(
+            "migrated ({}): entered after their due, made at their due\n",
+            done.migrated().len()
+        ));
+        for n in done.migrated() {
             out.push_str(&format!(
                 "  task {} {:?}: {}\n",
                 visible(&n.task),

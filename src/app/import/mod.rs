@@ -159,6 +159,11 @@ impl Imported {
     pub fn not_mapped(&self) -> &[NotMapped] {
         &self.planned.not_mapped
     }
+    /// Taskwarrior: tasks entered after their due, imported as promises
+    /// made at their due (issue 12.12), and what was done.
+    pub fn migrated(&self) -> &[NotMapped] {
+        &self.planned.migrated
+    }
     /// Taskwarrior: attributes with no place in trustlog, and on how many
     /// tasks they were set.
     pub fn ignored_attributes(&self) -> &BTreeMap<String, u64> {
@@ -188,6 +193,9 @@ pub(crate) struct Source {
     pub rejected: Vec<Rejection>,
     /// Taskwarrior: what could not be turned into events, and why.
     pub not_mapped: Vec<NotMapped>,
+    /// Taskwarrior: tasks imported with a made time of their own (entered
+    /// after their due), and how.
+    pub migrated: Vec<NotMapped>,
     /// Taskwarrior: attributes with no place in trustlog, and on how many
     /// tasks they were set.
     pub ignored_attributes: BTreeMap<String, u64>,
@@ -481,6 +489,7 @@ impl Plan {
 struct Planned {
     plan: Plan,
     not_mapped: Vec<NotMapped>,
+    migrated: Vec<NotMapped>,
     ignored_attributes: BTreeMap<String, u64>,
 }
 
@@ -636,6 +645,7 @@ fn plan_jsonl(
     Ok(Planned {
         plan,
         not_mapped: Vec::new(),
+        migrated: Vec::new(),
         ignored_attributes: BTreeMap::new(),
     })
 }
@@ -658,6 +668,7 @@ fn plan_source(base: Base, src: Source, now: Timestamp, progress: &mut Progress)
     Planned {
         plan,
         not_mapped: src.not_mapped,
+        migrated: src.migrated,
         ignored_attributes: src.ignored_attributes,
     }
 }

@@ -6,7 +6,7 @@
 //! | Taskwarrior | trustlog |
 //! |---|---|
 //! | `project` | the client: its handle is the project slugified (`Big.Co` → `big-co`); a `ClientAdded` (fit target, name = the project) when the journal has no such client, at the earliest time of its tasks |
-//! | task with a `due` | `PromiseMade` at `entry`: what = description, due = `due` (an instant, as Taskwarrior stores it) |
+//! | task with a `due` | `PromiseMade` at `entry` (at `due` when that is earlier: a task entered after its due is migrated, not left out), what = description, due = `due` (an instant, as Taskwarrior stores it) |
 //! | `completed` with `end` | `PromiseKept` at `end` |
 //! | `deleted` with `end` | `PromiseReleased` at `end`, reason "deleted in Taskwarrior" |
 //! | `pending`, `waiting` | the promise stays open |
@@ -19,7 +19,7 @@
 //!
 //! Not mapped, and listed: tasks without a project (no client), without a
 //! due (not a promise — their annotations still count as interactions),
-//! with a due before their entry, completed or deleted without an `end`,
+//! completed or deleted without an `end`,
 //! recurring templates (their instances are imported), and a task whose due
 //! was changed in Taskwarrior after an earlier import (its promise keeps
 //! the due it was imported with: a move needs a cause Taskwarrior does not
@@ -159,14 +159,28 @@ pub(crate) fn convert(
         let promise = promise_for(t, &handle, &promises, &retracted_made);
         match promise {
             Err(reason) => not_mapped(&mut src, reason),
-            Ok(PromisePlan { due, notes, close }) => {
+            Ok(PromisePlan {
+                made_at,
+                due,
+                notes,
+                migrated,
+                close,
+            }) => {
+                times.push(made_at);
+                if let Some(how) = migrated {
+                    src.migrated.push(NotMapped {
+                        task: t.short(),
+                        description: t.description.clone(),
+                        reason: how,
+                    });
+                }
                 for n in notes {
                     not_mapped(&mut src, n);
                 }
                 promise_ids += 1;
                 let id = promise_ids;
                 out.push((
-                    t.entry,
+                    made_at,
                     1,
                     t.index,
                     0,
@@ -269,10 +283,15 @@ pub(crate) fn convert(
 
 /// What a task with a due becomes.
 struct PromisePlan {
+    /// When its `PromiseMade` happened: the entry, or the due when that is
+    /// earlier (a task entered after its due, issue 12.12).
+    made_at: Timestamp,
     /// The due of its `PromiseMade`.
     due: Timestamp,
     /// What is listed as not mapped about it.
     notes: Vec<String>,
+    /// How it was migrated, when it was entered after its due.
+    migrated: Option<String>,
     /// Whether its completion or deletion becomes an event.
     close: bool,
 }
@@ -310,13 +329,11 @@ fn promise_for(
         }
         other => return Err(format!("unknown status {other:?}")),
     };
-    if due < t.entry {
-        return Err(format!(
-            "due {} is before the task was entered ({}): a promise cannot be due before it is made",
-            due.to_local_string(),
-            t.entry.to_local_string()
-        ));
-    }
+    // A task entered after its due (a backlog typed in late) is exactly
+    // what the audit most needs: it is made at its due instead of at its
+    // entry (a promise cannot be due before it is made), so it counts
+    // (overdue, or kept late) instead of being left out.
+    let made_at = t.entry.min(due);
     if let Some((_, end)) = closing {
         if end < t.entry {
             return Err(format!(
@@ -326,16 +343,25 @@ fn promise_for(
             ));
         }
     }
-    let key = (handle, t.entry, t.description.as_str());
+    let key = (handle, made_at, t.description.as_str());
     let Some(&p) = promises.get(&key) else {
         if let Some(id) = retracted_made.get(&key) {
             return Err(format!(
                 "imported before as promise {id}, which was retracted in the journal: left out"
             ));
         }
+        let migrated = (made_at < t.entry).then(|| {
+            format!(
+                "entered {} after its due {}: made at its due, so the audit counts it",
+                t.entry.to_local_string(),
+                due.to_local_string()
+            )
+        });
         return Ok(PromisePlan {
+            made_at,
             due,
             notes: Vec::new(),
+            migrated,
             close: closing.is_some(),
         });
     };
@@ -375,8 +401,11 @@ fn promise_for(
         }
     };
     Ok(PromisePlan {
+        made_at,
         due: p.original_due.at,
         notes,
+        // Migrated by the import that made it; nothing new to say.
+        migrated: None,
         close,
     })
 }
