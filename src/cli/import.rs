@@ -201,34 +201,16 @@ fn write_report(
             "nothing to import from {name}: 0 new, {skipped} (already in the journal), 0 rejected\n",
         )),
     }
-    if !done.not_mapped().is_empty() {
-        out.push_str(&format!(
-            "not mapped ({}): these tasks are not in the journal\n",
-            done.not_mapped().len()
-        ));
-        for n in done.not_mapped() {
-            out.push_str(&format!(
-                "  task {} {:?}: {}\n",
-                visible(&n.task),
-                n.description,
-                visible(&n.reason)
-            ));
-        }
-    }
-    if !done.migrated().is_empty() {
-        out.push_str(&format!(
-            "migrated ({}): entered after their due, made at their due\n",
-            done.migrated().len()
-        ));
-        for n in done.migrated() {
-            out.push_str(&format!(
-                "  task {} {:?}: {}\n",
-                visible(&n.task),
-                n.description,
-                visible(&n.reason)
-            ));
-        }
-    }
+    task_list(
+        &mut out,
+        "not mapped ({}): these tasks are not in the journal",
+        done.not_mapped(),
+    );
+    task_list(
+        &mut out,
+        "migrated ({}): entered after their due, made at their due",
+        done.migrated(),
+    );
     if !done.ignored_attributes().is_empty() {
         let parts: Vec<String> = done
             .ignored_attributes()
@@ -241,4 +223,21 @@ fn write_report(
         ));
     }
     w.write_all(out.as_bytes())
+}
+
+/// A heading with the count (`{}` in `heading`), then one line per task.
+fn task_list(out: &mut String, heading: &str, tasks: &[import::NotMapped]) {
+    if tasks.is_empty() {
+        return;
+    }
+    out.push_str(&heading.replacen("{}", &tasks.len().to_string(), 1));
+    out.push('\n');
+    for n in tasks {
+        out.push_str(&format!(
+            "  task {} {:?}: {}\n",
+            visible(&n.task),
+            n.description,
+            visible(&n.reason)
+        ));
+    }
 }
