@@ -76,6 +76,9 @@ pub struct Cli {
     /// Pin the clock for everything this command does (also $TRUSTLOG_NOW)
     #[arg(long, global = true, value_name = "WHEN")]
     pub now: Option<String>,
+    /// Colour in tables: auto (on a terminal, unless $NO_COLOR is set), always or never
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: out::ColorChoice,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -330,7 +333,10 @@ where
 {
     let mut out = Out::stdout();
     let result = match Cli::try_parse_from(args) {
-        Ok(cli) => dispatch(cli, &mut out),
+        Ok(cli) => {
+            out.set_colour(cli.color);
+            dispatch(cli, &mut out)
+        }
         Err(e) if e.use_stderr() => {
             // A usage error: clap's message on stderr, exit 2; plain, so
             // that a value it quotes cannot carry escapes to the terminal.

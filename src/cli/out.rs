@@ -36,6 +36,24 @@ pub struct Out {
     at_finish: bool,
     recorded: Option<(Seq, Seq)>,
     terminal: bool,
+    colour: bool,
+}
+
+static COLOUR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this process colours its tables (decided by [`Out::set_colour`]).
+pub fn colour_enabled() -> bool {
+    COLOUR.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// `--color`: when tables are coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `$NO_COLOR` is set (to anything but empty).
+    Auto,
+    /// Always, even in a pipe and with `$NO_COLOR` (an explicit request).
+    Always,
+    Never,
 }
 
 /// How a command ended once its output is flushed.
@@ -59,12 +77,32 @@ impl Out {
             error: None,
             at_finish: false,
             recorded: None,
+            colour: false,
         }
     }
 
     /// Whether stdout is a terminal (charts are drawn only there).
     pub fn is_terminal(&self) -> bool {
         self.terminal
+    }
+
+    /// Decides colour once, from `--color`, the terminal and `$NO_COLOR`
+    /// (<https://no-color.org>: set and not empty means no colour).
+    pub fn set_colour(&mut self, choice: ColorChoice) {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        self.colour = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => self.terminal && !no_color,
+        };
+        // One decision per process, read by every table (so no renderer
+        // needs a parameter for it).
+        COLOUR.store(self.colour, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether tables are coloured.
+    pub fn colour(&self) -> bool {
+        self.colour
     }
 
     /// Marks `first..=last` as appended and durable: from now on a failed

@@ -14,7 +14,7 @@ use super::csv;
 use super::error::{invalid, CliError};
 use super::out::{failed, Out};
 use super::output::summary;
-use super::table::{terminal_width, Table};
+use super::table::{paint, terminal_width, Table};
 use super::text::visible;
 use super::zone;
 use crate::app::checkpoint::{self, Needs};
@@ -399,6 +399,7 @@ pub fn status(ctx: &Ctx, out: &mut Out, a: &StatusArgs) -> Result<(), CliError> 
     for c in [4, 6, 8] {
         t.right_align(c);
     }
+    t.paint(6, paint::nonzero);
     t.free_text(1);
     t.fit(terminal_width(out));
     for c in &r.clients {
@@ -461,6 +462,7 @@ pub fn due(ctx: &Ctx, out: &mut Out, a: &DueArgs) -> Result<(), CliError> {
     }
     let due_h = zone::header("due");
     let mut t = Table::new(&["#", "client", "what", &due_h, "when", "moves"]);
+    t.paint(4, paint::overdue);
     t.right_align(0);
     t.right_align(5);
     t.free_text(2);
@@ -643,6 +645,7 @@ fn write_audit(
         t.right_align(0);
         t.right_align(5);
         t.right_align(7);
+        t.paint(6, paint::outcome);
         t.free_text(2);
         t.fit(width);
         for row in &r.rows {

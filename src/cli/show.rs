@@ -15,7 +15,7 @@ use super::error::{invalid, CliError};
 use super::out::{failed, Out};
 use super::output::{due_text, kept_words};
 use super::query::{as_of_and_now, trust_table, AsOfArg};
-use super::table::{terminal_width, Table};
+use super::table::{paint, terminal_width, Table};
 use super::text::visible;
 use super::zone;
 use crate::app::checkpoint::{self, Needs};
@@ -375,6 +375,7 @@ fn write_promise_table(
     ]);
     let mut t = Table::new(&head);
     let shift = usize::from(with_client);
+    t.paint(5 + shift, paint::outcome);
     t.right_align(0);
     t.right_align(4 + shift);
     t.right_align(6 + shift);

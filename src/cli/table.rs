@@ -17,6 +17,10 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use super::out::Out;
 use super::text::visible;
 
+/// How a cell is coloured, from its text: the words that matter to a
+/// reader of the table (overdue, broken, kept on time), nothing else.
+pub type Paint = fn(&str) -> Option<anstyle::Style>;
+
 pub struct Table {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
@@ -25,6 +29,11 @@ pub struct Table {
     free: Option<usize>,
     /// The width to fit in, in cells (a terminal's); `None`: never cut.
     max_width: Option<usize>,
+    /// Colour of the cells of a column, decided by their text; used only
+    /// when the table is coloured (`colour`). Applied around the padded
+    /// cell, so widths are counted on the text alone.
+    paint: Vec<Option<Paint>>,
+    colour: bool,
 }
 
 impl Table {
@@ -35,7 +44,22 @@ impl Table {
             right: vec![false; header.len()],
             free: None,
             max_width: None,
+            paint: vec![None; header.len()],
+            colour: super::out::colour_enabled(),
         }
+    }
+
+    /// Colours the cells of `col` with `paint`, when the table is coloured.
+    pub fn paint(&mut self, col: usize, paint: Paint) {
+        if let Some(p) = self.paint.get_mut(col) {
+            *p = Some(paint);
+        }
+    }
+
+    /// Whether to colour (`Out::colour`: a terminal, no `$NO_COLOR`, or
+    /// `--color always`).
+    pub fn colour(&mut self, on: bool) {
+        self.colour = on;
     }
 
     /// Numbers read better right-aligned.
@@ -172,10 +196,14 @@ impl fmt::Display for Table {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let cols = self.header.len();
         let w = self.widths();
-        let line = |f: &mut fmt::Formatter<'_>, cells: &[String]| -> fmt::Result {
+        let line = |f: &mut fmt::Formatter<'_>, cells: &[String], body: bool| -> fmt::Result {
             let mut out = String::new();
             for (i, wi) in w.iter().enumerate() {
                 let c = cells.get(i).map(String::as_str).unwrap_or("");
+                let style = match self.paint.get(i) {
+                    Some(Some(p)) if body && self.colour => p(c),
+                    _ => None,
+                };
                 let cut;
                 let c = if Some(i) == self.free && width(c) > *wi {
                     cut = truncate(c, *wi);
@@ -187,11 +215,19 @@ impl fmt::Display for Table {
                 if i > 0 {
                     out.push_str("  ");
                 }
+                let (on, off) = match style {
+                    Some(s) => (s.render().to_string(), s.render_reset().to_string()),
+                    None => (String::new(), String::new()),
+                };
                 if self.right[i] {
                     out.push_str(&" ".repeat(pad));
+                    out.push_str(&on);
                     out.push_str(c);
+                    out.push_str(&off);
                 } else {
+                    out.push_str(&on);
                     out.push_str(c);
+                    out.push_str(&off);
                     if i + 1 < cols {
                         out.push_str(&" ".repeat(pad));
                     }
@@ -199,9 +235,9 @@ impl fmt::Display for Table {
             }
             writeln!(f, "{}", out.trim_end())
         };
-        line(f, &self.header)?;
+        line(f, &self.header, false)?;
         for r in &self.rows {
-            line(f, r)?;
+            line(f, r, true)?;
         }
         Ok(())
     }
@@ -302,5 +338,42 @@ mod tests {
         // Without a width (a pipe) nothing is cut.
         t.fit(None);
         assert!(t.to_string().contains("견적서 보내기 및 계약 검토"));
+    }
+}
+
+/// Colours people expect: overdue, late and broken in red, moved in
+/// yellow, on time in green.
+pub mod paint {
+    use anstyle::{AnsiColor, Style};
+
+    fn fg(c: AnsiColor) -> Option<Style> {
+        Some(Style::new().fg_color(Some(c.into())))
+    }
+
+    /// An outcome word (`kept_on_time`, `open_overdue` …).
+    pub fn outcome(cell: &str) -> Option<Style> {
+        match cell {
+            "kept_on_time" => fg(AnsiColor::Green),
+            "kept_after_move" => fg(AnsiColor::Yellow),
+            "kept_late" | "broken" | "open_overdue" => fg(AnsiColor::Red),
+            _ => None,
+        }
+    }
+
+    /// `due`'s "when" column: overdue in red.
+    pub fn overdue(cell: &str) -> Option<Style> {
+        if cell.starts_with("OVERDUE") {
+            fg(AnsiColor::Red)
+        } else {
+            None
+        }
+    }
+
+    /// A count of overdue promises, red when not 0.
+    pub fn nonzero(cell: &str) -> Option<Style> {
+        match cell {
+            "0" | "" | "-" => None,
+            _ => fg(AnsiColor::Red),
+        }
     }
 }
