@@ -16,6 +16,8 @@
 
 #[path = "common/engine.rs"]
 mod engine;
+#[path = "common/strace.rs"]
+mod strace;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -112,26 +114,9 @@ fn new_journal() -> (tempfile::TempDir, PathBuf) {
 
 // ---- strace fault injection ---------------------------------------------
 
-/// `Some(())` when strace can trace here; None (with a loud message) when it
-/// is missing outside CI. Under CI a missing strace is a failure.
+/// See `common/strace.rs`.
 fn strace_available() -> Option<()> {
-    let works = Command::new("strace")
-        .args(["-f", "-o", "/dev/null", "--", "true"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if works {
-        return Some(());
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("strace is missing or cannot trace, and CI is set: .ci/run must `apt-get install -y strace`");
-    }
-    eprintln!(
-        "\n!!!!!!!! SKIPPED: strace is not installed (or cannot trace here); \
-         the fault-injection process tests did not run. `apt-get install strace` !!!!!!!!\n"
-    );
-    None
+    strace::strace_available("the fault-injection process tests")
 }
 
 /// Runs trustlog under `strace -f` with the given `-e` expressions; the

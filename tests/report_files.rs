@@ -13,6 +13,8 @@
 //! is unset; under CI a missing strace fails.
 
 mod common;
+#[path = "common/strace.rs"]
+mod strace;
 
 use std::fs;
 use std::os::unix::fs::FileTypeExt;
@@ -85,26 +87,9 @@ fn listing(dir: &Path) -> Vec<String> {
     v
 }
 
-/// `Some(())` when strace can trace here; None (with a loud message) when
-/// it is missing outside CI. Under CI a missing strace is a failure.
+/// See `common/strace.rs`.
 fn strace_available() -> Option<()> {
-    let works = Command::new("strace")
-        .args(["-f", "-o", "/dev/null", "--", "true"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if works {
-        return Some(());
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!("strace is missing or cannot trace, and CI is set: .ci/run must `apt-get install -y strace`");
-    }
-    eprintln!(
-        "\n!!!!!!!! SKIPPED: strace is not installed (or cannot trace here); \
-         the report read-fault tests did not run. `apt-get install strace` !!!!!!!!\n"
-    );
-    None
+    strace::strace_available("the report read-fault tests")
 }
 
 #[test]
