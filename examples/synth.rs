@@ -412,6 +412,33 @@ fn sql_row(seq: u64, env: &Envelope) -> String {
             target = Some(*s);
             text = Some(reason);
         }
+        Event::ClientRenamed {
+            client: c,
+            handle: _,
+            name: n,
+        } => {
+            // The new handle is not a column of the comparison schema.
+            client = Some(c.as_str());
+            name = Some(n.as_str());
+            text = None;
+        }
+        Event::Amended {
+            seq: s,
+            text: t,
+            reason: _,
+        } => {
+            target = Some(*s);
+            text = Some(t);
+        }
+        Event::PromiseDelivered { promise: p, note } => {
+            promise = Some(*p);
+            text = Some(note);
+        }
+        Event::CadenceSet { client: c, every } => {
+            client = Some(c.as_str());
+            minutes = u32::try_from(every / 60).ok();
+            text = None;
+        }
     }
     format!(
         "({seq},'{}',{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{})",

@@ -114,6 +114,25 @@ fn expected() -> Vec<Envelope> {
             seq: 4,
             reason: "wrong client".into(),
         },
+        // Added after format v1's fixture (same frame format; v2.tlog).
+        Event::ClientRenamed {
+            client: "acme".into(),
+            handle: "acme-zürich".into(),
+            name: "Acme AG".into(),
+        },
+        Event::Amended {
+            seq: 5,
+            text: "tense kick-off, budget unclear".into(),
+            reason: "typo".into(),
+        },
+        Event::PromiseDelivered {
+            promise: 1,
+            note: "first sketches".into(),
+        },
+        Event::CadenceSet {
+            client: "acme-zürich".into(),
+            every: 14 * 86_400,
+        },
     ];
     evs.into_iter()
         .enumerate()
@@ -121,41 +140,61 @@ fn expected() -> Vec<Envelope> {
         .collect()
 }
 
+/// The fixtures: each holds the variants there were when it was written,
+/// in enum order; the newest holds every variant.
+const FIXTURES: [(&str, usize); 2] = [("v1", 14), ("v2", 18)];
+
 #[test]
-fn fixture_has_every_variant() {
-    let kinds: Vec<_> = expected().iter().map(|e| e.event.kind_name()).collect();
+fn newest_fixture_has_every_variant() {
+    let (_, n) = FIXTURES[FIXTURES.len() - 1];
+    let kinds: Vec<_> = expected()[..n]
+        .iter()
+        .map(|e| e.event.kind_name())
+        .collect();
     assert_eq!(kinds, EVENT_KINDS.to_vec());
 }
 
 #[test]
-fn v1_fixture_replays_exactly() {
-    let path = fixture("v1.tlog");
-    let mut got = Vec::new();
-    log::for_each_record(&path, |seq, payload| {
-        got.push(codec::decode(seq, payload).expect("fixture record decodes"));
-        Ok(())
-    })
-    .expect("fixture reads");
-    assert_eq!(got, expected());
+fn every_fixture_replays_exactly() {
+    for (name, n) in FIXTURES {
+        let path = fixture(&format!("{name}.tlog"));
+        let mut got = Vec::new();
+        log::for_each_record(&path, |seq, payload| {
+            got.push(codec::decode(seq, payload).expect("fixture record decodes"));
+            Ok(())
+        })
+        .expect("fixture reads");
+        assert_eq!(got, expected()[..n], "{name}");
+    }
 }
 
 #[test]
-fn v1_fixture_verifies_against_its_recorded_head() {
-    let path = fixture("v1.tlog");
-    let head = std::fs::read_to_string(fixture("v1.head")).expect("v1.head");
-    let digest = log::format::from_hex(head.trim()).expect("v1.head holds a digest");
-    let r = log::verify(&path, Some(&digest), &mut |_, _| {}).expect("verify runs");
-    assert!(r.ok(), "{r:?}");
-    assert_eq!(r.records, 14);
-    assert_eq!(r.head_found, Some(true));
+fn every_fixture_verifies_against_its_recorded_head() {
+    for (name, n) in FIXTURES {
+        let path = fixture(&format!("{name}.tlog"));
+        let head = std::fs::read_to_string(fixture(&format!("{name}.head"))).expect("head file");
+        let digest = log::format::from_hex(head.trim()).expect("the head file holds a digest");
+        let r = log::verify(&path, Some(&digest), &mut |_, _| {}).expect("verify runs");
+        assert!(r.ok(), "{name}: {r:?}");
+        assert_eq!(r.records, n as u64, "{name}");
+        assert_eq!(r.head_found, Some(true), "{name}");
+    }
 }
 
 /// Golden bytes: the encoding of each variant is frozen. A failure here
 /// means a change to `Event` or the codec that old journals cannot survive.
+/// v2.golden repeats v1's lines and adds the new variants' (checked equal).
 #[test]
 fn codec_golden_bytes() {
-    let golden = include_str!("fixtures/v1.golden");
+    let v1 = include_str!("fixtures/v1.golden");
+    let golden = include_str!("fixtures/v2.golden");
     let lines: Vec<&str> = golden.lines().filter(|l| !l.starts_with('#')).collect();
+    let old: Vec<&str> = v1.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        lines[..old.len()],
+        old[..],
+        "v2.golden changed a v1 variant"
+    );
     let envs = expected();
     assert_eq!(lines.len(), envs.len());
     for (line, e) in lines.iter().zip(&envs) {
@@ -177,16 +216,21 @@ fn write_fixture() {
     if std::env::var("TRUSTLOG_WRITE_FIXTURE").is_err() {
         return;
     }
-    let path = fixture("v1.tlog");
+    let (name, n) = FIXTURES[FIXTURES.len() - 1];
+    let path = fixture(&format!("{name}.tlog"));
     assert!(!path.exists(), "never overwrite a released fixture");
     let mut w = log::JournalWriter::open(&path, t(0).0, log::DEFAULT_LOCK_WAIT).unwrap();
     let mut golden =
-        String::from("# <kind> <hex of codec::encode> for each variant of format v1\n");
-    for e in expected() {
-        let bytes = codec::encode(&e).unwrap();
+        format!("# <kind> <hex of codec::encode> for each variant of fixture {name}\n");
+    for e in &expected()[..n] {
+        let bytes = codec::encode(e).unwrap();
         w.append(&bytes).unwrap();
         golden.push_str(&format!("{} {}\n", e.event.kind_name(), to_hex(&bytes)));
     }
-    std::fs::write(fixture("v1.golden"), golden).unwrap();
-    std::fs::write(fixture("v1.head"), log::format::to_hex(&w.head()) + "\n").unwrap();
+    std::fs::write(fixture(&format!("{name}.golden")), golden).unwrap();
+    std::fs::write(
+        fixture(&format!("{name}.head")),
+        log::format::to_hex(&w.head()) + "\n",
+    )
+    .unwrap();
 }

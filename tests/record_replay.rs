@@ -590,7 +590,15 @@ fn hundreds_of_events_replay_with_every_field_intact() {
     // Every kind of event was exercised.
     let kinds: std::collections::BTreeSet<_> =
         g.expected.iter().map(|e| e.event.kind_name()).collect();
-    assert_eq!(kinds.len(), EVENT_KINDS.len(), "kinds seen: {kinds:?}");
+    // Kinds whose recording commands are being built (issues 10, 11, 12.3):
+    // each leaves this list when this generator records it.
+    const NOT_GENERATED_YET: [&str; 4] =
+        ["ClientRenamed", "Amended", "PromiseDelivered", "CadenceSet"];
+    assert_eq!(
+        kinds.len(),
+        EVENT_KINDS.len() - NOT_GENERATED_YET.len(),
+        "kinds seen: {kinds:?}"
+    );
     assert!(
         g.expected.iter().any(|e| e.occurred_at != e.recorded_at),
         "some events must be backdated"

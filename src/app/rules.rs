@@ -542,6 +542,34 @@ pub fn against<V: View + ?Sized>(
                 });
             }
         }
+        Event::PromiseDelivered { promise, .. } => {
+            let p = open_promise(v, *promise, client_hint)?;
+            not_before_made(*promise, occurred_at, &p, false)?;
+        }
+        Event::CadenceSet { client: h, .. } => {
+            client(v, h)?;
+        }
+        Event::ClientRenamed {
+            client: h, handle, ..
+        } => {
+            client(v, h)?;
+            if handle != h {
+                if let Some(c) = v.client(handle) {
+                    return Err(RuleError::HandleTaken {
+                        handle: handle.clone(),
+                        name: c.name.to_string(),
+                        added_at: c.added_at,
+                        lost: c.lost.is_some(),
+                    });
+                }
+            }
+        }
+        Event::Amended { seq, .. } => {
+            v.kind_at(*seq).ok_or(RuleError::NoSuchEvent {
+                seq: *seq,
+                last_seq: v.last_seq(),
+            })?;
+        }
     }
     Ok(())
 }

@@ -432,7 +432,7 @@ mod tests {
     /// every variant: the fixture journal holds one of each.
     #[test]
     fn borrowed_and_owned_decode_agree_on_every_variant_of_the_fixture() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1.tlog");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v2.tlog");
         let mut kinds = std::collections::BTreeSet::new();
         crate::log::for_each_record(&path, |seq, payload| {
             let owned = decode(seq, payload).unwrap();
@@ -452,7 +452,7 @@ mod tests {
     /// gives bincode's answer.
     #[test]
     fn fast_path_agrees_with_bincode_on_intact_and_damaged_payloads() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1.tlog");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v2.tlog");
         let mut payloads = Vec::new();
         crate::log::for_each_record(&path, |seq, payload| {
             payloads.push((seq, payload.to_vec()));

@@ -394,6 +394,24 @@ pub(crate) mod tests {
                 seq: 3,
                 reason: "typo".into(),
             },
+            Event::ClientRenamed {
+                client: "acme".into(),
+                handle: "acme-ag".into(),
+                name: "Acme AG".into(),
+            },
+            Event::Amended {
+                seq: 4,
+                text: "kick-off, \"tense\"".into(),
+                reason: "typo".into(),
+            },
+            Event::PromiseDelivered {
+                promise: 7,
+                note: "first sketches".into(),
+            },
+            Event::CadenceSet {
+                client: "acme".into(),
+                every: 1_209_600,
+            },
         ]
     }
 

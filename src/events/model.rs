@@ -136,18 +136,28 @@ macro_rules! role_value {
     (promise, promise, $v:expr) => {
         Some($v)
     };
+    (seq, retracted, $v:expr) => {
+        Some($v)
+    };
+    (seq, amended, $v:expr) => {
+        Some($v)
+    };
     ($want:ident, $($have:ident)?, $v:expr) => {
         None
     };
 }
 
-/// A field's value with its reference (role `promise` or `retracted`)
+/// A field's value with its reference (role `promise`, `retracted` or
+/// `amended`)
 /// replaced by 0.
 macro_rules! unreferenced {
     (promise, $v:expr) => {
         0
     };
     (retracted, $v:expr) => {
+        0
+    };
+    (amended, $v:expr) => {
         0
     };
     ($($role:ident)?, $v:expr) => {
@@ -159,7 +169,7 @@ macro_rules! unreferenced {
 /// field with its type (one name: `Text` for text, an alias for a compound
 /// type), its JSON key and, where it has one, its role
 /// (`@client`: the client it names; `@promise`: the promise it is about;
-/// `@retracted`: the seq it retracts). From it come [`Event`],
+/// `@retracted`: the seq it retracts; `@amended`: the seq it amends). From it come [`Event`],
 /// [`EventRef`], [`EVENT_KINDS`], the kind names and indices, the
 /// accessors (`client`, `promise`, `without_reference`), the conversions
 /// between the two, the JSON fields ([`super::json`]) and the serde form
@@ -247,6 +257,17 @@ macro_rules! event_kinds {
                 match *self {
                     $( EventRef::$variant { $($field),* } => {
                         None $( .or(role_value!(promise, $($role)?, $field)) )*
+                    } )*
+                }
+            }
+
+            /// The earlier record this event refers to by seq (the one it
+            /// retracts or amends), if any.
+            #[allow(unused_variables)]
+            pub fn seq_ref(&self) -> Option<Seq> {
+                match *self {
+                    $( EventRef::$variant { $($field),* } => {
+                        None $( .or(role_value!(seq, $($role)?, $field)) )*
                     } )*
                 }
             }
@@ -399,6 +420,33 @@ event_kinds! {
     Retracted {
         seq: Seq = "retracted" @retracted,
         reason: Text = "reason",
+    },
+    /// The client's handle and/or display name changed. Both new values are
+    /// stated in full (an unchanged one repeats the current value), so the
+    /// event alone says who the client is from here on.
+    ClientRenamed {
+        client: Text = "client" @client,
+        handle: Text = "new_client",
+        name: Text = "new_name",
+    },
+    /// A correction of an earlier event's text (its note, reason, text or
+    /// what): `text` supersedes that text from here on; the log keeps both.
+    /// Times, dues, causes and outcomes are never changed by it.
+    Amended {
+        seq: Seq = "amended" @amended,
+        text: Text = "text",
+        reason: Text = "reason",
+    },
+    /// Something was delivered toward an open promise without closing it.
+    PromiseDelivered {
+        promise: PromiseId = "promise" @promise,
+        note: Text = "note",
+    },
+    /// The client's stay-in-touch cadence: contact is due `every` seconds
+    /// after the last contact; 0 turns the cadence off.
+    CadenceSet {
+        client: Text = "client" @client,
+        every: u64 = "every_seconds",
     },
 }
 

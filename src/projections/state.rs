@@ -390,6 +390,11 @@ impl Projection for State {
             EventRef::ExpectationNoted { .. }
             | EventRef::MismatchNoted { .. }
             | EventRef::Advocated { .. } => {}
+            // Folded by the issues that bring them (10, 11, 12.3).
+            EventRef::ClientRenamed { .. }
+            | EventRef::Amended { .. }
+            | EventRef::PromiseDelivered { .. }
+            | EventRef::CadenceSet { .. } => {}
         }
     }
 

@@ -207,6 +207,22 @@ pub fn describe(e: &EventRef<'_>, zone: Zone, detail: Detail) -> String {
         EventRef::ClientLost { client, reason } => with_text(format!("{client} lost"), reason),
         EventRef::ClientReturned { client, note } => side(format!("{client} is back"), note),
         EventRef::Retracted { seq, reason } => with_text(format!("event #{seq} retracted"), reason),
+        EventRef::ClientRenamed {
+            client,
+            handle,
+            name,
+        } => format!("client {client} renamed to {handle} ({name})"),
+        EventRef::Amended { seq, text, reason } => {
+            side(format!("event #{seq} amended: {text}"), reason)
+        }
+        EventRef::PromiseDelivered { promise, note } => {
+            with_text(format!("promise {promise}: delivered something"), note)
+        }
+        EventRef::CadenceSet { client, every } => match every {
+            0 => format!("{client}: no stay-in-touch cadence"),
+            s if s % 86_400 == 0 => format!("{client}: stay in touch every {} days", s / 86_400),
+            s => format!("{client}: stay in touch every {} hours", s / 3600),
+        },
     }
 }
 

@@ -689,14 +689,14 @@ struct Missing {
 
 impl Missing {
     fn of(e: &Event) -> Self {
-        match e {
-            Event::Retracted { seq, .. } => Missing {
+        match e.as_ref().seq_ref() {
+            Some(seq) => Missing {
                 retraction: true,
-                n: *seq,
+                n: seq,
             },
-            ev => Missing {
+            None => Missing {
                 retraction: false,
-                n: ev.promise().unwrap_or(0),
+                n: e.promise().unwrap_or(0),
             },
         }
     }
@@ -870,10 +870,7 @@ impl Planner {
         // The source's own numbers, for messages and the maps.
         let src = SourceRef {
             promise: e.event.promise().unwrap_or(0),
-            seq: match e.event {
-                Event::Retracted { seq, .. } => seq,
-                _ => 0,
-            },
+            seq: e.event.as_ref().seq_ref().unwrap_or(0),
         };
         let made = matches!(e.event, Event::PromiseMade { .. });
         if let Some(&tseq) = self.tids.seq_of.get(&short(&id)) {
@@ -887,7 +884,7 @@ impl Planner {
         let next_promise = self.check.next_promise_id();
         let remapped = match e.event {
             Event::PromiseMade { .. } => Some(next_promise),
-            Event::Retracted { seq, .. } => self
+            Event::Retracted { seq, .. } | Event::Amended { seq, .. } => self
                 .sids
                 .entry(seq)
                 .map(|s| s.journal_seq)
@@ -895,7 +892,8 @@ impl Planner {
             Event::PromiseMoved { promise, .. }
             | Event::PromiseKept { promise, .. }
             | Event::PromiseBroken { promise, .. }
-            | Event::PromiseReleased { promise, .. } => {
+            | Event::PromiseReleased { promise, .. }
+            | Event::PromiseDelivered { promise, .. } => {
                 self.sids.promise.get(&promise).and_then(|p| p.1)
             }
             _ => None,
@@ -907,7 +905,9 @@ impl Planner {
                 | Event::PromiseKept { promise, .. }
                 | Event::PromiseBroken { promise, .. }
                 | Event::PromiseReleased { promise, .. }
-                | Event::Retracted { seq: promise, .. },
+                | Event::PromiseDelivered { promise, .. }
+                | Event::Retracted { seq: promise, .. }
+                | Event::Amended { seq: promise, .. },
                 Some(t),
             ) => *promise = t,
             (
@@ -915,7 +915,9 @@ impl Planner {
                 | Event::PromiseKept { .. }
                 | Event::PromiseBroken { .. }
                 | Event::PromiseReleased { .. }
-                | Event::Retracted { .. },
+                | Event::PromiseDelivered { .. }
+                | Event::Retracted { .. }
+                | Event::Amended { .. },
                 None,
             ) if !self.same_journal => return Err(self.missing(&e.event)),
             _ => {}

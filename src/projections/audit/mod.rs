@@ -1046,6 +1046,10 @@ impl Projection for Audit {
                 by: env.seq,
                 reason: reason.to_string(),
             }),
+            EventRef::ClientRenamed { .. }
+            | EventRef::Amended { .. }
+            | EventRef::PromiseDelivered { .. }
+            | EventRef::CadenceSet { .. } => {}
             EventRef::FitChanged { .. }
             | EventRef::ExpectationNoted { .. }
             | EventRef::MismatchNoted { .. }

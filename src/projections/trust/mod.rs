@@ -1002,6 +1002,10 @@ impl Projection for Trust {
             | EventRef::ClientLost { .. }
             | EventRef::ClientReturned { .. }
             | EventRef::Retracted { .. } => {}
+            EventRef::ClientRenamed { .. }
+            | EventRef::Amended { .. }
+            | EventRef::PromiseDelivered { .. }
+            | EventRef::CadenceSet { .. } => {}
         }
     }
 }
